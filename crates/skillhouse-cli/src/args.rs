@@ -1,0 +1,197 @@
+//! Command-line arguments (DESIGN §15). Every flag also reads a `SKILLHOUSE_*` environment variable.
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// SkillHouse — skill-talent statistics for 人人持证、技能河南.
+#[derive(Debug, Parser)]
+#[command(name = "skillhouse", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); SKILLHOUSE_LOG takes a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sample drops → rebuild → scoreboard in the terminal → serve.
+    Demo(DemoArgs),
+    /// Write a synthetic landing folder of agency drops, with a manifest of injected defects.
+    Datagen(DatagenArgs),
+    /// Validate and load files or landing folders into the warehouse (no publish).
+    Ingest(IngestArgs),
+    /// Ingest new drops, recompute models and indicators, and publish a snapshot.
+    Rebuild(RebuildArgs),
+    /// Query the published snapshot with SQL.
+    Sql(SqlArgs),
+    /// Serve the HTTP API, the dashboard and the Postgres wire port.
+    Serve(ServeArgs),
+    /// List snapshots or roll back to one.
+    Snapshots(SnapshotsArgs),
+}
+
+/// Where the warehouse is and which key pseudonymises IDs.
+#[derive(Debug, Args)]
+pub struct WarehouseArgs {
+    /// Warehouse directory.
+    #[arg(long, env = "SKILLHOUSE_WAREHOUSE")]
+    pub warehouse: PathBuf,
+}
+
+/// The pseudonymisation key.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// File holding the pseudonymisation key as hex text (at least 32 bytes). Keep it outside the warehouse.
+    #[arg(long, env = "SKILLHOUSE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to serve the API and dashboard on.
+    #[arg(long, env = "SKILLHOUSE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder for the demo warehouse, landing copy and key.
+    #[arg(long, env = "SKILLHOUSE_DEMO_DIR", default_value = "demo-warehouse")]
+    pub dir: PathBuf,
+    /// Print the scoreboard and exit instead of serving.
+    #[arg(long, env = "SKILLHOUSE_NO_SERVE")]
+    pub no_serve: bool,
+}
+
+/// Arguments of `datagen`.
+#[derive(Debug, Args)]
+pub struct DatagenArgs {
+    /// Output landing folder (created; must be empty or absent).
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_OUT")]
+    pub out: PathBuf,
+    /// Number of persons to generate.
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_PERSONS", default_value_t = 10_000)]
+    pub persons: u64,
+    /// Random seed; the same seed and arguments give byte-identical files.
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_SEED", default_value_t = 42)]
+    pub seed: u64,
+    /// Issue years, as `2021-2025`.
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_YEARS", default_value = "2021-2025")]
+    pub years: String,
+    /// Share of rows carrying one injected defect (0 to 0.5).
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_DEFECT_RATE", default_value_t = 0.02)]
+    pub defect_rate: f64,
+    /// Number of evaluation agencies (default scales with persons).
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_AGENCIES")]
+    pub agencies: Option<u32>,
+}
+
+/// Arguments of `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Reference data folder (occupations, regions …).
+    #[arg(long, env = "SKILLHOUSE_REFERENCE")]
+    pub reference: Option<PathBuf>,
+    /// Dates after this are `issue_date_future` (default: today).
+    #[arg(long, env = "SKILLHOUSE_AS_OF")]
+    pub as_of: Option<NaiveDate>,
+    /// Files or landing folders to load.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Arguments of `rebuild`.
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Landing folder with agencies.csv and one folder per agency.
+    #[arg(long, env = "SKILLHOUSE_LANDING")]
+    pub landing: PathBuf,
+    /// Reference data folder (default: the bundled datasets/reference).
+    #[arg(long, env = "SKILLHOUSE_REFERENCE")]
+    pub reference: Option<PathBuf>,
+    /// As-of date; the same inputs and as-of date give the same indicator values (default: today).
+    #[arg(long, env = "SKILLHOUSE_AS_OF")]
+    pub as_of: Option<NaiveDate>,
+    /// Print the run report as JSON.
+    #[arg(long, env = "SKILLHOUSE_JSON")]
+    pub json: bool,
+}
+
+/// Output formats of `sql`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// One JSON object per row.
+    Json,
+    /// Markdown table.
+    Markdown,
+}
+
+/// Arguments of `sql`.
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    /// Run one SQL statement and exit.
+    #[arg(short = 'c', long = "command", env = "SKILLHOUSE_SQL", conflicts_with = "file")]
+    pub command: Option<String>,
+    /// Run the statements of a file and exit.
+    #[arg(short = 'f', long = "file", env = "SKILLHOUSE_SQL_FILE")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "SKILLHOUSE_FORMAT", value_enum, default_value = "table")]
+    pub format: OutputFormat,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    /// HTTP address.
+    #[arg(long, env = "SKILLHOUSE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Postgres wire protocol address (off unless given).
+    #[arg(long, env = "SKILLHOUSE_PG_ADDR")]
+    pub pg_addr: Option<SocketAddr>,
+    /// Run the nightly rebuild inside the server at this time (HH:MM), reading --landing.
+    #[arg(long, env = "SKILLHOUSE_REBUILD_AT", requires = "landing")]
+    pub rebuild_at: Option<String>,
+    /// Landing folder for --rebuild-at.
+    #[arg(long, env = "SKILLHOUSE_LANDING")]
+    pub landing: Option<PathBuf>,
+}
+
+/// Arguments of `snapshots`.
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    #[command(subcommand)]
+    pub action: SnapshotAction,
+}
+
+/// What to do with snapshots.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotAction {
+    /// List snapshots, newest first, marking the published one.
+    List,
+    /// Publish an earlier snapshot again.
+    Rollback {
+        /// Snapshot id from `list`.
+        id: String,
+    },
+}

@@ -1,0 +1,69 @@
+//! One module per subcommand; `run` dispatches.
+
+mod datagen;
+mod demo;
+mod ingest;
+mod rebuild;
+mod serve;
+mod snapshots;
+mod sql;
+
+use crate::args::{Command, KeyArgs};
+use crate::exit::Outcome;
+use anyhow::{Context, bail};
+use skillhouse_model::PseudonymKey;
+use std::path::{Path, PathBuf};
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Demo(args) => demo::run(args),
+        Command::Datagen(args) => datagen::run(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Rebuild(args) => rebuild::run(args),
+        Command::Sql(args) => sql::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Snapshots(args) => snapshots::run(args),
+    }
+}
+
+/// Loads the pseudonymisation key; commands that ingest refuse to start without one.
+pub fn load_key(args: &KeyArgs) -> anyhow::Result<PseudonymKey> {
+    let Some(path) = &args.key_file else {
+        bail!(
+            "no pseudonymisation key: pass --key-file FILE or set SKILLHOUSE_KEY_FILE \
+             (a file of at least 64 hex characters, kept outside the warehouse)"
+        );
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    PseudonymKey::from_hex(&text).with_context(|| format!("key file {}", path.display()))
+}
+
+/// Writes a fresh random key (hex) to `path`, for the demo.
+pub fn generate_key_file(path: &Path) -> anyhow::Result<()> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness for a key: {e}"))?;
+    std::fs::write(path, hex::encode(bytes)).with_context(|| format!("writing key file {}", path.display()))
+}
+
+/// The reference data folder: the flag, else the bundled `datasets/reference` next to the source tree or the
+/// current directory.
+pub fn reference_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir);
+    }
+    let candidates = [
+        PathBuf::from("datasets/reference"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.join("regions.csv").is_file())
+        .context("cannot find the bundled reference data (datasets/reference); pass --reference DIR")
+}
+
+/// Says that a subcommand arrives with a later part of the work, and how it will be used.
+pub fn unavailable(what: &str) -> anyhow::Result<Outcome> {
+    eprintln!("skillhouse {what}: not available in this build yet (see the README's status section).");
+    Ok(Outcome::Unavailable)
+}

@@ -1,0 +1,35 @@
+//! Exit codes, documented in the README for cron and systemd.
+
+use std::process::ExitCode;
+
+/// How a command ended, mapped to a documented exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0 — done (for `rebuild`: published).
+    Success,
+    /// 1 — failed; the message says why.
+    Failed,
+    /// 3 — done, but some files or rows were rejected (see the reject report).
+    PartlyRejected,
+    /// 4 — the release gate refused to publish; the previous snapshot keeps serving.
+    #[allow(dead_code)] // reason: returned once the release gate lands (issue 5)
+    RefusedByGate,
+    /// 5 — another ingest or rebuild holds the warehouse lock.
+    #[allow(dead_code)] // reason: returned once warehouse locking lands (issue 5)
+    Locked,
+    /// 69 — the subcommand is not available in this build yet.
+    Unavailable,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        ExitCode::from(match outcome {
+            Outcome::Success => 0,
+            Outcome::Failed => 1,
+            Outcome::PartlyRejected => 3,
+            Outcome::RefusedByGate => 4,
+            Outcome::Locked => 5,
+            Outcome::Unavailable => 69,
+        })
+    }
+}

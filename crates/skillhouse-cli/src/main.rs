@@ -1,0 +1,35 @@
+//! `skillhouse` — the one binary of SkillHouse.
+//!
+//! A thin edge over the library crates: it parses arguments (every flag also reads a `SKILLHOUSE_*` environment
+//! variable), sets up logging, calls into `skillhouse-datagen`, `-ingest`, `-query` and `-server`, prints results,
+//! and owns the exit codes. It holds no domain logic of its own; errors are `anyhow` chains printed once.
+
+mod args;
+mod cmd;
+mod exit;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    init_logging(cli.verbose);
+    match cmd::run(cli.command) {
+        Ok(outcome) => outcome.into(),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::Outcome::Failed.into()
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,skillhouse=info",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SKILLHOUSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

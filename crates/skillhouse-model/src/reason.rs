@@ -1,0 +1,144 @@
+//! Stable reject reason codes (DESIGN §6).
+
+use std::fmt;
+
+/// Why an input row was rejected. The order of the variants is the order in which rules are checked: a row with
+/// several defects gets the first one. The codes returned by [`RejectReason::code`] are stable identifiers that
+/// appear in reject reports, the ledger and tests; never rename them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// An empty id_number, cert_no, cert_type or issue_date.
+    MissingField,
+    /// ID number of the wrong length or characters, or an impossible birth date.
+    IdFormat,
+    /// ID number whose check character does not match.
+    IdChecksum,
+    /// Certificate type not recognised.
+    UnknownCertType,
+    /// Level unparseable, present on a type without levels, or missing on a type that needs one.
+    UnknownLevel,
+    /// Occupation code missing on a level-bearing type, or not in the occupation reference.
+    UnknownOccupation,
+    /// The occupation does not offer that level (l5–l1 only).
+    LevelNotOffered,
+    /// Issue date that cannot be parsed.
+    IssueDateInvalid,
+    /// Issue date after the rebuild's as-of date.
+    IssueDateFuture,
+    /// Holder younger than 16 on the issue date.
+    UnderAge,
+    /// Row's agency differs from its folder's agency.
+    AgencyMismatch,
+    /// Agency not in the registry.
+    UnknownAgency,
+    /// A skill_level certificate (l5–l1) whose number breaks the 22-character rule.
+    CertNoFormat,
+    /// Certificate number's year digits disagree with the issue date.
+    CertNoYearMismatch,
+    /// Certificate number's level digit disagrees with the level.
+    CertNoLevelMismatch,
+    /// Certificate number already accepted from another agency slice or earlier in the same file.
+    DuplicateCertNo,
+}
+
+impl RejectReason {
+    /// Every reason, in checking order.
+    pub const ALL: [RejectReason; 16] = [
+        Self::MissingField,
+        Self::IdFormat,
+        Self::IdChecksum,
+        Self::UnknownCertType,
+        Self::UnknownLevel,
+        Self::UnknownOccupation,
+        Self::LevelNotOffered,
+        Self::IssueDateInvalid,
+        Self::IssueDateFuture,
+        Self::UnderAge,
+        Self::AgencyMismatch,
+        Self::UnknownAgency,
+        Self::CertNoFormat,
+        Self::CertNoYearMismatch,
+        Self::CertNoLevelMismatch,
+        Self::DuplicateCertNo,
+    ];
+
+    /// The stable snake_case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::MissingField => "missing_field",
+            Self::IdFormat => "id_format",
+            Self::IdChecksum => "id_checksum",
+            Self::UnknownCertType => "unknown_cert_type",
+            Self::UnknownLevel => "unknown_level",
+            Self::UnknownOccupation => "unknown_occupation",
+            Self::LevelNotOffered => "level_not_offered",
+            Self::IssueDateInvalid => "issue_date_invalid",
+            Self::IssueDateFuture => "issue_date_future",
+            Self::UnderAge => "under_age",
+            Self::AgencyMismatch => "agency_mismatch",
+            Self::UnknownAgency => "unknown_agency",
+            Self::CertNoFormat => "cert_no_format",
+            Self::CertNoYearMismatch => "cert_no_year_mismatch",
+            Self::CertNoLevelMismatch => "cert_no_level_mismatch",
+            Self::DuplicateCertNo => "duplicate_cert_no",
+        }
+    }
+
+    /// Parses a stable code back to its reason.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// A sentence a clerk at the agency can act on (Chinese, then English).
+    pub const fn explanation(self) -> &'static str {
+        match self {
+            Self::MissingField => "必填项为空（身份证号、证书编号、证书类型、发证日期） / a required field is empty",
+            Self::IdFormat => {
+                "身份证号长度、字符或出生日期不正确 / ID number has a wrong length, character or birth date"
+            }
+            Self::IdChecksum => "身份证号校验位不正确 / ID number check character does not match",
+            Self::UnknownCertType => "证书类型无法识别 / certificate type not recognised",
+            Self::UnknownLevel => {
+                "等级无法识别，或与证书类型不符 / level not recognised or not allowed for this certificate type"
+            }
+            Self::UnknownOccupation => "职业编码缺失或不在职业分类大典中 / occupation code missing or unknown",
+            Self::LevelNotOffered => "该职业不设此等级 / the occupation does not offer this level",
+            Self::IssueDateInvalid => "发证日期无法识别 / issue date not recognised",
+            Self::IssueDateFuture => "发证日期晚于统计截止日 / issue date after the as-of date",
+            Self::UnderAge => "发证时未满16周岁 / holder under 16 on the issue date",
+            Self::AgencyMismatch => "评价机构代码与提交目录不一致 / agency code differs from the submitting agency",
+            Self::UnknownAgency => "评价机构未备案 / agency not in the registry",
+            Self::CertNoFormat => "证书编号不符合22位编码规则 / certificate number breaks the 22-character rule",
+            Self::CertNoYearMismatch => {
+                "证书编号年份与发证日期不一致 / certificate number year differs from the issue date"
+            }
+            Self::CertNoLevelMismatch => {
+                "证书编号等级位与等级不一致 / certificate number level digit differs from the level"
+            }
+            Self::DuplicateCertNo => "证书编号重复 / certificate number already loaded",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_ordered() {
+        for reason in RejectReason::ALL {
+            assert_eq!(RejectReason::from_code(reason.code()), Some(reason));
+        }
+        let mut sorted = RejectReason::ALL;
+        sorted.sort();
+        assert_eq!(sorted, RejectReason::ALL, "ALL must list reasons in checking order");
+        assert_eq!(RejectReason::from_code("nope"), None);
+    }
+}
