@@ -86,6 +86,9 @@ pub struct DatagenArgs {
     /// Number of evaluation agencies (default scales with persons).
     #[arg(long, env = "SKILLHOUSE_DATAGEN_AGENCIES")]
     pub agencies: Option<u32>,
+    /// As-of date of the drop: no valid row is dated after it (default: 31 December of the last year).
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_AS_OF")]
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Arguments of `ingest`.
@@ -173,6 +176,33 @@ pub struct ServeArgs {
     /// Landing folder for --rebuild-at.
     #[arg(long, env = "SKILLHOUSE_LANDING")]
     pub landing: Option<PathBuf>,
+    /// Small-cell suppression threshold: published counts below k (and shares built on them) are withheld.
+    #[arg(long, env = "SKILLHOUSE_SUPPRESS_K", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..))]
+    pub suppress_k: i64,
+    /// Cache-Control header of data answers (ETags make revalidation a cheap 304).
+    #[arg(long, env = "SKILLHOUSE_CACHE_CONTROL", default_value = "no-cache")]
+    pub cache_control: String,
+    /// File of accepted bearer tokens, one per line (`#` comments allowed); without it or --api-tokens, no auth.
+    #[arg(long, env = "SKILLHOUSE_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Accepted bearer tokens, comma-separated (prefer the environment variable to the flag: flags show in `ps`).
+    #[arg(long, env = "SKILLHOUSE_API_TOKENS", value_delimiter = ',', hide_env_values = true)]
+    pub api_tokens: Vec<String>,
+    /// Origins allowed by CORS (comma-separated, `*` for any); CORS is off unless given.
+    #[arg(long = "cors-origin", env = "SKILLHOUSE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Requests handled at once; beyond it requests are answered 503 at once (load shedding).
+    #[arg(long, env = "SKILLHOUSE_MAX_CONCURRENCY", default_value_t = 256)]
+    pub max_concurrency: usize,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "SKILLHOUSE_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    pub request_timeout: f64,
+    /// Largest request body accepted, in bytes (the API takes none).
+    #[arg(long, env = "SKILLHOUSE_BODY_LIMIT", default_value_t = 16384)]
+    pub body_limit: usize,
+    /// Seconds between checks of WAREHOUSE/CURRENT for a newly published snapshot.
+    #[arg(long, env = "SKILLHOUSE_POLL_INTERVAL", default_value_t = 2.0)]
+    pub poll_interval: f64,
 }
 
 /// Arguments of `snapshots`.

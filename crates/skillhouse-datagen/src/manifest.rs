@@ -1,0 +1,135 @@
+//! `manifest.json`: what a drop holds, file by file, so that tests of the ingestion can assert exact counts.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The manifest of one drop. Serialised with sorted maps and no timestamps, so it is as deterministic as the files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `skillhouse-datagen <version>`.
+    pub generator: String,
+    /// The seed.
+    pub seed: u64,
+    /// The arguments that, with the seed, reproduce the drop.
+    pub args: ManifestArgs,
+    /// As-of date (`YYYY-MM-DD`): no valid row is dated after it; `issue_date_future` rows are.
+    pub as_of: String,
+    /// The registry file, `agencies.csv`.
+    pub registry: RegistryEntry,
+    /// Agency folders absent from the registry (their rows are all `unknown_agency`).
+    pub unregistered_agencies: Vec<String>,
+    /// Every certificate file, in path order.
+    pub files: Vec<FileEntry>,
+    /// Sums over the files.
+    pub totals: Totals,
+    /// Calibration figures of the valid rows (DESIGN §14), per issue year.
+    pub calibration: Vec<YearCalibration>,
+}
+
+/// The arguments of a drop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestArgs {
+    /// `--persons`.
+    pub persons: u64,
+    /// `--years`, as `2021-2025`.
+    pub years: String,
+    /// `--defect-rate`.
+    pub defect_rate: f64,
+    /// `--agencies` as resolved (registered agencies).
+    pub agencies: u32,
+    /// `--as-of` as given (`null`: the default, 31 December of the last year).
+    pub as_of: Option<String>,
+}
+
+/// The agency registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryEntry {
+    /// Landing-relative path.
+    pub path: String,
+    /// Data rows (agencies).
+    pub rows: u64,
+}
+
+/// One certificate file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Landing-relative path, `<agency_id>/<YYYY-MM>.<ext>`, with `/` separators.
+    pub path: String,
+    /// The folder's agency.
+    pub agency_id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// `csv`, `xlsx` or `jsonl`.
+    pub format: String,
+    /// `utf-8`, `utf-8-bom`, `gbk` or `binary` (XLSX).
+    pub encoding: String,
+    /// XLSX: a title row (and a 填报单位 line) above the header.
+    pub has_title_row: bool,
+    /// XLSX: 填表人/备注 rows below the data.
+    pub has_notes_rows: bool,
+    /// XLSX: the data is on the second sheet, after an instructions sheet.
+    pub data_sheet_index: u32,
+    /// Data rows written (not the header, title or notes). 0 for an unreadable file.
+    pub rows: u64,
+    /// Rows an ingest must accept (`rows` less the defect rows), repeated claims included.
+    pub valid_rows: u64,
+    /// Whether the file can be read at all.
+    pub readable: bool,
+    /// Why not, when unreadable (`<kind>: <explanation>`).
+    pub why: Option<String>,
+    /// Rows carrying each injected defect: each such row is rejected with exactly this reason code.
+    pub defects: BTreeMap<String, u64>,
+    /// Valid rows repeating an earlier person + occupation + level (flagged `duplicate_claim`, not rejected).
+    pub duplicate_claims: u64,
+    /// The header cells as written, in order.
+    pub columns: Vec<String>,
+    /// The agency's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
+    /// `serial_numbers`).
+    pub date_style: String,
+    /// The agency's level spelling, shown for l5.
+    pub level_style: String,
+    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
+    pub quirks: BTreeMap<String, u64>,
+}
+
+/// Sums over the drop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Certificate files (readable or not).
+    pub files: u64,
+    /// Files that cannot be read.
+    pub unreadable_files: u64,
+    /// Data rows in readable files.
+    pub rows: u64,
+    /// Rows an ingest must accept.
+    pub valid_rows: u64,
+    /// Rejected rows by reason code.
+    pub defects: BTreeMap<String, u64>,
+    /// All rejected rows.
+    pub defect_rows: u64,
+    /// Repeated claims among the valid rows.
+    pub duplicate_claims: u64,
+    /// Persons generated.
+    pub persons: u64,
+}
+
+/// Calibration figures for one issue year, over valid rows other than repeated claims.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YearCalibration {
+    /// Issue year.
+    pub year: i32,
+    /// Valid certificates issued in the year.
+    pub certificates: u64,
+    /// Of which level-bearing (qualification, skill_level).
+    pub level_bearing: u64,
+    /// Share of the level-bearing ones at 高级工 (l3) or above (target 0.38–0.50).
+    pub high_level_share: f64,
+    /// Share of special_competence + training among all certificates (cap 0.10).
+    pub competence_and_training_share: f64,
+    /// Skilled persons at year end (holding any skill certificate issued so far).
+    pub skilled_persons: u64,
+    /// High-skilled share of them (highest level ≥ l3; rising toward ~0.35).
+    pub high_skill_share: f64,
+    /// Share of certificates carrying a programme tag in the data (columns absent count as untagged).
+    pub programme_tagged_share: f64,
+}
