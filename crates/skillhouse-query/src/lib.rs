@@ -1,1 +1,39 @@
-//! placeholder
+//! The query layer of SkillHouse: a DataFusion session over the warehouse and its snapshots, the models and
+//! indicators of `sql/`, and the snapshot build.
+//!
+//! *What it owns.* [`build_snapshot`] reads the warehouse's Parquet (`certificates/issue_year=YYYY/`, `agencies/`,
+//! `duplicate_claims/`, `rejects/`, `ledger/` — the layout of `docs/warehouse.md`) and the reference CSVs, runs every
+//! model of `sql/models/` (stored as `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together
+//! as `indicator_values.parquet`, with targets, gaps and status joined from `targets`, and the catalogue as
+//! `indicators.parquet`), and writes `manifest.json`. [`open_snapshot`] reads `WAREHOUSE/CURRENT` and registers every
+//! table of DESIGN §15 for analysts; [`Snapshot::query`] runs read-only SQL; [`format_batches`] renders results.
+//!
+//! *Definitions are data.* The SQL is plain DataFusion SQL, one object per file with `-- key: value` headers
+//! ([`SqlCatalog`]); it is compiled into the binary by the build script, so adding a file needs no Rust change. The
+//! build's parameters ([`BuildParams`]: as-of date, youth bounds, province code) are bound to `$name` placeholders,
+//! never spliced into SQL text.
+//!
+//! *What it must not depend on.* Nothing of polars or of the ingest crate: Parquet files are the only contract with
+//! ingestion, and column names come from `skillhouse_model::schema`. No HTTP either — the server calls this crate.
+
+mod catalog;
+mod config;
+mod error;
+mod output;
+mod params;
+mod snapshot;
+mod tables;
+
+pub use catalog::{SqlCatalog, SqlFile, SqlKind};
+pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
+pub use error::{QueryError, Result};
+pub use output::{ResultFormat, format_batches};
+pub use params::BuildParams;
+pub use snapshot::{
+    APPROX_TOLERANCE, BuildReport, Manifest, Snapshot, build_snapshot, build_snapshot_with, indicator_values_schema,
+    new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, register_snapshot,
+};
+pub use tables::{CERTIFICATE_FILES_TABLE, REFERENCE_TABLES, certificate_file_schema, register_warehouse};
+
+/// The DataFusion version this crate is built on, re-exported so callers (CLI, server) share one engine.
+pub use datafusion;

@@ -1,0 +1,51 @@
+//! Session configuration: memory pool, parallelism, and the read-only SQL options.
+
+use crate::error::{QueryError, Result};
+use datafusion::execution::context::SQLOptions;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use std::path::PathBuf;
+
+/// Default memory pool: 8 GiB, a third of the 24 GiB machine, leaving room for the OS page cache that serves the
+/// Parquet files and for the engines of the other commands. Operators that exceed it spill or fail cleanly.
+pub const DEFAULT_MEMORY_LIMIT: usize = 8 << 30;
+
+/// Default number of partitions a plan is split into: one per core of the 2-core target machine.
+pub const DEFAULT_TARGET_PARTITIONS: usize = 2;
+
+/// Knobs of a DataFusion session over a warehouse or snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConfig {
+    /// Upper bound of the memory pool in bytes (hash tables, sorts, aggregations).
+    pub memory_limit: usize,
+    /// Partitions per plan (≈ cores used).
+    pub target_partitions: usize,
+    /// Folder for spill files; `None` uses the OS temporary directory.
+    pub spill_dir: Option<PathBuf>,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        Self { memory_limit: DEFAULT_MEMORY_LIMIT, target_partitions: DEFAULT_TARGET_PARTITIONS, spill_dir: None }
+    }
+}
+
+impl QueryConfig {
+    /// A new DataFusion session with this configuration and nothing registered. `information_schema` is on so
+    /// analysts can `SHOW TABLES` and `SHOW COLUMNS FROM certificates`.
+    pub fn session(&self) -> Result<SessionContext> {
+        let config =
+            SessionConfig::new().with_target_partitions(self.target_partitions.max(1)).with_information_schema(true);
+        let mut runtime = RuntimeEnvBuilder::new().with_memory_limit(self.memory_limit, 1.0);
+        if let Some(dir) = &self.spill_dir {
+            runtime = runtime.with_temp_file_path(dir.clone());
+        }
+        let runtime = runtime.build_arc().map_err(|e| QueryError::engine("creating the query runtime", e))?;
+        Ok(SessionContext::new_with_config_rt(config, runtime))
+    }
+}
+
+/// The SQL analysts may run: queries only — no DDL (`CREATE`, `DROP`), no DML (`INSERT`, `COPY`), no `SET`.
+pub fn read_only_sql_options() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}

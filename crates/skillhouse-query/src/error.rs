@@ -1,0 +1,138 @@
+//! The one error type of the query layer.
+
+use std::path::PathBuf;
+
+/// Result alias of the query layer.
+pub type Result<T, E = QueryError> = std::result::Result<T, E>;
+
+/// What went wrong while building, opening or querying a snapshot. Every variant says where: which file, table,
+/// model or indicator. The cause is kept as the error's `source()`, not repeated in its message, so a printed chain
+/// (`{:#}` of anyhow) shows each part once.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// Reading or writing a file or folder failed.
+    #[error("{action} {path}")]
+    Io {
+        /// What was being done (`reading`, `writing`, `creating`, …).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Registering a table (warehouse files, reference CSV, snapshot Parquet) failed.
+    #[error("registering table `{table}` from {path}")]
+    Register {
+        /// SQL table name.
+        table: String,
+        /// Where its data lives.
+        path: PathBuf,
+        /// The engine's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// A warehouse file does not follow `docs/warehouse.md` (a missing column, a wrong type).
+    #[error("{path} does not follow the warehouse layout: {message}")]
+    Layout {
+        /// The offending file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `.sql` file's `-- key: value` header is missing a key or malformed.
+    #[error("{file} line {line}: {message}")]
+    Header {
+        /// The SQL file (`models/persons.sql`).
+        file: String,
+        /// 1-based line number (0 when the whole header is at fault).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Planning or running a model or indicator failed.
+    #[error("{kind} `{id}` ({file})")]
+    Definition {
+        /// `model` or `indicator`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Its file.
+        file: String,
+        /// The engine's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// An indicator returned columns that do not match the `indicator_values` contract.
+    #[error("indicator `{id}` returns the wrong columns: {message}")]
+    IndicatorShape {
+        /// The indicator id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The warehouse has no published snapshot (`CURRENT` is missing or empty).
+    #[error("no published snapshot in {warehouse}: CURRENT is missing or empty (run `skillhouse rebuild` first)")]
+    NoSnapshot {
+        /// The warehouse directory.
+        warehouse: PathBuf,
+    },
+    /// The snapshot's manifest is unreadable.
+    #[error("snapshot manifest {path}")]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A statement given to the read-only SQL front end failed (parse, plan, execute, or refused as not read-only).
+    #[error("query failed")]
+    Sql {
+        /// The engine's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// Writing Parquet, CSV or JSON output failed.
+    #[error("encoding {what}")]
+    Encode {
+        /// What was being encoded.
+        what: String,
+        /// The cause.
+        #[source]
+        source: datafusion::arrow::error::ArrowError,
+    },
+    /// Writing a Parquet file failed.
+    #[error("writing Parquet {path}")]
+    Parquet {
+        /// The file being written.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: datafusion::parquet::errors::ParquetError,
+    },
+    /// Any other engine error, with what was being done.
+    #[error("{context}")]
+    Engine {
+        /// What was being done.
+        context: String,
+        /// The engine's error.
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+    /// A bug: an invariant of this crate does not hold.
+    #[error("internal error (a bug in skillhouse-query): {0}")]
+    Internal(String),
+}
+
+impl QueryError {
+    /// An [`QueryError::Io`] error.
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
+    }
+
+    /// An [`QueryError::Engine`] error.
+    pub(crate) fn engine(context: impl Into<String>, source: datafusion::error::DataFusionError) -> Self {
+        Self::Engine { context: context.into(), source }
+    }
+}

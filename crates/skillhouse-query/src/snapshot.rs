@@ -1,0 +1,489 @@
+//! Building a snapshot (dims, models, indicator values, catalogue, manifest) and opening the published one.
+
+use crate::catalog::{SqlCatalog, SqlFile};
+use crate::config::{QueryConfig, read_only_sql_options};
+use crate::error::{QueryError, Result};
+use crate::params::BuildParams;
+use crate::tables;
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::ParamValues;
+use datafusion::datasource::MemTable;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::scalar::ScalarValue;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Relative tolerance of the `~` (about, 左右) comparator: a value within 5% below the target, or above it, is met.
+pub const APPROX_TOLERANCE: f64 = 0.05;
+
+/// Joins every indicator row with its target (DESIGN §8): gap = value − target; status `met` / `behind` per the
+/// target's comparator (`>=`, `<=`, `=`, `~`), `n/a` without a target or a value. A target matches on indicator,
+/// region, year, programme and agency type, nulls matching nulls; should two targets share a key, the first by
+/// target_id wins. (`IS NOT DISTINCT FROM` is parenthesised: the parser would otherwise take the following `AND`
+/// into its right operand.)
+const INDICATOR_VALUES_SQL: &str = "
+WITH ranked AS (
+    SELECT indicator_id, region_code, year, programme, agency_type, target, comparator,
+        ROW_NUMBER() OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type ORDER BY target_id) AS rn
+    FROM targets
+),
+t AS (SELECT * FROM ranked WHERE rn = 1)
+SELECT
+    v.indicator_id, v.region_code, v.year, v.programme, v.agency_type, v.value, v.numerator, v.denominator,
+    t.target,
+    v.value - t.target AS gap,
+    CASE
+        WHEN t.target IS NULL OR v.value IS NULL THEN 'n/a'
+        WHEN t.comparator = '>=' THEN CASE WHEN v.value >= t.target THEN 'met' ELSE 'behind' END
+        WHEN t.comparator = '<=' THEN CASE WHEN v.value <= t.target THEN 'met' ELSE 'behind' END
+        WHEN t.comparator = '=' THEN CASE WHEN v.value = t.target THEN 'met' ELSE 'behind' END
+        WHEN t.comparator = '~' THEN
+            CASE WHEN v.value >= t.target * (1.0 - CAST($approx_tolerance AS DOUBLE)) THEN 'met' ELSE 'behind' END
+        ELSE 'n/a'
+    END AS status,
+    CAST($definition_version AS VARCHAR) AS definition_version
+FROM indicator_rows AS v
+LEFT JOIN t
+  ON t.indicator_id = v.indicator_id AND t.region_code = v.region_code AND t.year = v.year
+ AND (t.programme IS NOT DISTINCT FROM v.programme) AND (t.agency_type IS NOT DISTINCT FROM v.agency_type)
+ORDER BY v.indicator_id, v.region_code, v.year, v.programme NULLS FIRST, v.agency_type NULLS FIRST";
+
+/// Columns every indicator file returns, in order.
+fn indicator_rows_fields() -> Vec<Field> {
+    vec![
+        Field::new("indicator_id", DataType::Utf8, false),
+        Field::new("region_code", DataType::Utf8, true),
+        Field::new("year", DataType::Int32, true),
+        Field::new("programme", DataType::Utf8, true),
+        Field::new("agency_type", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, true),
+        Field::new("numerator", DataType::Int64, true),
+        Field::new("denominator", DataType::Int64, true),
+    ]
+}
+
+/// Schema of `indicator_values` (DESIGN §8).
+pub fn indicator_values_schema() -> SchemaRef {
+    let mut fields = indicator_rows_fields();
+    fields.extend([
+        Field::new("target", DataType::Float64, true),
+        Field::new("gap", DataType::Float64, true),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("definition_version", DataType::Utf8, false),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// Catalogue columns, taken from the indicator file headers.
+const CATALOGUE_KEYS: [&str; 10] =
+    ["title_zh", "title_en", "unit", "grain", "target", "comparator", "source", "clause", "description", "file"];
+
+/// The `manifest.json` of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Snapshot id (its folder name under `snapshots/`).
+    pub snapshot_id: String,
+    /// As-of date of the build (`YYYY-MM-DD`).
+    pub as_of: String,
+    /// When the build finished (RFC 3339, UTC).
+    pub built_at: String,
+    /// Version of the indicator definitions.
+    pub definition_version: String,
+    /// Rows per stored table (`dims/regions`, `models/persons`, `indicator_values`, …).
+    pub row_counts: BTreeMap<String, u64>,
+    /// SHA-256 (hex) of every stored file, by snapshot-relative path.
+    pub files: BTreeMap<String, String>,
+}
+
+/// What [`build_snapshot`] did (serialisable for `skillhouse rebuild --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BuildReport {
+    /// The snapshot folder.
+    pub snapshot_dir: PathBuf,
+    /// The manifest written to it.
+    pub manifest: Manifest,
+    /// Wall time of each stored table's computation, in milliseconds, by table.
+    pub timings_ms: BTreeMap<String, u64>,
+    /// Wall time of the whole build, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// A snapshot id from the build time: `20250531T220000Z`.
+pub fn new_snapshot_id(built_at: chrono::DateTime<Utc>) -> String {
+    built_at.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// Builds a snapshot into `snapshot_dir` with the bundled SQL, the parameters of DESIGN §8 and the default
+/// configuration. The folder's name is the snapshot id. Publishing (writing `CURRENT`) is the caller's step.
+pub async fn build_snapshot(
+    warehouse_dir: &Path,
+    reference_dir: &Path,
+    as_of: NaiveDate,
+    snapshot_dir: &Path,
+) -> Result<BuildReport> {
+    let catalog = SqlCatalog::bundled()?;
+    build_snapshot_with(
+        warehouse_dir,
+        reference_dir,
+        snapshot_dir,
+        &BuildParams::new(as_of),
+        &catalog,
+        &QueryConfig::default(),
+    )
+    .await
+}
+
+/// [`build_snapshot`] with explicit parameters, definitions and configuration.
+pub async fn build_snapshot_with(
+    warehouse_dir: &Path,
+    reference_dir: &Path,
+    snapshot_dir: &Path,
+    params: &BuildParams,
+    catalog: &SqlCatalog,
+    config: &QueryConfig,
+) -> Result<BuildReport> {
+    let started = Instant::now();
+    let snapshot_id = snapshot_dir.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot").to_string();
+    for sub in ["dims", "models"] {
+        let dir = snapshot_dir.join(sub);
+        std::fs::create_dir_all(&dir).map_err(|e| QueryError::io("creating", &dir, e))?;
+    }
+    let ctx = config.session()?;
+    tables::register_warehouse(&ctx, warehouse_dir).await?;
+    tables::register_warehouse_agencies(&ctx, warehouse_dir).await?;
+    let mut stored = Stored::new(snapshot_dir);
+
+    for table in tables::REFERENCE_TABLES {
+        let clock = Instant::now();
+        let frame = tables::read_reference_csv(&ctx, reference_dir, table).await?;
+        let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
+        tables::register_parquet_file(&ctx, table, &path, None).await?;
+    }
+    let agencies = ctx.table("agencies").await.map_err(|e| QueryError::engine("reading `agencies`", e))?;
+    stored.write("dims/agencies.parquet", agencies, Instant::now()).await?;
+
+    let values = params.param_values();
+    for model in &catalog.models {
+        let clock = Instant::now();
+        let frame = plan(&ctx, model, &values).await?;
+        let path =
+            stored.write(&format!("models/{}.parquet", model.id()), frame, clock).await.map_err(|e| match e {
+                QueryError::Engine { source, .. } => definition_error(model, source),
+                other => other,
+            })?;
+        tables::register_parquet_file(&ctx, model.id(), &path, None).await?;
+    }
+
+    let mut rows = Vec::new();
+    for indicator in &catalog.indicators {
+        let clock = Instant::now();
+        let frame = plan(&ctx, indicator, &values).await?;
+        let batches = frame.collect().await.map_err(|e| definition_error(indicator, e))?;
+        for batch in batches {
+            rows.push(conform_indicator_rows(indicator.id(), &batch)?);
+        }
+        stored.timings_ms.insert(format!("indicators/{}", indicator.id()), millis(clock));
+    }
+    let rows_schema = Arc::new(Schema::new(indicator_rows_fields()));
+    let table =
+        MemTable::try_new(rows_schema, vec![rows]).map_err(|e| QueryError::engine("collecting indicator rows", e))?;
+    ctx.register_table("indicator_rows", Arc::new(table))
+        .map_err(|e| QueryError::engine("registering indicator rows", e))?;
+    let clock = Instant::now();
+    let final_values = ParamValues::from(vec![
+        ("definition_version", ScalarValue::Utf8(Some(skillhouse_model::DEFINITION_VERSION.to_string()))),
+        ("approx_tolerance", ScalarValue::Float64(Some(APPROX_TOLERANCE))),
+    ]);
+    let joined = ctx
+        .sql(INDICATOR_VALUES_SQL)
+        .await
+        .and_then(|f| f.with_param_values(final_values))
+        .map_err(|e| QueryError::engine("joining indicator values with targets", e))?;
+    stored.write("indicator_values.parquet", joined, clock).await?;
+
+    let clock = Instant::now();
+    let catalogue = ctx
+        .read_batch(catalogue_batch(&catalog.indicators)?)
+        .map_err(|e| QueryError::engine("building the indicator catalogue", e))?;
+    stored.write("indicators.parquet", catalogue, clock).await?;
+
+    let manifest = Manifest {
+        snapshot_id,
+        as_of: params.as_of.to_string(),
+        built_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        definition_version: skillhouse_model::DEFINITION_VERSION.to_string(),
+        row_counts: stored.row_counts,
+        files: stored.files,
+    };
+    let manifest_path = snapshot_dir.join("manifest.json");
+    let text = serde_json::to_vec_pretty(&manifest)
+        .map_err(|source| QueryError::Manifest { path: manifest_path.clone(), source })?;
+    write_atomically(&manifest_path, &text)?;
+    Ok(BuildReport {
+        snapshot_dir: snapshot_dir.to_path_buf(),
+        manifest,
+        timings_ms: stored.timings_ms,
+        elapsed_ms: millis(started),
+    })
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn definition_error(file: &SqlFile, source: datafusion::error::DataFusionError) -> QueryError {
+    QueryError::Definition { kind: file.kind.noun(), id: file.id().to_string(), file: file.file.clone(), source }
+}
+
+/// Plans one SQL file with the build's parameters bound.
+async fn plan(ctx: &SessionContext, file: &SqlFile, values: &ParamValues) -> Result<DataFrame> {
+    ctx.sql(&file.sql)
+        .await
+        .and_then(|frame| frame.with_param_values(values.clone()))
+        .map_err(|e| definition_error(file, e))
+}
+
+/// Checks an indicator's output against the `indicator_values` contract and casts it to the contract's types.
+fn conform_indicator_rows(id: &str, batch: &RecordBatch) -> Result<RecordBatch> {
+    let shape = |message: String| QueryError::IndicatorShape { id: id.to_string(), message };
+    let fields = indicator_rows_fields();
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+    for field in &fields {
+        let Ok(index) = batch.schema().index_of(field.name()) else {
+            return Err(shape(format!("no `{}` column", field.name())));
+        };
+        let column = cast(batch.column(index), field.data_type())
+            .map_err(|e| shape(format!("`{}` cannot be read as {}: {e}", field.name(), field.data_type())))?;
+        columns.push(column);
+    }
+    if batch.num_columns() != fields.len() {
+        return Err(shape(format!("{} columns instead of {}", batch.num_columns(), fields.len())));
+    }
+    let ids = columns[0]
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| QueryError::Internal("indicator_id was cast to Utf8".into()))?;
+    if ids.null_count() > 0 || ids.iter().flatten().any(|v| v != id) {
+        return Err(shape(format!("every row's indicator_id must be `{id}`")));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| shape(e.to_string()))
+}
+
+/// The `indicators` table: one row per indicator file, from its header.
+fn catalogue_batch(indicators: &[SqlFile]) -> Result<RecordBatch> {
+    let mut fields = vec![Field::new("indicator_id", DataType::Utf8, false)];
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(indicators.iter().map(SqlFile::id)))];
+    for key in CATALOGUE_KEYS {
+        fields.push(Field::new(key, DataType::Utf8, true));
+        let values = indicators.iter().map(|f| {
+            let value = if key == "file" { f.file.as_str() } else { f.get(key) };
+            (!value.is_empty()).then_some(value)
+        });
+        columns.push(Arc::new(values.collect::<StringArray>()));
+    }
+    fields.push(Field::new("definition_version", DataType::Utf8, false));
+    columns
+        .push(Arc::new(StringArray::from_iter_values(indicators.iter().map(|_| skillhouse_model::DEFINITION_VERSION))));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| QueryError::Internal(format!("catalogue batch: {e}")))
+}
+
+/// Files written into a snapshot, with their row counts, checksums and timings.
+struct Stored {
+    dir: PathBuf,
+    row_counts: BTreeMap<String, u64>,
+    files: BTreeMap<String, String>,
+    timings_ms: BTreeMap<String, u64>,
+}
+
+impl Stored {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            row_counts: BTreeMap::new(),
+            files: BTreeMap::new(),
+            timings_ms: BTreeMap::new(),
+        }
+    }
+
+    /// Runs `frame` and writes it to `relative` (zstd Parquet with statistics); returns the file's path.
+    async fn write(&mut self, relative: &str, frame: DataFrame, clock: Instant) -> Result<PathBuf> {
+        let path = self.dir.join(relative);
+        let rows = write_parquet(frame, &path).await?;
+        let table = relative.trim_end_matches(".parquet").to_string();
+        let bytes = std::fs::read(&path).map_err(|e| QueryError::io("reading", &path, e))?;
+        self.files.insert(relative.to_string(), hex::encode(Sha256::digest(&bytes)));
+        self.row_counts.insert(table.clone(), rows);
+        self.timings_ms.insert(table, millis(clock));
+        Ok(path)
+    }
+}
+
+/// The type a column is stored as: view types become their plain counterparts, which every Parquet reader knows.
+fn storage_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+        other => other.clone(),
+    }
+}
+
+/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
+async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
+    let mut stream =
+        frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
+    let source_schema = stream.schema();
+    let schema: SchemaRef = Arc::new(Schema::new(
+        source_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_data_type(storage_type(f.data_type())))
+            .collect::<Vec<_>>(),
+    ));
+    let temporary = path.with_extension("parquet.tmp");
+    let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .build();
+    let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| cast(c, f.data_type()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
+            .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(parquet_error)?;
+    }
+    let file = writer.into_inner().map_err(parquet_error)?;
+    file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
+    Ok(rows)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
+    file.write_all(bytes).map_err(|e| QueryError::io("writing", &temporary, e))?;
+    file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+    std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))
+}
+
+/// Publishes a built snapshot: writes its id to `WAREHOUSE/CURRENT` (temporary file, fsync, rename). Locking and
+/// the release gate belong to the rebuild command.
+pub fn publish_snapshot(warehouse_dir: &Path, snapshot_id: &str) -> Result<()> {
+    write_atomically(&warehouse_dir.join("CURRENT"), format!("{snapshot_id}\n").as_bytes())
+}
+
+/// A published snapshot with every table of DESIGN §15 registered.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// The snapshot id.
+    pub id: String,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The session; register nothing writable on it.
+    pub ctx: SessionContext,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").field("id", &self.id).field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// Runs every statement of `sql` read-only (no DDL, DML, COPY or SET) and returns each statement's rows.
+    pub async fn query_script(&self, sql: &str) -> Result<Vec<Vec<RecordBatch>>> {
+        let statements =
+            datafusion::sql::parser::DFParser::parse_sql(sql).map_err(|source| QueryError::Sql { source })?;
+        let options = read_only_sql_options();
+        let state = self.ctx.state();
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let plan = state.statement_to_plan(statement).await.map_err(|source| QueryError::Sql { source })?;
+            options.verify_plan(&plan).map_err(|source| QueryError::Sql { source })?;
+            let frame = self.ctx.execute_logical_plan(plan).await.map_err(|source| QueryError::Sql { source })?;
+            results.push(frame.collect().await.map_err(|source| QueryError::Sql { source })?);
+        }
+        Ok(results)
+    }
+
+    /// Runs one read-only statement.
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
+        let frame = self
+            .ctx
+            .sql_with_options(sql, read_only_sql_options())
+            .await
+            .map_err(|source| QueryError::Sql { source })?;
+        frame.collect().await.map_err(|source| QueryError::Sql { source })
+    }
+}
+
+/// Opens the published snapshot of a warehouse (`WAREHOUSE/CURRENT`) with the default configuration.
+pub async fn open_snapshot(warehouse_dir: &Path) -> Result<Snapshot> {
+    open_snapshot_with(warehouse_dir, &QueryConfig::default()).await
+}
+
+/// [`open_snapshot`] with an explicit configuration.
+pub async fn open_snapshot_with(warehouse_dir: &Path, config: &QueryConfig) -> Result<Snapshot> {
+    let current = warehouse_dir.join("CURRENT");
+    let id = match std::fs::read_to_string(&current) {
+        Ok(text) => text.trim().to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(QueryError::io("reading", &current, e)),
+    };
+    if id.is_empty() {
+        return Err(QueryError::NoSnapshot { warehouse: warehouse_dir.to_path_buf() });
+    }
+    let dir = warehouse_dir.join("snapshots").join(&id);
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read(&manifest_path).map_err(|e| QueryError::io("reading", &manifest_path, e))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(|source| QueryError::Manifest { path: manifest_path, source })?;
+    let ctx = config.session()?;
+    register_snapshot(&ctx, warehouse_dir, &dir).await?;
+    Ok(Snapshot { id, dir, manifest, ctx })
+}
+
+/// Registers a snapshot's tables on a session: `certificates` (and `certificate_files`, `duplicate_claims`),
+/// `rejects`, `ledger` from the warehouse; `dims/*`, `models/*`, `indicator_values` and `indicators` from the
+/// snapshot folder.
+pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snapshot_dir: &Path) -> Result<()> {
+    tables::register_warehouse(ctx, warehouse_dir).await?;
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    for sub in ["dims", "models"] {
+        for path in tables::parquet_files(&snapshot_dir.join(sub))? {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                names.insert(stem.to_string(), path.clone());
+            }
+        }
+    }
+    names.insert("indicator_values".into(), snapshot_dir.join("indicator_values.parquet"));
+    names.insert("indicators".into(), snapshot_dir.join("indicators.parquet"));
+    for (table, path) in names {
+        tables::register_parquet_file(ctx, &table, &path, None).await?;
+    }
+    Ok(())
+}

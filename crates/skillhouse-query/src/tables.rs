@@ -1,0 +1,263 @@
+//! Registering tables: the warehouse's Parquet (certificates, duplicate claims, rejects, ledger, agencies), the
+//! reference CSVs, and Parquet files of a snapshot. Schemas of `docs/warehouse.md` are declared here so a fresh
+//! warehouse with no files yet still has every table, empty.
+
+use crate::error::{QueryError, Result};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, cast, col, ident};
+use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reference tables read from `datasets/reference/<name>.csv` and stored as `dims/<name>.parquet`.
+pub const REFERENCE_TABLES: [&str; 8] =
+    ["regions", "levels", "cert_types", "agency_types", "programmes", "occupations", "targets", "employment"];
+
+/// Columns of the reference CSVs that are not text. Every other column is read as text, so a new column in a CSV
+/// is carried through without a code change.
+const TYPED_REFERENCE_COLUMNS: [(&str, &str, DataType); 10] = [
+    ("levels", "rank", DataType::Int32),
+    ("cert_types", "is_skill", DataType::Boolean),
+    ("cert_types", "bears_level", DataType::Boolean),
+    ("programmes", "training_target_2025", DataType::Int64),
+    ("programmes", "new_high_skilled_target_2025", DataType::Int64),
+    ("targets", "year", DataType::Int32),
+    ("targets", "target", DataType::Float64),
+    ("employment", "year", DataType::Int32),
+    ("employment", "employed", DataType::Int64),
+    ("employment", "synthetic", DataType::Boolean),
+];
+
+/// Name of the raw certificate files table; `certificates` is a view over it that adds `duplicate_claim`.
+pub const CERTIFICATE_FILES_TABLE: &str = "certificate_files";
+
+/// The `certificates` view: every stored certificate plus `duplicate_claim`, true when its cert_no is listed in
+/// `duplicate_claims/duplicate_claims.parquet`. A view, not a copy: the flag is recomputed by ingestion after every
+/// load, and a join against the small list of flagged numbers costs less than rewriting every partition.
+const CERTIFICATES_VIEW_SQL: &str = "SELECT c.*, d.cert_no IS NOT NULL AS duplicate_claim \
+     FROM certificate_files AS c \
+     LEFT JOIN (SELECT DISTINCT cert_no FROM duplicate_claims) AS d ON d.cert_no = c.cert_no";
+
+fn arrow_type(name: &str) -> DataType {
+    match name {
+        "Date32" => DataType::Date32,
+        "Int8" => DataType::Int8,
+        "Int32" => DataType::Int32,
+        "Int64" => DataType::Int64,
+        "Boolean" => DataType::Boolean,
+        _ => DataType::Utf8,
+    }
+}
+
+/// Columns of the certificate files (the partition column `issue_year` excluded), from `skillhouse_model::schema`.
+pub fn certificate_file_schema() -> SchemaRef {
+    let fields: Vec<Field> =
+        CERTIFICATE_COLUMNS.iter().map(|c| Field::new(c.name, arrow_type(c.arrow_type), c.nullable)).collect();
+    Arc::new(Schema::new(fields))
+}
+
+fn utf8(names: &[&str]) -> Vec<Field> {
+    names.iter().map(|n| Field::new(*n, DataType::Utf8, true)).collect()
+}
+
+fn duplicate_claims_schema() -> SchemaRef {
+    Arc::new(Schema::new(utf8(&["cert_no", "counted_cert_no", "person_key", "occupation_code", "level"])))
+}
+
+fn agencies_schema() -> SchemaRef {
+    let mut fields = utf8(&["agency_id", "name", "agency_type", "region_code"]);
+    fields.push(Field::new("registered_on", DataType::Date32, true));
+    Arc::new(Schema::new(fields))
+}
+
+fn rejects_schema() -> SchemaRef {
+    let mut fields = utf8(&["batch_id", "source_file"]);
+    fields.push(Field::new("source_row", DataType::Int64, true));
+    fields.extend(utf8(&["reason", "field", "detail", "agency_id", "period", "row_json"]));
+    Arc::new(Schema::new(fields))
+}
+
+fn ledger_schema() -> SchemaRef {
+    let mut fields = utf8(&["source_file", "content_hash", "agency_id", "period", "format", "encoding", "batch_id"]);
+    fields.push(Field::new("status", DataType::Utf8, true));
+    for name in ["rows_read", "rows_accepted", "rows_rejected"] {
+        fields.push(Field::new(name, DataType::Int64, true));
+    }
+    fields.extend(utf8(&["rejects_by_reason", "message", "superseded_by"]));
+    fields.push(Field::new("ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true));
+    fields.push(Field::new("duration_ms", DataType::Int64, true));
+    Arc::new(Schema::new(fields))
+}
+
+/// Every `*.parquet` file under `dir` (recursively), sorted.
+pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| QueryError::io("listing", &d, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| QueryError::io("listing", &d, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A path as DataFusion's listing URL: absolute, with a trailing slash for folders.
+fn listing_path(path: &Path, folder: bool) -> Result<String> {
+    let absolute = std::path::absolute(path).map_err(|e| QueryError::io("resolving", path, e))?;
+    let mut text = absolute.to_string_lossy().into_owned();
+    if folder && !text.ends_with('/') {
+        text.push('/');
+    }
+    Ok(text)
+}
+
+fn register_empty(ctx: &SessionContext, table: &str, schema: SchemaRef, path: &Path) -> Result<()> {
+    let empty = MemTable::try_new(schema, vec![vec![]]).map_err(|source| QueryError::Register {
+        table: table.into(),
+        path: path.into(),
+        source,
+    })?;
+    ctx.register_table(table, Arc::new(empty)).map_err(|source| QueryError::Register {
+        table: table.into(),
+        path: path.into(),
+        source,
+    })?;
+    Ok(())
+}
+
+/// Registers one Parquet file, or an empty table of `schema` when the file does not exist.
+pub(crate) async fn register_parquet_file(
+    ctx: &SessionContext,
+    table: &str,
+    path: &Path,
+    schema: Option<SchemaRef>,
+) -> Result<()> {
+    if !path.is_file() {
+        return match schema {
+            Some(schema) => register_empty(ctx, table, schema, path),
+            None => Err(QueryError::Layout { path: path.into(), message: format!("`{table}` is missing") }),
+        };
+    }
+    ctx.register_parquet(table, listing_path(path, false)?, ParquetReadOptions::default())
+        .await
+        .map_err(|source| QueryError::Register { table: table.into(), path: path.into(), source })
+}
+
+/// Registers a folder of Parquet files, or an empty table of `schema` when it holds none.
+async fn register_parquet_dir(ctx: &SessionContext, table: &str, dir: &Path, schema: SchemaRef) -> Result<()> {
+    if parquet_files(dir)?.is_empty() {
+        return register_empty(ctx, table, schema, dir);
+    }
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    ctx.register_listing_table(table, listing_path(dir, true)?, options, None, None)
+        .await
+        .map_err(|source| QueryError::Register { table: table.into(), path: dir.into(), source })
+}
+
+/// Registers `certificate_files` (Hive-partitioned by `issue_year`, declared sorted as ingestion writes them),
+/// `duplicate_claims` and the `certificates` view that joins them.
+async fn register_certificates(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
+    let dir = warehouse.join("certificates");
+    let table = CERTIFICATE_FILES_TABLE;
+    if parquet_files(&dir)?.is_empty() {
+        let mut fields: Vec<Field> = certificate_file_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new(PARTITION_COLUMN, DataType::Int32, false));
+        register_empty(ctx, table, Arc::new(Schema::new(fields)), &dir)?;
+    } else {
+        let sort_order = ["region_code", "issue_date", "cert_type", "level_rank"]
+            .into_iter()
+            .map(|name| col(name).sort(true, false))
+            .collect();
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Int32)])
+            .with_file_sort_order(vec![sort_order]);
+        ctx.register_listing_table(table, listing_path(&dir, true)?, options, None, None)
+            .await
+            .map_err(|source| QueryError::Register { table: table.into(), path: dir.clone(), source })?;
+        let registered = ctx.table(table).await.map_err(|source| QueryError::Register {
+            table: table.into(),
+            path: dir.clone(),
+            source,
+        })?;
+        let missing: Vec<&str> = CERTIFICATE_COLUMNS
+            .iter()
+            .map(|c| c.name)
+            .filter(|name| registered.schema().field_with_unqualified_name(name).is_err())
+            .collect();
+        if !missing.is_empty() {
+            return Err(QueryError::Layout {
+                path: dir,
+                message: format!("certificate files lack the column(s) {}", missing.join(", ")),
+            });
+        }
+    }
+    let claims = warehouse.join("duplicate_claims").join("duplicate_claims.parquet");
+    register_parquet_file(ctx, "duplicate_claims", &claims, Some(duplicate_claims_schema())).await?;
+    let view = ctx.sql(CERTIFICATES_VIEW_SQL).await.map_err(|e| QueryError::engine("defining `certificates`", e))?;
+    ctx.register_table("certificates", view.into_view()).map_err(|source| QueryError::Register {
+        table: "certificates".into(),
+        path: dir,
+        source,
+    })?;
+    Ok(())
+}
+
+/// Registers the warehouse's base tables: `certificate_files`, `duplicate_claims`, `certificates`, `rejects` and
+/// `ledger`. Missing folders give empty tables.
+pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
+    register_certificates(ctx, warehouse).await?;
+    register_parquet_dir(ctx, "rejects", &warehouse.join("rejects"), rejects_schema()).await?;
+    let ledger = warehouse.join("ledger").join("ledger.parquet");
+    register_parquet_file(ctx, "ledger", &ledger, Some(ledger_schema())).await?;
+    Ok(())
+}
+
+/// Registers the warehouse's agency registry (`agencies/agencies.parquet`) as `agencies`.
+pub(crate) async fn register_warehouse_agencies(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
+    let path = warehouse.join("agencies").join("agencies.parquet");
+    register_parquet_file(ctx, "agencies", &path, Some(agencies_schema())).await
+}
+
+/// Reads `<reference_dir>/<table>.csv` with every column as text except the typed ones, in file column order.
+pub(crate) async fn read_reference_csv(ctx: &SessionContext, reference_dir: &Path, table: &str) -> Result<DataFrame> {
+    let path = reference_dir.join(format!("{table}.csv"));
+    let text = std::fs::read_to_string(&path).map_err(|e| QueryError::io("reading", &path, e))?;
+    let header = text.lines().next().unwrap_or_default().trim_start_matches('\u{feff}');
+    let names: Vec<String> = header.split(',').map(|h| h.trim().trim_matches('"').to_string()).collect();
+    if names.iter().any(String::is_empty) {
+        return Err(QueryError::Layout { path, message: "the header row has an empty column name".into() });
+    }
+    let raw_schema = Schema::new(names.iter().map(|n| Field::new(n, DataType::Utf8, true)).collect::<Vec<_>>());
+    let options =
+        CsvReadOptions::new().has_header(true).schema(&raw_schema).newlines_in_values(true).file_extension(".csv");
+    let raw = ctx.read_csv(listing_path(&path, false)?, options).await.map_err(|source| QueryError::Register {
+        table: table.into(),
+        path: path.clone(),
+        source,
+    })?;
+    let projection = names
+        .iter()
+        .map(|name| {
+            let typed = TYPED_REFERENCE_COLUMNS.iter().find(|(t, c, _)| *t == table && c == name);
+            match typed {
+                Some((_, _, data_type)) => cast(ident(name), data_type.clone()).alias(name),
+                None => ident(name),
+            }
+        })
+        .collect::<Vec<_>>();
+    raw.select(projection).map_err(|source| QueryError::Register { table: table.into(), path, source })
+}

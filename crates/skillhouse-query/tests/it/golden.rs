@@ -1,0 +1,121 @@
+//! Runs every `tests/slt/*.slt` file against the published fixture snapshot. The expected values in those files
+//! were worked out by hand from the fixture CSVs; the comments in each file show the working.
+
+use crate::fixture;
+use skillhouse_query::datafusion::arrow::array::{Array, Float64Array, RecordBatch};
+use skillhouse_query::datafusion::arrow::compute::cast;
+use skillhouse_query::datafusion::arrow::datatypes::DataType;
+use skillhouse_query::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use skillhouse_query::datafusion::error::DataFusionError;
+use skillhouse_query::datafusion::prelude::SessionContext;
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+use std::path::PathBuf;
+
+/// sqllogictest's database interface over a DataFusion session.
+struct Golden {
+    ctx: SessionContext,
+}
+
+fn column_type(data_type: &DataType) -> DefaultColumnType {
+    match data_type {
+        t if t.is_integer() => DefaultColumnType::Integer,
+        t if t.is_floating() => DefaultColumnType::FloatingPoint,
+        _ => DefaultColumnType::Text,
+    }
+}
+
+/// Floats rounded to 6 decimals with trailing zeros dropped (`0.714286`, `7`, `-0.1`), so hand-worked fractions
+/// compare exactly.
+fn float_text(value: f64) -> String {
+    let text = format!("{value:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_string() } else { text.to_string() }
+}
+
+fn cells(batch: &RecordBatch) -> Result<Vec<Vec<String>>, DataFusionError> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut columns: Vec<Vec<String>> = Vec::new();
+    for column in batch.columns() {
+        let mut texts = Vec::with_capacity(column.len());
+        if column.data_type().is_floating() {
+            let floats = cast(column, &DataType::Float64)?;
+            let floats = floats.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
+            for row in 0..floats.len() {
+                texts.push(if floats.is_null(row) { "NULL".into() } else { float_text(floats.value(row)) });
+            }
+        } else {
+            let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+            for row in 0..column.len() {
+                let text = formatter.value(row).to_string();
+                texts.push(if text.is_empty() { "(empty)".into() } else { text });
+            }
+        }
+        columns.push(texts);
+    }
+    Ok((0..batch.num_rows()).map(|row| columns.iter().map(|c| c[row].clone()).collect()).collect())
+}
+
+#[async_trait::async_trait]
+impl AsyncDB for Golden {
+    type Error = DataFusionError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
+        let frame = self.ctx.sql(sql).await?;
+        let types = frame.schema().fields().iter().map(|f| column_type(f.data_type())).collect();
+        let mut rows = Vec::new();
+        for batch in frame.collect().await? {
+            rows.extend(cells(&batch)?);
+        }
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "datafusion"
+    }
+}
+
+fn slt_files() -> Vec<PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/slt exists")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn golden_slt_files_match_the_hand_worked_values() {
+    let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await.expect("open fixture snapshot");
+    let files = slt_files();
+    assert!(!files.is_empty(), "no .slt files found");
+    let mut failures = Vec::new();
+    for file in files {
+        let ctx = snapshot.ctx.clone();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let ctx = ctx.clone();
+            async move { Ok::<_, DataFusionError>(Golden { ctx }) }
+        });
+        if let Err(error) = runner.run_file_async(&file).await {
+            failures.push(format!("{}:\n{error}", file.display()));
+        }
+    }
+    assert!(failures.is_empty(), "golden files failed:\n\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_indicator_has_a_golden_query() {
+    let catalog = skillhouse_query::SqlCatalog::bundled().expect("bundled SQL parses");
+    let golden: String = slt_files().iter().map(|f| std::fs::read_to_string(f).expect("read slt")).collect();
+    let missing: Vec<&str> = catalog
+        .indicators
+        .iter()
+        .map(|i| i.id())
+        .filter(|id| !golden.contains(&format!("indicator_id = '{id}'")))
+        .collect();
+    assert!(missing.is_empty(), "indicators without a golden query: {missing:?}");
+}

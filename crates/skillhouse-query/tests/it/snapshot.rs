@@ -1,0 +1,109 @@
+//! The snapshot lifecycle: what a build writes, opening the published snapshot, read-only SQL, and builds over an
+//! empty warehouse and over the bundled reference data.
+
+use crate::fixture;
+use skillhouse_query::datafusion::arrow::array::{Array, Int64Array};
+use skillhouse_query::{QueryError, ResultFormat, format_batches};
+
+async fn count(snapshot: &skillhouse_query::Snapshot, table: &str) -> i64 {
+    let batches = snapshot.query(&format!("SELECT COUNT(*) AS n FROM {table}")).await.expect("count query");
+    let column = batches[0].column(0).as_any().downcast_ref::<Int64Array>().expect("count is Int64").clone();
+    column.value(0)
+}
+
+#[tokio::test]
+async fn the_published_snapshot_has_every_table_of_design_section_15() {
+    let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await.expect("open fixture snapshot");
+    assert_eq!(snapshot.id, "fixture");
+    assert_eq!(snapshot.manifest.as_of, "2024-10-01");
+    assert_eq!(snapshot.manifest.definition_version, skillhouse_model::DEFINITION_VERSION);
+    for (table, rows) in [
+        ("certificates", 23),
+        ("persons", 20),
+        ("indicator_values", 208),
+        ("indicators", 16),
+        ("regions", 4),
+        ("occupations", 7),
+        ("agencies", 5),
+        ("programmes", 5),
+        ("targets", 16),
+        ("rejects", 0),
+        ("ledger", 0),
+        ("levels", 7),
+        ("cert_types", 6),
+        ("agency_types", 4),
+        ("employment", 5),
+        ("person_flow", 17),
+        ("year_ends", 2),
+        ("duplicate_claims", 2),
+    ] {
+        assert_eq!(count(&snapshot, table).await, rows, "rows of {table}");
+    }
+    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&208));
+    assert_eq!(snapshot.manifest.row_counts.get("models/persons"), Some(&20));
+    assert!(snapshot.manifest.files.contains_key("dims/targets.parquet"));
+}
+
+#[tokio::test]
+async fn analysts_cannot_write_through_sql() {
+    let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await.expect("open fixture snapshot");
+    for statement in [
+        "CREATE TABLE t AS SELECT 1",
+        "DROP TABLE persons",
+        "INSERT INTO regions VALUES ('1', '2', '3', '4', '5')",
+        "COPY persons TO '/tmp/skillhouse-copy.parquet'",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
+        let result = snapshot.query(statement).await;
+        assert!(matches!(result, Err(QueryError::Sql { .. })), "{statement} was allowed");
+    }
+    let results = snapshot.query_script("SELECT 1 AS a; SELECT 2 AS b;").await.expect("two statements");
+    assert_eq!(results.len(), 2);
+    let csv = format_batches(&results[1], ResultFormat::Csv).expect("csv");
+    assert_eq!(csv, "b\n2\n");
+}
+
+#[tokio::test]
+async fn a_warehouse_without_a_published_snapshot_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let error = skillhouse_query::open_snapshot(dir.path()).await.expect_err("nothing published");
+    assert!(matches!(error, QueryError::NoSnapshot { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn an_empty_warehouse_builds_an_empty_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snapshot_dir = dir.path().join("snapshots").join("empty");
+    let report = skillhouse_query::build_snapshot(
+        dir.path(),
+        &fixture::fixtures_dir().join("reference"),
+        fixture::as_of(),
+        &snapshot_dir,
+    )
+    .await
+    .expect("an empty warehouse builds");
+    assert_eq!(report.manifest.row_counts.get("indicator_values"), Some(&0));
+    assert_eq!(report.manifest.row_counts.get("indicators"), Some(&16));
+    skillhouse_query::publish_snapshot(dir.path(), "empty").expect("publish");
+    let snapshot = skillhouse_query::open_snapshot(dir.path()).await.expect("open");
+    assert_eq!(count(&snapshot, "certificates").await, 0);
+}
+
+#[tokio::test]
+async fn the_bundled_reference_data_builds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixture::write_warehouse(dir.path()).await;
+    let snapshot_dir = dir.path().join("snapshots").join("bundled");
+    let report = skillhouse_query::build_snapshot(
+        dir.path(),
+        &fixture::bundled_reference_dir(),
+        fixture::as_of(),
+        &snapshot_dir,
+    )
+    .await
+    .expect("the bundled reference data builds");
+    // 19 reporting units + the province, 2 years, for the region × year indicators.
+    let rows = report.manifest.row_counts.get("indicator_values").copied().unwrap_or_default();
+    assert!(rows > 16 * 20, "{rows} indicator rows");
+    assert_eq!(report.manifest.row_counts.get("dims/regions"), Some(&20));
+}

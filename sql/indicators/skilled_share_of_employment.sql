@@ -1,0 +1,30 @@
+-- id: skilled_share_of_employment
+-- title_zh: 技能人才占就业人员比例
+-- title_en: Skilled persons as a share of employment
+-- unit: share
+-- grain: region_code × year (stock at year end ÷ employed persons); only region-years with an employment figure
+-- target: 0.40 (Kaifeng 2025)
+-- comparator: >=
+-- source: 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
+-- clause: 一、（二）目标任务
+-- description: Skilled persons at year end (as skilled_persons: principal region; 410000 counts each person once)
+-- description: ÷ employed persons from the employment reference table. Region-years without an employment figure
+-- description: have no row.
+WITH skilled AS (
+    SELECT region_code, year, COUNT(*) AS persons FROM persons WHERE skilled GROUP BY region_code, year
+    UNION ALL
+    SELECT CAST($province_code AS VARCHAR) AS region_code, year, COUNT(*) AS persons
+    FROM persons WHERE skilled GROUP BY year
+)
+SELECT
+    'skilled_share_of_employment' AS indicator_id,
+    e.region_code,
+    e.year,
+    CAST(NULL AS VARCHAR) AS programme,
+    CAST(NULL AS VARCHAR) AS agency_type,
+    CAST(COALESCE(s.persons, 0) AS DOUBLE) / CAST(NULLIF(e.employed, 0) AS DOUBLE) AS value,
+    COALESCE(s.persons, 0) AS numerator,
+    e.employed AS denominator
+FROM employment AS e
+JOIN year_ends AS y ON y.year = e.year
+LEFT JOIN skilled AS s ON s.region_code = e.region_code AND s.year = e.year

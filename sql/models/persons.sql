@@ -1,0 +1,84 @@
+-- id: persons
+-- title_zh: 人员年末存量（每人每年末一行）
+-- title_en: Persons at each year end (stock)
+-- grain: person_key × year, for every year end from the first issue year in the data to the as-of year
+-- source: DESIGN §8 (stock, highest level, principal region)
+-- description: Stock at the end of `year` uses the certificates issued on or before 31 December of that year (or the
+-- description: as-of date for the current year), excluding duplicate claims. Every person with at least one counted
+-- description: certificate by then has a row; `skilled` needs a skill certificate (training never counts).
+-- description: highest_rank is the maximum level rank over skill certificates (0 none, 1 l5 … 7 chief); region_code is
+-- description: the region of the principal certificate: the skill certificate with the highest rank, then the latest
+-- description: issue date, then the largest cert_no (null when the person is not skilled).
+--
+-- Plan: pick each person's best skill certificate per issue year first (one row per person and issue year), then
+-- expand to every later year end and pick the best of those. The best certificate of a set is the best of the
+-- per-year bests because the order (rank, issue date, cert_no) is lexicographic, so no certificate is replicated
+-- across years.
+WITH counted AS (
+    SELECT
+        person_key,
+        issue_year,
+        issue_date,
+        cert_no,
+        level_rank,
+        region_code,
+        cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment', 'special_competence')
+            AS is_skill
+    FROM certificates
+    WHERE NOT duplicate_claim
+      AND issue_date <= CAST($as_of AS DATE)
+),
+year_ends AS (
+    SELECT CAST(unnest(range(CAST(MIN(issue_year) AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1)) AS INT)
+        AS year
+    FROM counted
+),
+per_issue_year AS (
+    SELECT
+        person_key,
+        issue_year,
+        MIN(issue_date) AS first_cert_date,
+        MIN(CASE WHEN is_skill THEN issue_date END) AS first_skill_date,
+        MAX(CASE WHEN is_skill THEN level_rank END) AS best_rank,
+        first_value(CASE WHEN is_skill THEN issue_date END
+            ORDER BY is_skill DESC, level_rank DESC, issue_date DESC, cert_no DESC) AS best_issue_date,
+        first_value(CASE WHEN is_skill THEN cert_no END
+            ORDER BY is_skill DESC, level_rank DESC, issue_date DESC, cert_no DESC) AS best_cert_no,
+        first_value(CASE WHEN is_skill THEN region_code END
+            ORDER BY is_skill DESC, level_rank DESC, issue_date DESC, cert_no DESC) AS best_region_code
+    FROM counted
+    GROUP BY person_key, issue_year
+),
+stock AS (
+    SELECT
+        p.person_key,
+        y.year,
+        MAX(p.best_rank) AS best_rank,
+        first_value(p.best_region_code
+            ORDER BY p.best_rank DESC NULLS LAST, p.best_issue_date DESC NULLS LAST, p.best_cert_no DESC NULLS LAST)
+            AS region_code,
+        first_value(p.best_cert_no
+            ORDER BY p.best_rank DESC NULLS LAST, p.best_issue_date DESC NULLS LAST, p.best_cert_no DESC NULLS LAST)
+            AS principal_cert_no,
+        MIN(p.first_skill_date) AS first_skill_date,
+        MIN(p.first_cert_date) AS first_cert_date
+    FROM per_issue_year AS p
+    JOIN year_ends AS y ON p.issue_year <= y.year
+    GROUP BY p.person_key, y.year
+)
+SELECT
+    person_key,
+    year,
+    CAST(COALESCE(best_rank, 0) AS INT) AS highest_rank,
+    CASE COALESCE(best_rank, 0)
+        WHEN 1 THEN 'l5' WHEN 2 THEN 'l4' WHEN 3 THEN 'l3' WHEN 4 THEN 'l2' WHEN 5 THEN 'l1'
+        WHEN 6 THEN 'special_grade' WHEN 7 THEN 'chief'
+    END AS highest_level,
+    region_code,
+    principal_cert_no,
+    best_rank IS NOT NULL AS skilled,
+    COALESCE(best_rank, 0) >= 3 AS high_skilled,
+    COALESCE(best_rank, 0) >= 2 AS mid_high,
+    first_skill_date,
+    first_cert_date
+FROM stock
