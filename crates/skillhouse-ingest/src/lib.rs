@@ -1,1 +1,70 @@
-//! placeholder
+//! Ingestion: agency submissions → validated, pseudonymised Parquet, with a quarantine and a ledger.
+//!
+//! This crate owns the path from what evaluation agencies hand over (DESIGN §4: CSV in UTF-8, UTF-8 with BOM or
+//! GBK/GB18030, XLSX with title and notes rows, JSON Lines, in `landing/<agency_id>/<YYYY-MM>.<ext>`) to the
+//! warehouse files of `docs/warehouse.md`: Hive-partitioned certificate Parquet, rejects, the ledger, the agency
+//! registry and the duplicate claims. [`ingest`] is the one entry point; the CLI's `ingest` command and the
+//! nightly rebuild both call it.
+//!
+//! How a batch runs:
+//! 1. **Find** the files ([`IngestOptions::paths`]: landing folders, agency folders or files) and sort them in
+//!    path order — agency folder, then month.
+//! 2. **Read** a window of files in parallel (rayon): the content hash decides whether a file was already loaded
+//!    (skipped); polars parses CSV, calamine streams XLSX, serde_json reads JSON Lines; encodings are detected,
+//!    header spellings come from `header_aliases.toml`. A file that cannot be read — or whose parser panics — is
+//!    recorded as unreadable with a message for the clerk; the other files go on.
+//! 3. **Validate** every row against DESIGN §6 in order ([`validate_row`]); each row ends accepted or rejected
+//!    with exactly one reason code, so rows read = accepted + rejected for every file.
+//! 4. **Commit** the window's files one at a time in path order: certificate numbers already in the warehouse or
+//!    earlier in the batch are `duplicate_cert_no`; a file for an agency and month already loaded replaces that
+//!    slice (its numbers are not duplicates of the rows they replace) and the ledger marks the old file
+//!    superseded. Parquet files are written to a temporary name, fsynced and renamed.
+//! 5. **Finish**: the ledger and registry are rewritten atomically and duplicate claims recomputed over every
+//!    certificate.
+//!
+//! Privacy (DESIGN §7): the raw ID number is only ever held in memory to derive `person_key` (HMAC-SHA256 under
+//! the caller's key), birth date, gender and 户籍 region; names are never kept; reject reports mask IDs.
+//!
+//! Memory is bounded by a window of files (twice the thread count) plus a 16-byte fingerprint per certificate
+//! number already in the warehouse — not by the size of the whole input.
+//!
+//! This crate knows nothing of the query engine: Parquet is the only contract, and column names come from
+//! `skillhouse_model::schema`.
+
+mod batch;
+mod claims;
+mod decode;
+mod error;
+mod field;
+mod landing;
+mod ledger;
+mod read;
+mod reference;
+mod report;
+mod validate;
+mod warehouse;
+
+pub use batch::{IngestOptions, ingest};
+pub use decode::{DecodeError, TextEncoding, decode_text};
+pub use error::{IngestError, Result};
+pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};
+pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
+pub use read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row};
+pub use reference::{Agency, Occupations, Registry};
+pub use report::{BatchReport, FileOutcome, FileReport, NoProgress, Progress};
+pub use validate::{AcceptedRow, Rejection, RowContext, RowOutcome, masked_row_json, validate_row};
+pub use warehouse::{Layout, SliceName, read_parquet};
+
+/// Reads one submitted file's bytes into a [`RawTable`] without validating it — for tools and tests.
+pub fn read_file(
+    bytes: &[u8],
+    format: Format,
+    aliases: &HeaderAliases,
+    limits: &XlsxLimits,
+) -> std::result::Result<RawTable, ReadError> {
+    match format {
+        Format::Csv => read::read_csv(bytes, aliases),
+        Format::Xlsx => read::read_xlsx(bytes, aliases, limits),
+        Format::Jsonl => read::read_jsonl(bytes, aliases),
+    }
+}

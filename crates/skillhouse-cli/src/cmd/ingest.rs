@@ -1,8 +1,132 @@
-//! `skillhouse ingest`.
+//! `skillhouse ingest`: a thin edge over `skillhouse_ingest::ingest` — a progress bar on a terminal (plain log
+//! lines otherwise) and a summary at the end.
 
 use crate::args::IngestArgs;
 use crate::exit::Outcome;
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use skillhouse_ingest::{BatchReport, FileOutcome, FileReport, IngestOptions, NoProgress, Progress};
+use std::cell::Cell;
+use std::io::IsTerminal;
 
-pub fn run(_args: IngestArgs) -> anyhow::Result<Outcome> {
-    super::unavailable("ingest")
+pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
+    let key = super::load_key(&args.key)?;
+    let reference_dir = super::reference_dir(args.reference)?;
+    let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let options = IngestOptions::new(&args.warehouse.warehouse, args.paths, key, as_of, reference_dir);
+    let report = run_batch(&options, true)?;
+    print_summary(&report, as_of);
+    Ok(if report.is_partly_rejected() { Outcome::PartlyRejected } else { Outcome::Success })
+}
+
+/// Runs one ingestion batch, with a progress bar on a terminal (log lines otherwise) when `show_progress`;
+/// shared by `ingest` and `rebuild`.
+pub fn run_batch(options: &IngestOptions, show_progress: bool) -> anyhow::Result<BatchReport> {
+    let context = || format!("ingesting into {}", options.warehouse.display());
+    if !show_progress {
+        return skillhouse_ingest::ingest(options, &NoProgress).with_context(context);
+    }
+    let progress = Reporter::new(std::io::stderr().is_terminal());
+    let report = skillhouse_ingest::ingest(options, &progress).with_context(context);
+    progress.finish();
+    report
+}
+
+/// Progress bar on a terminal, one log line per file otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    rows: Cell<u64>,
+    rejects: Cell<u64>,
+}
+
+impl Reporter {
+    fn new(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template("{bar:30} {pos}/{len} files · {msg} · {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Self { bar, rows: Cell::new(0), rejects: Cell::new(0) }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn started(&self, files: usize) {
+        match &self.bar {
+            Some(bar) => bar.set_length(files as u64),
+            None => eprintln!("ingest: {files} files to consider"),
+        }
+    }
+
+    fn file_done(&self, report: &FileReport) {
+        self.rows.set(self.rows.get() + report.rows_read);
+        self.rejects.set(self.rejects.get() + report.rows_rejected);
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{} rows, {} rejected", self.rows.get(), self.rejects.get()));
+                if let FileOutcome::Unreadable { message } = &report.outcome {
+                    bar.println(format!("unreadable: {}: {message}", report.source_file));
+                }
+            }
+            None => match &report.outcome {
+                FileOutcome::Loaded => eprintln!(
+                    "loaded {}: {} rows, {} accepted, {} rejected{}",
+                    report.source_file,
+                    report.rows_read,
+                    report.rows_accepted,
+                    report.rows_rejected,
+                    if report.superseded.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", replaces {}", report.superseded.join(", "))
+                    }
+                ),
+                FileOutcome::Skipped => eprintln!("skipped {}: already loaded", report.source_file),
+                FileOutcome::Unreadable { message } => {
+                    eprintln!("unreadable {}: {message}", report.source_file)
+                }
+            },
+        }
+    }
+}
+
+fn print_summary(report: &BatchReport, as_of: chrono::NaiveDate) {
+    println!(
+        "batch {} (as of {as_of}): {} files loaded, {} skipped (already loaded), {} superseded, {} unreadable",
+        report.batch_id,
+        report.files_loaded(),
+        report.files_skipped(),
+        report.files_superseded(),
+        report.files_unreadable(),
+    );
+    let seconds = report.duration.as_secs_f64().max(1e-9);
+    println!(
+        "rows: {} read, {} accepted, {} rejected in {seconds:.1}s ({:.0} rows/s); {} duplicate claims flagged",
+        report.rows_read(),
+        report.rows_accepted(),
+        report.rows_rejected(),
+        report.rows_read() as f64 / seconds,
+        report.duplicate_claims,
+    );
+    let by_reason = report.rejects_by_reason();
+    if !by_reason.is_empty() {
+        println!("rejects by reason:");
+        for (reason, count) in by_reason {
+            println!("  {:<24} {count}", reason.code());
+        }
+    }
+    for file in &report.files {
+        if let FileOutcome::Unreadable { message } = &file.outcome {
+            println!("unreadable {}: {message}", file.source_file);
+        }
+    }
 }

@@ -52,10 +52,8 @@ pub fn reference_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir);
     }
-    let candidates = [
-        PathBuf::from("datasets/reference"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference"),
-    ];
+    let candidates =
+        [PathBuf::from("datasets/reference"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference")];
     candidates
         .into_iter()
         .find(|p| p.join("regions.csv").is_file())

@@ -1,0 +1,527 @@
+//! One ingestion batch: files are read and validated in parallel a window at a time, then committed one by one in
+//! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
+//! stays bounded by a window of files rather than the whole input.
+
+use crate::claims::{CertIndex, cert_fingerprint, recompute_duplicate_claims};
+use crate::error::{IngestError, Result};
+use crate::field::{FIELD_COUNT, Field, HeaderAliases};
+use crate::landing::{FileJob, discover};
+use crate::ledger::{Ledger, LedgerEntry, LedgerStatus};
+use crate::read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row, read_csv, read_jsonl, read_xlsx};
+use crate::reference::{Occupations, Registry};
+use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
+use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
+use crate::warehouse::{
+    Layout, Lineage, RejectRecord, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file_and_folder,
+    write_agencies, write_parquet,
+};
+use chrono::{Datelike, NaiveDate, Utc};
+use polars::prelude::*;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use skillhouse_model::{PseudonymKey, RejectReason};
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What to ingest, where, and against what.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The warehouse folder (created if missing).
+    pub warehouse: PathBuf,
+    /// Landing folders, agency folders or files.
+    pub paths: Vec<PathBuf>,
+    /// The pseudonymisation key.
+    pub key: PseudonymKey,
+    /// Issue dates after this are `issue_date_future`.
+    pub as_of: NaiveDate,
+    /// Reference data folder (`occupations.csv`, `header_aliases.toml`).
+    pub reference_dir: PathBuf,
+    /// Header spellings; `None` reads `<reference_dir>/header_aliases.toml`, or the built-in spellings when that
+    /// file does not exist.
+    pub aliases: Option<HeaderAliases>,
+    /// Bounds on workbooks.
+    pub xlsx_limits: XlsxLimits,
+    /// Threads reading files in parallel; `None` uses one per core.
+    pub threads: Option<usize>,
+}
+
+impl IngestOptions {
+    /// Options with the default header spellings and workbook limits.
+    pub fn new(
+        warehouse: impl Into<PathBuf>,
+        paths: Vec<PathBuf>,
+        key: PseudonymKey,
+        as_of: NaiveDate,
+        reference_dir: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            warehouse: warehouse.into(),
+            paths,
+            key,
+            as_of,
+            reference_dir: reference_dir.into(),
+            aliases: None,
+            xlsx_limits: XlsxLimits::default(),
+            threads: None,
+        }
+    }
+}
+
+/// Reference data and settings shared by every file of the batch.
+struct Shared<'a> {
+    aliases: HeaderAliases,
+    occupations: Occupations,
+    registry: Registry,
+    key: &'a PseudonymKey,
+    as_of: NaiveDate,
+    limits: XlsxLimits,
+    /// Files of earlier batches.
+    earlier: SeenFiles,
+}
+
+/// Which contents were seen before. Bytes already loaded are skipped wherever they come from; bytes that were
+/// unreadable are skipped only under the same name, so a clerk can resubmit a misnamed file under its right name.
+#[derive(Debug, Default)]
+struct SeenFiles {
+    loaded: HashSet<String>,
+    unreadable: HashSet<(String, String)>,
+}
+
+impl SeenFiles {
+    fn from_ledger(ledger: &Ledger) -> Self {
+        let mut seen = Self::default();
+        for entry in ledger.entries() {
+            seen.record(&entry.content_hash, &entry.source_file, entry.status == LedgerStatus::Unreadable);
+        }
+        seen
+    }
+
+    fn record(&mut self, content_hash: &str, source_file: &str, unreadable: bool) {
+        if content_hash.is_empty() {
+            return;
+        }
+        if unreadable {
+            self.unreadable.insert((content_hash.to_string(), source_file.to_string()));
+        } else {
+            self.loaded.insert(content_hash.to_string());
+        }
+    }
+
+    fn contains(&self, content_hash: &str, source_file: &str) -> bool {
+        !content_hash.is_empty()
+            && (self.loaded.contains(content_hash)
+                || self.unreadable.contains(&(content_hash.to_string(), source_file.to_string())))
+    }
+}
+
+/// A file after the parallel phase.
+enum Prepared {
+    Skipped,
+    Unreadable { encoding: String, message: String },
+    Read(Box<ReadFile>),
+}
+
+struct ReadFile {
+    table: RawTable,
+    rows_read: u64,
+    /// (frame row index, source row, accepted record), in file order.
+    accepted: Vec<(usize, i64, AcceptedRow)>,
+    rejects: Vec<RejectRecord>,
+}
+
+struct PreparedFile {
+    job: FileJob,
+    content_hash: String,
+    prepared: Prepared,
+    elapsed: Duration,
+}
+
+/// Runs `f`, turning a panic into [`ReadError::Panic`] so that one bad file never takes the batch down.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_string());
+            Err(ReadError::Panic { message })
+        }
+    }
+}
+
+fn read_table(bytes: &[u8], format: Format, shared: &Shared<'_>) -> Result<RawTable, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    match format {
+        Format::Csv => read_csv(bytes, &shared.aliases),
+        Format::Xlsx => read_xlsx(bytes, &shared.aliases, &shared.limits),
+        Format::Jsonl => read_jsonl(bytes, &shared.aliases),
+    }
+}
+
+fn validate_table(table: RawTable, job: &FileJob, shared: &Shared<'_>) -> Result<ReadFile, ReadError> {
+    let ctx = RowContext {
+        folder_agency: &job.agency_id,
+        registry: &shared.registry,
+        occupations: &shared.occupations,
+        as_of: shared.as_of,
+        key: shared.key,
+    };
+    let mut accepted = Vec::new();
+    let mut rejects = Vec::new();
+    let mut rows_read = 0u64;
+    let mut index = 0usize;
+    table
+        .for_each_row(|source_row, cells| {
+            let row_index = index;
+            index += 1;
+            if is_filler_row(cells) {
+                return;
+            }
+            rows_read += 1;
+            match validate_row(cells, &ctx) {
+                RowOutcome::Accepted(row) => accepted.push((row_index, source_row, *row)),
+                RowOutcome::Rejected(r) => rejects.push(RejectRecord {
+                    source_row,
+                    reason: r.reason,
+                    field: r.field.map(Field::code),
+                    detail: r.detail,
+                    row_json: masked_row_json(cells),
+                }),
+            }
+        })
+        .map_err(|cause| ReadError::Csv { cause })?;
+    Ok(ReadFile { table, rows_read, accepted, rejects })
+}
+
+fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
+    let start = Instant::now();
+    let bytes = match std::fs::read(&job.path) {
+        Ok(bytes) => bytes,
+        Err(cause) => {
+            let message = ReadError::Io { cause }.to_string();
+            let prepared = Prepared::Unreadable { encoding: String::new(), message };
+            return PreparedFile { job, content_hash: String::new(), prepared, elapsed: start.elapsed() };
+        }
+    };
+    let content_hash = hex::encode(Sha256::digest(&bytes));
+    let prepared = if shared.earlier.contains(&content_hash, &job.source_file) {
+        Prepared::Skipped
+    } else if let Some(problem) = job.name_problem {
+        Prepared::Unreadable { encoding: String::new(), message: ReadError::BadName { problem }.to_string() }
+    } else {
+        let format = job.format.unwrap_or(Format::Csv);
+        let outcome = guarded(|| {
+            let table = read_table(&bytes, format, shared)?;
+            validate_table(table, &job, shared)
+        });
+        drop(bytes);
+        match outcome {
+            Ok(read) => Prepared::Read(Box::new(read)),
+            Err(e) => Prepared::Unreadable { encoding: String::new(), message: e.to_string() },
+        }
+    };
+    PreparedFile { job, content_hash, prepared, elapsed: start.elapsed() }
+}
+
+/// Ingests a batch: reads, validates and loads every file of `options.paths` into the warehouse, recording each
+/// in the ledger, then recomputes duplicate claims. Bad rows and unreadable files are reported in the returned
+/// [`BatchReport`], not as errors; `Err` means the warehouse or reference data could not be read or written.
+pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchReport> {
+    // A pool of our own: its size is the caller's to choose, and its threads get stacks deep enough for
+    // polars' Parquet and CSV code in unoptimised builds (the default 2 MiB overflowed).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.unwrap_or(0))
+        .stack_size(STACK_BYTES)
+        .thread_name(|i| format!("ingest-{i}"))
+        .build()
+        .map_err(|_| IngestError::Internal("cannot start the ingestion threads"))?;
+    ingest_in_pool(options, progress, &pool)
+}
+
+/// Files committed between two intermediate ledger saves.
+const LEDGER_SAVE_EVERY: usize = 256;
+
+/// Stack size of the ingestion threads.
+const STACK_BYTES: usize = 32 << 20;
+
+fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon::ThreadPool) -> Result<BatchReport> {
+    let batch_start = Instant::now();
+    let layout = Layout::new(&options.warehouse);
+    std::fs::create_dir_all(layout.root()).map_err(|e| IngestError::io(layout.root(), e))?;
+    let aliases = match &options.aliases {
+        Some(a) => a.clone(),
+        None => {
+            let path = options.reference_dir.join("header_aliases.toml");
+            if path.is_file() { HeaderAliases::load(&path)? } else { HeaderAliases::builtin() }
+        }
+    };
+    let occupations = Occupations::load(&options.reference_dir.join("occupations.csv"))?;
+    let discovery = discover(&options.paths)?;
+    let mut registry = read_agencies(&layout)?;
+    for path in &discovery.registries {
+        registry.merge(Registry::load(path)?);
+    }
+    let ledger = Ledger::load(&layout)?;
+    let index = pool.install(|| CertIndex::load(&layout))?;
+    let shared = Shared {
+        aliases,
+        occupations,
+        registry,
+        key: &options.key,
+        as_of: options.as_of,
+        limits: options.xlsx_limits,
+        earlier: SeenFiles::from_ledger(&ledger),
+    };
+    let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    let mut report = BatchReport { batch_id: batch_id.clone(), ..BatchReport::default() };
+    progress.started(discovery.jobs.len());
+    let window = pool.current_num_threads().max(1) * 2;
+    let mut saved_at = 0usize;
+    let mut state = BatchState { ledger, index, seen: SeenFiles::default(), written: Vec::new() };
+    let mut jobs = discovery.jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        let chunk: Vec<FileJob> = jobs.by_ref().take(window).collect();
+        let prepared: Vec<PreparedFile> =
+            pool.install(|| chunk.into_par_iter().map(|job| prepare(job, &shared)).collect());
+        for file in prepared {
+            let file_report = commit(file, &shared, &layout, &batch_id, &mut state)?;
+            progress.file_done(&file_report);
+            report.files.push(file_report);
+        }
+        // Saving now and then keeps a long batch's progress on record without rewriting the ledger per file.
+        if report.files.len() - saved_at >= LEDGER_SAVE_EVERY {
+            sync_all(pool, &mut state.written)?;
+            state.ledger.save(&layout)?;
+            saved_at = report.files.len();
+        }
+    }
+    sync_all(pool, &mut state.written)?;
+    state.ledger.save(&layout)?;
+    if !shared.registry.is_empty() {
+        write_agencies(&layout, &shared.registry)?;
+    }
+    report.duplicate_claims = pool.install(|| recompute_duplicate_claims(&layout))?;
+    report.duration = batch_start.elapsed();
+    Ok(report)
+}
+
+/// Syncs written files to disk, in parallel (each sync waits on the disk, not the CPU).
+fn sync_all(pool: &rayon::ThreadPool, written: &mut Vec<PathBuf>) -> Result<()> {
+    pool.install(|| written.par_iter().with_max_len(1).map(|p| sync_file_and_folder(p)).collect::<Result<()>>())?;
+    written.clear();
+    Ok(())
+}
+
+fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutcome, elapsed: Duration) -> FileReport {
+    FileReport {
+        path: job.path.clone(),
+        source_file: job.source_file.clone(),
+        agency_id: job.agency_id.clone(),
+        period: job.period.clone(),
+        content_hash: content_hash.to_string(),
+        format: job.format.map_or_else(|| job.extension.clone(), |f| f.label().to_string()),
+        encoding: String::new(),
+        outcome,
+        rows_read: 0,
+        rows_accepted: 0,
+        rows_rejected: 0,
+        rejects_by_reason: BTreeMap::new(),
+        superseded: Vec::new(),
+        duration: elapsed,
+    }
+}
+
+fn ledger_entry(report: &FileReport, batch_id: &str, status: LedgerStatus) -> LedgerEntry {
+    let readable = status != LedgerStatus::Unreadable;
+    let count = |n: u64| readable.then(|| i64::try_from(n).unwrap_or(i64::MAX));
+    LedgerEntry {
+        source_file: report.source_file.clone(),
+        content_hash: report.content_hash.clone(),
+        agency_id: report.agency_id.clone(),
+        period: report.period.clone(),
+        format: report.format.clone(),
+        encoding: report.encoding.clone(),
+        batch_id: batch_id.to_string(),
+        status,
+        rows_read: count(report.rows_read),
+        rows_accepted: count(report.rows_accepted),
+        rows_rejected: count(report.rows_rejected),
+        rejects_by_reason: report
+            .rejects_by_reason
+            .iter()
+            .map(|(r, n)| (r.code().to_string(), i64::try_from(*n).unwrap_or(i64::MAX)))
+            .collect(),
+        message: match &report.outcome {
+            FileOutcome::Unreadable { message } => Some(message.clone()),
+            _ => None,
+        },
+        superseded_by: None,
+        ingested_at: Utc::now(),
+        duration_ms: i64::try_from(report.duration.as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// What the sequential commit phase changes as it goes.
+struct BatchState {
+    ledger: Ledger,
+    /// Certificate numbers of the warehouse and of the files committed so far.
+    index: CertIndex,
+    /// Contents committed earlier in this batch.
+    seen: SeenFiles,
+    /// Files written but not yet synced; synced in parallel before the ledger naming them is saved.
+    written: Vec<PathBuf>,
+}
+
+/// Commits one prepared file, in path order: duplicate numbers, the slice's replacement, files, ledger.
+fn commit(
+    file: PreparedFile,
+    shared: &Shared<'_>,
+    layout: &Layout,
+    batch_id: &str,
+    state: &mut BatchState,
+) -> Result<FileReport> {
+    let BatchState { ledger, index, seen: batch_seen, written } = state;
+    let start = Instant::now();
+    let PreparedFile { job, content_hash, prepared, elapsed } = file;
+    let already_seen = batch_seen.contains(&content_hash, &job.source_file);
+    batch_seen.record(&content_hash, &job.source_file, matches!(prepared, Prepared::Unreadable { .. }));
+    let read = match prepared {
+        Prepared::Skipped => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
+        _ if already_seen => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
+        Prepared::Unreadable { encoding, message } => {
+            let mut report = empty_report(&job, &content_hash, FileOutcome::Unreadable { message }, elapsed);
+            report.encoding = encoding;
+            ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Unreadable));
+            return Ok(report);
+        }
+        Prepared::Read(read) => read,
+    };
+    let ReadFile { table, rows_read, accepted, mut rejects } = *read;
+    // The slice being replaced no longer counts for duplicates: a correction's numbers are not duplicates of
+    // the rows they replace.
+    index.remove_slice(&job.agency_id, &job.period);
+    let mut seen: HashSet<u128> = HashSet::with_capacity(accepted.len());
+    let mut kept: Vec<(i64, &AcceptedRow)> = Vec::with_capacity(accepted.len());
+    let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
+    for (row_index, source_row, row) in &accepted {
+        let print = cert_fingerprint(&row.cert_no);
+        if index.contains(print) || !seen.insert(print) {
+            duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
+        } else {
+            kept.push((*source_row, row));
+        }
+    }
+    if !duplicate_rows.is_empty() {
+        let lookup = RowLookup::new(&table).map_err(|e| IngestError::parquet(&job.path, e))?;
+        for (row_index, source_row, cert_no) in duplicate_rows {
+            rejects.push(RejectRecord {
+                source_row,
+                reason: RejectReason::DuplicateCertNo,
+                field: Some(Field::CertNo.code()),
+                detail: format!("{} ({cert_no})", RejectReason::DuplicateCertNo.explanation()),
+                row_json: masked_row_json(&lookup.row(row_index)),
+            });
+        }
+        rejects.sort_by_key(|r| r.source_row);
+    }
+    let lineage = Lineage { source_file: &job.source_file, batch_id, content_hash: &content_hash };
+    let stem = SliceName::stem(&job.agency_id, &job.period, &content_hash);
+    if !kept.is_empty() {
+        let agency = shared
+            .registry
+            .get(&job.agency_id)
+            .ok_or(IngestError::Internal("accepted rows from an agency missing in the registry"))?;
+        kept.sort_by(|(_, a), (_, b)| {
+            (a.issue_date, a.cert_type.code(), a.level.map_or(0, |l| l.rank()), &a.cert_no).cmp(&(
+                b.issue_date,
+                b.cert_type.code(),
+                b.level.map_or(0, |l| l.rank()),
+                &b.cert_no,
+            ))
+        });
+        for year_rows in kept.chunk_by(|(_, a), (_, b)| a.issue_date.year() == b.issue_date.year()) {
+            let year = year_rows[0].1.issue_date.year();
+            let path = layout.year_dir(year).join(format!("{stem}.parquet"));
+            let mut frame =
+                certificates_frame(year_rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
+            write_parquet(&path, &mut frame)?;
+            written.push(path);
+        }
+    }
+    if !rejects.is_empty() {
+        let path = layout.rejects_dir().join(format!("{stem}.parquet"));
+        let mut frame = rejects_frame(&rejects, &lineage, &job.agency_id, &job.period)
+            .map_err(|e| IngestError::parquet(&path, e))?;
+        write_parquet(&path, &mut frame)?;
+        written.push(path);
+    }
+    layout.remove_slice(&job.agency_id, &job.period, &content_hash[..content_hash.len().min(12)])?;
+    index.insert(
+        (job.agency_id.clone(), job.period.clone()),
+        kept.iter().map(|(_, r)| cert_fingerprint(&r.cert_no)).collect(),
+    );
+    let superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
+    let mut rejects_by_reason: BTreeMap<RejectReason, u64> = BTreeMap::new();
+    for reject in &rejects {
+        *rejects_by_reason.entry(reject.reason).or_default() += 1;
+    }
+    let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());
+    report.encoding = table.encoding.to_string();
+    report.rows_read = rows_read;
+    report.rows_accepted = kept.len() as u64;
+    report.rows_rejected = rejects.len() as u64;
+    report.rejects_by_reason = rejects_by_reason;
+    report.superseded = superseded;
+    if report.rows_read != report.rows_accepted + report.rows_rejected {
+        return Err(IngestError::Internal("row conservation broken: read ≠ accepted + rejected"));
+    }
+    ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
+    Ok(report)
+}
+
+/// Random access to a table's rows, for the few rows rejected as duplicates after validation.
+struct RowLookup {
+    columns: Vec<(usize, StringChunked)>,
+}
+
+impl RowLookup {
+    fn new(table: &RawTable) -> PolarsResult<Self> {
+        let mut columns = Vec::new();
+        for field in Field::ALL {
+            if let Ok(column) = table.frame.column(field.code()) {
+                columns.push((field.index(), column.str()?.rechunk().into_owned()));
+            }
+        }
+        Ok(Self { columns })
+    }
+
+    fn row(&self, index: usize) -> RowCells<'_> {
+        let mut cells: RowCells<'_> = [None; FIELD_COUNT];
+        for (field, column) in &self.columns {
+            cells[*field] = column.get(index);
+        }
+        cells
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_unreadable_file() {
+        let outcome: Result<(), ReadError> = guarded(|| panic!("boom in a parser"));
+        match outcome {
+            Err(ReadError::Panic { message }) => assert_eq!(message, "boom in a parser"),
+            other => panic!("expected a caught panic, got {other:?}"),
+        }
+        let formatted: Result<(), ReadError> = guarded(|| panic!("row {}", 7));
+        assert!(matches!(formatted, Err(ReadError::Panic { message }) if message == "row 7"));
+    }
+}

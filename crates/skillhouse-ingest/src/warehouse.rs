@@ -1,0 +1,393 @@
+//! The physical layout of `docs/warehouse.md`: paths, atomic Parquet writes (zstd, statistics), and the frames
+//! of certificates, rejects and agencies.
+
+use crate::error::{IngestError, Result};
+use crate::reference::{Agency, Registry};
+use crate::validate::AcceptedRow;
+use chrono::{Datelike, NaiveDate};
+use polars::prelude::*;
+use skillhouse_model::{AgencyType, schema::CERTIFICATE_COLUMNS, schema::PARTITION_COLUMN};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Paths of the warehouse directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// A warehouse rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `certificates/`.
+    pub fn certificates_dir(&self) -> PathBuf {
+        self.root.join("certificates")
+    }
+
+    /// `certificates/issue_year=YYYY/`.
+    pub fn year_dir(&self, year: i32) -> PathBuf {
+        self.certificates_dir().join(format!("{PARTITION_COLUMN}={year}"))
+    }
+
+    /// `rejects/`.
+    pub fn rejects_dir(&self) -> PathBuf {
+        self.root.join("rejects")
+    }
+
+    /// `ledger/ledger.parquet`.
+    pub fn ledger_path(&self) -> PathBuf {
+        self.root.join("ledger").join("ledger.parquet")
+    }
+
+    /// `agencies/agencies.parquet`.
+    pub fn agencies_path(&self) -> PathBuf {
+        self.root.join("agencies").join("agencies.parquet")
+    }
+
+    /// `duplicate_claims/duplicate_claims.parquet`.
+    pub fn duplicate_claims_path(&self) -> PathBuf {
+        self.root.join("duplicate_claims").join("duplicate_claims.parquet")
+    }
+
+    /// Every certificate partition file with its slice, sorted by path.
+    pub fn certificate_files(&self) -> Result<Vec<(PathBuf, SliceName)>> {
+        let mut out = Vec::new();
+        let dir = self.certificates_dir();
+        if !dir.is_dir() {
+            return Ok(out);
+        }
+        for year in read_dir_sorted(&dir)? {
+            if !year.is_dir() {
+                continue;
+            }
+            for file in read_dir_sorted(&year)? {
+                if let Some(slice) = SliceName::of_path(&file) {
+                    out.push((file, slice));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes the certificate and reject files of a slice, except those of the file `keep_hash12`.
+    pub fn remove_slice(&self, agency_id: &str, period: &str, keep_hash12: &str) -> Result<()> {
+        let mut dirs = vec![self.rejects_dir()];
+        if self.certificates_dir().is_dir() {
+            dirs.extend(read_dir_sorted(&self.certificates_dir())?.into_iter().filter(|p| p.is_dir()));
+        }
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            for file in read_dir_sorted(dir)? {
+                if let Some(slice) = SliceName::of_path(&file)
+                    && slice.agency_id == agency_id
+                    && slice.period == period
+                    && slice.hash12 != keep_hash12
+                {
+                    std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<agency_id>__<YYYY-MM>__<hash12>` of a warehouse file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceName {
+    /// Agency.
+    pub agency_id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// First 12 hex characters of the source file's SHA-256.
+    pub hash12: String,
+}
+
+impl SliceName {
+    /// The file stem.
+    pub fn stem(agency_id: &str, period: &str, content_hash: &str) -> String {
+        format!("{agency_id}__{period}__{}", &content_hash[..content_hash.len().min(12)])
+    }
+
+    /// Parses a `.parquet` path's stem.
+    pub fn of_path(path: &Path) -> Option<Self> {
+        if path.extension()? != "parquet" {
+            return None;
+        }
+        let stem = path.file_stem()?.to_str()?;
+        let mut parts = stem.rsplitn(3, "__");
+        let hash12 = parts.next()?.to_string();
+        let period = parts.next()?.to_string();
+        let agency_id = parts.next()?.to_string();
+        Some(Self { agency_id, period, hash12 })
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| IngestError::io(dir, e))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| IngestError::io(dir, e))?;
+    out.sort();
+    Ok(out)
+}
+
+/// Writes a Parquet file atomically: a temporary file in the same folder, fsync, rename, fsync the folder.
+pub fn write_parquet_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    write_parquet(path, frame)?;
+    sync_file_and_folder(path)
+}
+
+/// Writes a Parquet file under a temporary name and renames it into place, without waiting for the disk; the
+/// caller syncs it later with [`sync_file_and_folder`] (in parallel, before the ledger that names it is written).
+pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    let dir = path.parent().ok_or(IngestError::Internal("a warehouse file has no parent folder"))?;
+    std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
+    let mut writer = std::io::BufWriter::new(file);
+    ParquetWriter::new(&mut writer)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .finish(frame)
+        .map_err(|e| IngestError::parquet(path, e))?;
+    writer.flush().map_err(|e| IngestError::io(&tmp, e))?;
+    drop(writer);
+    std::fs::rename(&tmp, path).map_err(|e| IngestError::io(path, e))
+}
+
+/// Flushes a file and the folder entry naming it to disk.
+pub fn sync_file_and_folder(path: &Path) -> Result<()> {
+    File::open(path).and_then(|f| f.sync_all()).map_err(|e| IngestError::io(path, e))?;
+    // Persist the rename; not every platform lets a folder be opened for syncing, so this is best effort.
+    if let Some(dir) = path.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Reads a Parquet file, optionally only some columns.
+pub fn read_parquet(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+    ParquetReader::new(file)
+        .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
+        .finish()
+        .map_err(|e| IngestError::parquet(path, e))
+}
+
+/// A String column as owned values.
+pub(crate) fn str_values(frame: &DataFrame, path: &Path, name: &'static str) -> Result<Vec<Option<String>>> {
+    let err = |source| IngestError::WarehouseColumn { path: path.to_path_buf(), column: name, source };
+    let column = frame.column(name).map_err(err)?;
+    Ok(column.str().map_err(err)?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// An integer column (any integer or temporal type) as i64 values.
+pub(crate) fn i64_values(frame: &DataFrame, path: &Path, name: &'static str) -> Result<Vec<Option<i64>>> {
+    let err = |source| IngestError::WarehouseColumn { path: path.to_path_buf(), column: name, source };
+    let column = frame.column(name).map_err(err)?;
+    let column = column.to_physical_repr().cast(&DataType::Int64).map_err(err)?;
+    Ok(column.i64().map_err(err)?.iter().collect())
+}
+
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+/// Days since 1970-01-01 (Arrow Date32).
+pub(crate) fn date32(date: NaiveDate) -> i32 {
+    date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE
+}
+
+/// Inverse of [`date32`].
+pub(crate) fn from_date32(days: i64) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(days).ok()?.checked_add(UNIX_EPOCH_DAYS_FROM_CE)?)
+}
+
+pub(crate) fn date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&DataType::Date)
+}
+
+/// Lineage of one submitted file, stamped on every row.
+#[derive(Debug, Clone)]
+pub struct Lineage<'a> {
+    /// Landing-relative path.
+    pub source_file: &'a str,
+    /// Batch.
+    pub batch_id: &'a str,
+    /// SHA-256 hex of the file.
+    pub content_hash: &'a str,
+}
+
+/// Builds the certificates frame of one file's accepted rows (already sorted), columns as
+/// [`CERTIFICATE_COLUMNS`].
+pub fn certificates_frame(
+    rows: &[(i64, &AcceptedRow)],
+    agency: &Agency,
+    lineage: &Lineage<'_>,
+) -> PolarsResult<DataFrame> {
+    let n = rows.len();
+    fn strings<'r>(
+        rows: &[(i64, &'r AcceptedRow)],
+        f: impl Fn(&'r AcceptedRow) -> Option<&'r str>,
+    ) -> Vec<Option<&'r str>> {
+        rows.iter().map(|(_, r)| f(r)).collect()
+    }
+    fn constant(value: &str, n: usize) -> Vec<&str> {
+        vec![value; n]
+    }
+    let mut columns: Vec<Column> = Vec::with_capacity(CERTIFICATE_COLUMNS.len());
+    for column in CERTIFICATE_COLUMNS {
+        let name = column.name;
+        let built = match name {
+            "cert_no" => Column::new(name.into(), strings(rows, |r| Some(r.cert_no.as_str()))),
+            "cert_type" => Column::new(name.into(), rows.iter().map(|(_, r)| r.cert_type.code()).collect::<Vec<_>>()),
+            "level" => {
+                Column::new(name.into(), rows.iter().map(|(_, r)| r.level.map(|l| l.code())).collect::<Vec<_>>())
+            }
+            "level_rank" => Column::new(
+                name.into(),
+                rows.iter().map(|(_, r)| r.level.map_or(0, |l| l.rank() as i8)).collect::<Vec<i8>>(),
+            ),
+            "occupation_code" => Column::new(name.into(), strings(rows, |r| r.occupation_code.as_deref())),
+            "person_key" => Column::new(name.into(), strings(rows, |r| Some(r.person_key.as_str()))),
+            "birth_date" => date_column(name, rows.iter().map(|(_, r)| Some(date32(r.birth_date))).collect())?,
+            "gender" => Column::new(name.into(), rows.iter().map(|(_, r)| r.gender.code()).collect::<Vec<_>>()),
+            "hukou_region" => Column::new(name.into(), strings(rows, |r| Some(r.hukou_region.as_str()))),
+            "agency_id" => Column::new(name.into(), constant(&agency.agency_id, n)),
+            "agency_type" => Column::new(name.into(), constant(agency.agency_type.code(), n)),
+            "region_code" => Column::new(name.into(), constant(&agency.region_code, n)),
+            "issue_date" => date_column(name, rows.iter().map(|(_, r)| Some(date32(r.issue_date))).collect())?,
+            "programme" => {
+                Column::new(name.into(), rows.iter().map(|(_, r)| r.programme.map(|p| p.code())).collect::<Vec<_>>())
+            }
+            "is_youth" => Column::new(name.into(), rows.iter().map(|(_, r)| r.is_youth).collect::<Vec<bool>>()),
+            "source_file" => Column::new(name.into(), constant(lineage.source_file, n)),
+            "source_row" => Column::new(name.into(), rows.iter().map(|(line, _)| *line).collect::<Vec<i64>>()),
+            "batch_id" => Column::new(name.into(), constant(lineage.batch_id, n)),
+            "content_hash" => Column::new(name.into(), constant(lineage.content_hash, n)),
+            _ => polars_bail!(ComputeError: "certificate column {name} has no builder"),
+        };
+        columns.push(built);
+    }
+    DataFrame::new(n, columns)
+}
+
+/// One rejected row, ready for the rejects file.
+#[derive(Debug, Clone)]
+pub struct RejectRecord {
+    /// Row as a clerk sees it.
+    pub source_row: i64,
+    /// Reason code.
+    pub reason: skillhouse_model::RejectReason,
+    /// Field at fault.
+    pub field: Option<&'static str>,
+    /// Sentence for the clerk.
+    pub detail: String,
+    /// Masked input row as JSON.
+    pub row_json: String,
+}
+
+/// Builds the rejects frame of one file (docs/warehouse.md "rejects columns").
+pub fn rejects_frame(
+    rejects: &[RejectRecord],
+    lineage: &Lineage<'_>,
+    agency_id: &str,
+    period: &str,
+) -> PolarsResult<DataFrame> {
+    let n = rejects.len();
+    let columns = vec![
+        Column::new("batch_id".into(), vec![lineage.batch_id; n]),
+        Column::new("source_file".into(), vec![lineage.source_file; n]),
+        Column::new("source_row".into(), rejects.iter().map(|r| r.source_row).collect::<Vec<i64>>()),
+        Column::new("reason".into(), rejects.iter().map(|r| r.reason.code()).collect::<Vec<_>>()),
+        Column::new("field".into(), rejects.iter().map(|r| r.field).collect::<Vec<_>>()),
+        Column::new("detail".into(), rejects.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>()),
+        Column::new("agency_id".into(), vec![agency_id; n]),
+        Column::new("period".into(), vec![period; n]),
+        Column::new("row_json".into(), rejects.iter().map(|r| r.row_json.as_str()).collect::<Vec<_>>()),
+    ];
+    DataFrame::new(n, columns)
+}
+
+/// Writes `agencies/agencies.parquet`.
+pub fn write_agencies(layout: &Layout, registry: &Registry) -> Result<()> {
+    let path = layout.agencies_path();
+    let agencies: Vec<&Agency> = registry.iter().collect();
+    let n = agencies.len();
+    let build = || -> PolarsResult<DataFrame> {
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("agency_id".into(), agencies.iter().map(|a| a.agency_id.as_str()).collect::<Vec<_>>()),
+                Column::new("name".into(), agencies.iter().map(|a| a.name.as_str()).collect::<Vec<_>>()),
+                Column::new("agency_type".into(), agencies.iter().map(|a| a.agency_type.code()).collect::<Vec<_>>()),
+                Column::new("region_code".into(), agencies.iter().map(|a| a.region_code.as_str()).collect::<Vec<_>>()),
+                date_column("registered_on", agencies.iter().map(|a| a.registered_on.map(date32)).collect())?,
+            ],
+        )
+    };
+    let mut frame = build().map_err(|e| IngestError::parquet(&path, e))?;
+    write_parquet_atomic(&path, &mut frame)
+}
+
+/// Reads `agencies/agencies.parquet`, or an empty registry when there is none yet.
+pub fn read_agencies(layout: &Layout) -> Result<Registry> {
+    let path = layout.agencies_path();
+    if !path.is_file() {
+        return Ok(Registry::default());
+    }
+    let frame = read_parquet(&path, None)?;
+    let ids = str_values(&frame, &path, "agency_id")?;
+    let names = str_values(&frame, &path, "name")?;
+    let types = str_values(&frame, &path, "agency_type")?;
+    let regions = str_values(&frame, &path, "region_code")?;
+    let registered = i64_values(&frame, &path, "registered_on")?;
+    let mut agencies = Vec::with_capacity(ids.len());
+    for i in 0..ids.len() {
+        let (Some(agency_id), Some(agency_type), Some(region_code)) =
+            (ids[i].clone(), types[i].as_deref().and_then(AgencyType::parse), regions[i].clone())
+        else {
+            continue;
+        };
+        agencies.push(Agency {
+            agency_id,
+            name: names[i].clone().unwrap_or_default(),
+            agency_type,
+            region_code,
+            registered_on: registered[i].and_then(from_date32),
+        });
+    }
+    Ok(Registry::from_agencies(agencies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_names_round_trip() {
+        let stem = SliceName::stem("A__B", "2024-05", "0123456789abcdef");
+        assert_eq!(stem, "A__B__2024-05__0123456789ab");
+        let parsed = SliceName::of_path(Path::new(&format!("x/{stem}.parquet"))).expect("slice");
+        assert_eq!(parsed.agency_id, "A__B");
+        assert_eq!(parsed.period, "2024-05");
+        assert_eq!(parsed.hash12, "0123456789ab");
+    }
+
+    #[test]
+    fn date32_round_trips() {
+        let d = NaiveDate::from_ymd_opt(2024, 5, 1).expect("date");
+        assert_eq!(date32(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")), 0);
+        assert_eq!(from_date32(i64::from(date32(d))), Some(d));
+    }
+}

@@ -1,0 +1,114 @@
+//! Re-ingesting skips; corrections replace their slice; duplicate numbers follow path order, not thread timing.
+
+use crate::fixtures::{self, persons, sl};
+use crate::{file, read_all, run, strings};
+use skillhouse_ingest::{FileOutcome, Layout, Ledger, LedgerStatus};
+use skillhouse_model::RejectReason;
+
+#[test]
+fn the_same_file_twice_is_skipped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let landing = fixtures::landing_copy(tmp.path());
+    let warehouse = tmp.path().join("warehouse");
+    let first = run(&fixtures::options(&warehouse, vec![landing.clone()]));
+    let second = run(&fixtures::options(&warehouse, vec![landing]));
+    assert_eq!(second.files_skipped(), first.files.len());
+    assert_eq!((second.files_loaded(), second.rows_read()), (0, 0));
+    assert!(!second.is_partly_rejected(), "nothing new was rejected");
+    let layout = Layout::new(&warehouse);
+    assert_eq!(read_all(&layout.certificates_dir()).height() as u64, first.rows_accepted(), "never double-counted");
+    assert_eq!(Ledger::load(&layout).expect("ledger").entries().len(), first.files.len());
+}
+
+#[test]
+fn a_correction_replaces_its_slice() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let landing = fixtures::landing_copy(tmp.path());
+    let warehouse = tmp.path().join("warehouse");
+    let first = run(&fixtures::options(&warehouse, vec![landing.clone()]));
+    let layout = Layout::new(&warehouse);
+    let before = read_all(&layout.certificates_dir()).height();
+
+    // The corrected May file of A001 keeps its first certificate (same number: not a duplicate of the row it
+    // replaces) and one new one; the old file's 22 rows leave.
+    let correction_dir = tmp.path().join("corrections/A001");
+    std::fs::create_dir_all(&correction_dir).expect("mkdir");
+    let p = persons();
+    let text = format!(
+        "身份证号,证书编号,证书类型,职业编码,等级,发证日期\n\
+         {},{},职业技能等级证书,6-31-01-03,三级,2024-05-10\n\
+         {},{},职业技能等级证书,6-31-01-03,四级,2024-05-11\n",
+        p.p1,
+        sl(24, 3, 1),
+        p.p2,
+        sl(24, 4, 60)
+    );
+    let corrected = correction_dir.join("2024-05.csv");
+    std::fs::write(&corrected, text).expect("write");
+    let second = run(&fixtures::options(&warehouse, vec![corrected]));
+    let f = file(&second, "A001/2024-05.csv");
+    assert_eq!((f.rows_read, f.rows_accepted, f.rows_rejected), (2, 2, 0));
+    assert_eq!(f.superseded, vec!["A001/2024-05.csv".to_string()]);
+    assert_eq!(second.files_superseded(), 1);
+
+    let certificates = read_all(&layout.certificates_dir());
+    let old_accepted = file(&first, "A001/2024-05.csv").rows_accepted as usize;
+    assert_eq!(certificates.height(), before - old_accepted + 2);
+    let cert_nos = strings(&certificates, "cert_no");
+    assert_eq!(cert_nos.iter().filter(|c| c.as_deref() == Some(sl(24, 3, 1).as_str())).count(), 1);
+    assert!(!cert_nos.contains(&Some(sl(24, 3, 15))), "the old file's rows left");
+
+    let ledger = Ledger::load(&layout).expect("ledger");
+    let slice: Vec<_> = ledger.entries().iter().filter(|e| e.agency_id == "A001" && e.period == "2024-05").collect();
+    assert_eq!(slice.len(), 2);
+    assert_eq!(slice[0].status, LedgerStatus::Superseded);
+    assert_eq!(slice[0].superseded_by.as_deref(), Some(slice[1].content_hash.as_str()));
+    assert_eq!(slice[1].status, LedgerStatus::Loaded);
+    // The old file's rejects left with it; the repeated claim went too, so no duplicate claim remains.
+    let rejects = read_all(&layout.rejects_dir());
+    assert!(!strings(&rejects, "source_file").iter().any(|s| s.as_deref() == Some("A001/2024-05.csv")));
+    assert_eq!(second.duplicate_claims, 0);
+}
+
+#[test]
+fn duplicate_numbers_follow_path_order_and_later_batches() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let landing = fixtures::landing_copy(tmp.path());
+    let warehouse = tmp.path().join("warehouse");
+    let report = run(&fixtures::options(&warehouse, vec![landing.clone()]));
+    // A001 comes before A002: A001's qualification certificate is accepted, A002's copy rejected.
+    assert_eq!(file(&report, "A001/2024-05.csv").rejects_by_reason.get(&RejectReason::DuplicateCertNo), Some(&1));
+    assert_eq!(file(&report, "A002/2024-05.csv").rejects_by_reason.get(&RejectReason::DuplicateCertNo), Some(&1));
+    let layout = Layout::new(&warehouse);
+    let certificates = read_all(&layout.certificates_dir());
+    let owner: Vec<_> = strings(&certificates, "cert_no")
+        .into_iter()
+        .zip(strings(&certificates, "agency_id"))
+        .filter(|(c, _)| c.as_deref() == Some("2024410000000001"))
+        .collect();
+    assert_eq!(owner.len(), 1);
+    assert_eq!(owner[0].1.as_deref(), Some("A001"));
+
+    // A later batch repeating a number already in the warehouse (other agency, other month) is rejected too.
+    let p = persons();
+    let later = landing.join("A003/2024-08.csv");
+    std::fs::write(
+        &later,
+        format!("身份证号,证书编号,证书类型,发证日期\n{},PX-2024-0001,培训合格证书,2024-08-01\n", p.p6),
+    )
+    .expect("write");
+    let next = run(&fixtures::options(&warehouse, vec![later]));
+    let f = file(&next, "A003/2024-08.csv");
+    assert_eq!(f.rejects_by_reason.get(&RejectReason::DuplicateCertNo), Some(&1));
+
+    // The same input in fresh warehouses gives the same outcome, file by file, whatever the thread timing.
+    let runs: Vec<_> =
+        (0..3).map(|i| run(&fixtures::options(&tmp.path().join(format!("fresh{i}")), vec![landing.clone()]))).collect();
+    let outcome = |r: &skillhouse_ingest::BatchReport| -> Vec<_> {
+        r.files.iter().map(|f| (f.source_file.clone(), f.rows_accepted, f.rejects_by_reason.clone())).collect()
+    };
+    assert_eq!(outcome(&runs[0]), outcome(&runs[1]));
+    assert_eq!(outcome(&runs[0]), outcome(&runs[2]));
+    assert_eq!(file(&runs[0], "A003/2024-08.csv").rejects_by_reason.get(&RejectReason::DuplicateCertNo), Some(&1));
+    assert!(matches!(file(&report, "A002/2024-06.xlsx").outcome, FileOutcome::Loaded));
+}
