@@ -1,1 +1,98 @@
-//! placeholder
+//! The serving edge of SkillHouse: the HTTP JSON API leaders' dashboards poll (DESIGN §10). (The dashboard page
+//! and the Postgres wire front end are later work.)
+//!
+//! *What it serves.* The published snapshot (`WAREHOUSE/CURRENT`), held in memory: the indicator catalogue, every
+//! indicator's values (filterable by region, year, programme and agency type, each with target, gap and status),
+//! regions, programmes, targets, the snapshot's metadata and a per-agency ledger summary, under `/api/v1`; plus
+//! `/healthz`, `/readyz`, `/metrics` (Prometheus) and `/api/v1/openapi.json` (OpenAPI 3.1). JSON by default; CSV
+//! and the Arrow IPC stream format on `?format=` or `Accept`. See [`routes::ROUTES`].
+//!
+//! *How.* [`load`] reads a snapshot's small Parquet tables and manifest directly (no SQL here: every number was
+//! computed by `skillhouse-query` when the snapshot was built); [`suppress`] withholds small cells with
+//! complementary suppression (DESIGN §7); [`published::Published`] precomputes every unfiltered answer in every
+//! format with a strong ETag (snapshot id + definition version + k + resource + filters + format), so a poll is a
+//! hash-map lookup and a matching `If-None-Match` is a 304 before any rendering. [`state::AppState`] holds the
+//! served snapshot behind an atomic pointer: [`state::AppState::spawn_reloader`] polls `CURRENT`, loads a new
+//! snapshot completely in the background and swaps it in; a request answers from the snapshot it started on, and
+//! every answer names it in `X-SkillHouse-Snapshot`.
+//!
+//! *Hardening.* One guard around every route ([`guard`]): body-size limit, a global concurrency limit that sheds
+//! with 503 at once (probes exempt), optional bearer tokens compared in constant time, a request timeout, metrics.
+//! CORS is off unless origins are configured. Errors are JSON `{"error": "<stable_code>", "message": "…"}` from one
+//! exhaustive match ([`error::ApiError::status_and_code`]); internal details are logged, never returned.
+//!
+//! *What it must not do.* Hold SQL, return a raw ID number, name, or any count below k of a breakdown.
+
+pub mod config;
+pub mod error;
+mod guard;
+pub mod load;
+pub mod metrics;
+pub mod openapi;
+pub mod published;
+pub mod routes;
+pub mod state;
+pub mod suppress;
+pub mod table;
+
+pub use config::{ServerConfig, Tokens};
+pub use error::{ApiError, Result, ServerError};
+pub use routes::{SNAPSHOT_HEADER, router};
+pub use state::{AppState, ReloadOutcome};
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+/// Binds `addr` and serves until Ctrl-C (or SIGTERM), then drains in-flight requests.
+pub async fn serve(config: ServerConfig, addr: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Serve { addr: addr.to_string(), source })?;
+    let state = AppState::new(config)?;
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Serves on a bound listener until `shutdown` completes: loads the published snapshot (if any; until then
+/// `/readyz` answers 503), starts the reloader, and answers requests.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let addr = listener.local_addr().map_or_else(|_| "?".to_string(), |a| a.to_string());
+    match state.reload().await {
+        Ok(outcome) => tracing::info!(?outcome, %addr, "listening"),
+        Err(error) => tracing::error!(%error, %addr, "listening, but the published snapshot did not load; not ready"),
+    }
+    let reloader = state.spawn_reloader();
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServerError::Serve { addr, source });
+    reloader.abort();
+    result
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

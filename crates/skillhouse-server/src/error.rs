@@ -1,0 +1,233 @@
+//! The errors of the serving edge: [`ApiError`] (what a client is told, with one exhaustive mapping to HTTP
+//! status codes and stable codes) and [`ServerError`] (what stops a snapshot from loading or the server from
+//! starting).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::path::PathBuf;
+
+/// Result alias of the server crate.
+pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+/// Why a snapshot could not be loaded, or the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Reading a file or folder failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The warehouse has no published snapshot yet (`CURRENT` missing or empty).
+    #[error("no published snapshot in {warehouse} (CURRENT is missing or empty)")]
+    NoSnapshot {
+        /// The warehouse directory.
+        warehouse: PathBuf,
+    },
+    /// A snapshot's `manifest.json` is unreadable.
+    #[error("snapshot manifest {path}: {source}")]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A snapshot Parquet file is unreadable.
+    #[error("reading {path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: skillhouse_query::datafusion::parquet::errors::ParquetError,
+    },
+    /// A snapshot Parquet file is readable but lacks a column or has one of the wrong type.
+    #[error("{path}: {message}")]
+    Layout {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A response body could not be built while precomputing a snapshot's answers.
+    #[error("precomputing `{what}`: {source}")]
+    Encode {
+        /// Which answer.
+        what: String,
+        /// The cause.
+        #[source]
+        source: ApiError,
+    },
+    /// The token file is unreadable or empty.
+    #[error("token file {path}: {message}")]
+    Tokens {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The configuration is inconsistent (a bad CORS origin, a zero limit).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Binding or serving the socket failed.
+    #[error("serving on {addr}: {source}")]
+    Serve {
+        /// The address.
+        addr: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ServerError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
+    }
+}
+
+/// What a client is told. Every variant has a stable code and one status; [`ApiError::status_and_code`] is the one
+/// place that decides them.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// No such indicator in the published snapshot.
+    #[error("unknown indicator `{id}`; valid indicators: {}", valid.join(", "))]
+    UnknownIndicator {
+        /// The requested id.
+        id: String,
+        /// The indicators there are.
+        valid: Vec<String>,
+    },
+    /// No such region code.
+    #[error("unknown region `{code}`; valid regions: {}", valid.join(", "))]
+    UnknownRegion {
+        /// The requested code.
+        code: String,
+        /// The region codes there are.
+        valid: Vec<String>,
+    },
+    /// A query parameter is unknown, repeated or has a value that cannot be used.
+    #[error("bad parameter `{name}`: {message}")]
+    BadParameter {
+        /// The parameter.
+        name: String,
+        /// What is wrong, with the valid values where there is a list.
+        message: String,
+        /// The accepted values, when there is a closed list.
+        valid: Vec<String>,
+    },
+    /// No route for the path.
+    #[error("no such resource: {path}")]
+    NotFound {
+        /// The request path.
+        path: String,
+    },
+    /// The path exists, the method does not.
+    #[error("method not allowed; use GET or HEAD")]
+    MethodNotAllowed,
+    /// A missing or wrong bearer token.
+    #[error("a valid bearer token is required (Authorization: Bearer <token>)")]
+    Unauthorized,
+    /// A request body larger than the limit (the API takes no bodies).
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The concurrency limit is reached: shed, retry shortly.
+    #[error("the server is at its concurrency limit; retry shortly")]
+    Overloaded,
+    /// The request took longer than the configured timeout.
+    #[error("the request took longer than {seconds} s")]
+    Timeout {
+        /// The timeout in seconds.
+        seconds: f64,
+    },
+    /// No snapshot is loaded yet.
+    #[error("no snapshot is loaded yet; the server becomes ready once one is published")]
+    NotReady,
+    /// A bug. The detail is logged, never returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status and the stable error code — one exhaustive match, no wildcard arm.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::UnknownIndicator { .. } => (StatusCode::NOT_FOUND, "unknown_indicator"),
+            Self::UnknownRegion { .. } => (StatusCode::NOT_FOUND, "unknown_region"),
+            Self::BadParameter { .. } => (StatusCode::BAD_REQUEST, "bad_parameter"),
+            Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The accepted values to list in the body, if any.
+    fn valid(&self) -> Option<&[String]> {
+        match self {
+            Self::UnknownIndicator { valid, .. }
+            | Self::UnknownRegion { valid, .. }
+            | Self::BadParameter { valid, .. } => (!valid.is_empty()).then_some(valid.as_slice()),
+            Self::NotFound { .. }
+            | Self::MethodNotAllowed
+            | Self::Unauthorized
+            | Self::PayloadTooLarge { .. }
+            | Self::Overloaded
+            | Self::Timeout { .. }
+            | Self::NotReady
+            | Self::Internal(_) => None,
+        }
+    }
+
+    /// A bad-parameter error without a list of valid values.
+    pub(crate) fn bad(name: &str, message: impl Into<String>) -> Self {
+        Self::BadParameter { name: name.to_string(), message: message.into(), valid: Vec::new() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error answering a request");
+        }
+        let mut body = serde_json::json!({ "error": code, "message": self.to_string() });
+        if let Some(valid) = self.valid() {
+            body["valid"] = serde_json::json!(valid);
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::Overloaded | Self::Timeout { .. } | Self::NotReady => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::MethodNotAllowed => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            }
+            Self::UnknownIndicator { .. }
+            | Self::UnknownRegion { .. }
+            | Self::BadParameter { .. }
+            | Self::NotFound { .. }
+            | Self::PayloadTooLarge { .. }
+            | Self::Internal(_) => {}
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}

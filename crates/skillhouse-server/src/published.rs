@@ -1,0 +1,481 @@
+//! A loaded snapshot as the server holds it: suppressed indicator values, lookups for validating parameters, and
+//! every unfiltered answer precomputed in each format with its ETag. Built once per snapshot, then shared read-only
+//! (an `Arc`) by every request that started on it.
+
+use crate::error::{ApiError, Result, ServerError};
+use crate::load::{SnapshotFiles, ValueRow};
+use crate::suppress::{SuppressionReport, SuppressionRules, suppress};
+use crate::table::{Cell, ColumnType, Table};
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use sha2::{Digest, Sha256};
+use skillhouse_query::Manifest;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::SystemTime;
+
+/// A representation a client can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// `application/json` (default).
+    Json,
+    /// `text/csv` with a header row.
+    Csv,
+    /// `application/vnd.apache.arrow.stream` (Arrow IPC stream).
+    Arrow,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Self; 3] = [Self::Json, Self::Csv, Self::Arrow];
+
+    /// The `?format=` value.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "csv",
+            Self::Arrow => "arrow",
+        }
+    }
+
+    /// The media type.
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Arrow => "application/vnd.apache.arrow.stream",
+        }
+    }
+}
+
+/// What a data request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    /// `/api/v1/indicators`.
+    Catalogue,
+    /// `/api/v1/indicators/{indicator_id}`.
+    Values(String),
+    /// `/api/v1/regions`.
+    Regions,
+    /// `/api/v1/programmes`.
+    Programmes,
+    /// `/api/v1/targets`.
+    Targets,
+    /// `/api/v1/snapshot`.
+    Snapshot,
+    /// `/api/v1/submissions`.
+    Submissions,
+}
+
+impl Resource {
+    /// The request path.
+    pub fn path(&self) -> String {
+        match self {
+            Self::Catalogue => "/api/v1/indicators".into(),
+            Self::Values(id) => format!("/api/v1/indicators/{id}"),
+            Self::Regions => "/api/v1/regions".into(),
+            Self::Programmes => "/api/v1/programmes".into(),
+            Self::Targets => "/api/v1/targets".into(),
+            Self::Snapshot => "/api/v1/snapshot".into(),
+            Self::Submissions => "/api/v1/submissions".into(),
+        }
+    }
+}
+
+/// Validated filters of `/api/v1/indicators/{indicator_id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Filters {
+    /// Region code.
+    pub region: Option<String>,
+    /// Year.
+    pub year: Option<i64>,
+    /// Programme code.
+    pub programme: Option<String>,
+    /// Agency type.
+    pub agency_type: Option<String>,
+}
+
+impl Filters {
+    /// True when nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self.region.is_none() && self.year.is_none() && self.programme.is_none() && self.agency_type.is_none()
+    }
+
+    /// The filters in a fixed order (`region=…&year=…`), part of the cache key.
+    pub fn normalized(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(region) = &self.region {
+            parts.push(format!("region={region}"));
+        }
+        if let Some(year) = self.year {
+            parts.push(format!("year={year}"));
+        }
+        if let Some(programme) = &self.programme {
+            parts.push(format!("programme={programme}"));
+        }
+        if let Some(agency_type) = &self.agency_type {
+            parts.push(format!("agency_type={agency_type}"));
+        }
+        parts.join("&")
+    }
+
+    fn keeps(&self, row: &ValueRow) -> bool {
+        self.region.as_ref().is_none_or(|r| row.region_code.as_ref() == Some(r))
+            && self.year.is_none_or(|y| row.year == Some(y))
+            && self.programme.as_ref().is_none_or(|p| row.programme.as_ref() == Some(p))
+            && self.agency_type.as_ref().is_none_or(|a| row.agency_type.as_ref() == Some(a))
+    }
+}
+
+/// A precomputed answer.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The body.
+    pub body: Bytes,
+    /// Its strong ETag (quoted).
+    pub etag: HeaderValue,
+}
+
+/// Columns of an indicator's values.
+pub const VALUE_COLUMNS: [(&str, ColumnType); 13] = [
+    ("indicator_id", ColumnType::Text),
+    ("region_code", ColumnType::Text),
+    ("year", ColumnType::Int),
+    ("programme", ColumnType::Text),
+    ("agency_type", ColumnType::Text),
+    ("value", ColumnType::Float),
+    ("numerator", ColumnType::Int),
+    ("denominator", ColumnType::Int),
+    ("target", ColumnType::Float),
+    ("gap", ColumnType::Float),
+    ("status", ColumnType::Text),
+    ("definition_version", ColumnType::Text),
+    ("suppressed", ColumnType::Bool),
+];
+
+/// Columns of the `/api/v1/snapshot` answer in CSV and Arrow (one row per stored table).
+pub const SNAPSHOT_COLUMNS: [(&str, ColumnType); 6] = [
+    ("snapshot_id", ColumnType::Text),
+    ("as_of", ColumnType::Text),
+    ("built_at", ColumnType::Text),
+    ("definition_version", ColumnType::Text),
+    ("table", ColumnType::Text),
+    ("rows", ColumnType::Int),
+];
+
+/// A snapshot ready to serve.
+#[derive(Debug)]
+pub struct Published {
+    /// Snapshot id.
+    pub id: String,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// When this server finished loading it.
+    pub loaded_at: SystemTime,
+    /// The suppression threshold applied.
+    pub k: i64,
+    /// What suppression withheld.
+    pub suppression: SuppressionReport,
+    catalogue: Table,
+    values: BTreeMap<String, Vec<ValueRow>>,
+    indicator_entries: HashMap<String, serde_json::Value>,
+    region_codes: BTreeSet<String>,
+    programme_codes: BTreeSet<String>,
+    agency_types: BTreeSet<String>,
+    regions: Table,
+    programmes: Table,
+    targets: Table,
+    submissions: Table,
+    ledger_hash: String,
+    prepared: HashMap<(Resource, Format), Prepared>,
+    openapi: Bytes,
+}
+
+impl Published {
+    /// Suppresses, indexes and precomputes a snapshot read from disk.
+    pub fn build(files: SnapshotFiles, k: i64) -> Result<Self> {
+        let SnapshotFiles {
+            manifest,
+            catalogue,
+            mut values,
+            regions,
+            programmes,
+            targets,
+            agency_types,
+            submissions,
+            ledger_hash,
+        } = files;
+        let province = skillhouse_model::PROVINCE_CODE.to_string();
+        let programme_parent: HashMap<String, String> = programmes
+            .text_column("programme")
+            .into_iter()
+            .zip(programmes.text_column("parent"))
+            .filter_map(|(p, parent)| Some((p?, parent.filter(|s| !s.is_empty())?)))
+            .collect();
+        let units: HashMap<String, String> = catalogue
+            .text_column("indicator_id")
+            .into_iter()
+            .zip(catalogue.text_column("unit"))
+            .filter_map(|(id, unit)| Some((id?, unit.unwrap_or_default())))
+            .collect();
+        let rules = SuppressionRules { k, province, programme_parent, units };
+        let suppression = suppress(&mut values, &rules);
+
+        let mut by_indicator: BTreeMap<String, Vec<ValueRow>> = BTreeMap::new();
+        let mut indicator_entries = HashMap::new();
+        let catalogue_json = catalogue.json_rows();
+        for (id, entry) in
+            catalogue.text_column("indicator_id").into_iter().zip(catalogue_json.as_array().into_iter().flatten())
+        {
+            if let Some(id) = id {
+                by_indicator.insert(id.clone(), Vec::new());
+                indicator_entries.insert(id, entry.clone());
+            }
+        }
+        for row in values {
+            by_indicator.entry(row.indicator_id.clone()).or_default().push(row);
+        }
+        let codes = |table: &Table, column: &str| -> BTreeSet<String> {
+            table.text_column(column).into_iter().flatten().collect()
+        };
+        let mut published = Self {
+            id: manifest.snapshot_id.clone(),
+            loaded_at: SystemTime::now(),
+            k,
+            suppression,
+            region_codes: codes(&regions, "region_code"),
+            programme_codes: codes(&programmes, "programme"),
+            agency_types: codes(&agency_types, "agency_type"),
+            manifest,
+            catalogue,
+            values: by_indicator,
+            indicator_entries,
+            regions,
+            programmes,
+            targets,
+            submissions,
+            ledger_hash,
+            prepared: HashMap::new(),
+            openapi: Bytes::new(),
+        };
+        let mut resources = vec![
+            Resource::Catalogue,
+            Resource::Regions,
+            Resource::Programmes,
+            Resource::Targets,
+            Resource::Snapshot,
+            Resource::Submissions,
+        ];
+        resources.extend(published.values.keys().cloned().map(Resource::Values));
+        let unfiltered = Filters::default();
+        for resource in resources {
+            for format in Format::ALL {
+                let body = published
+                    .render(&resource, &unfiltered, format)
+                    .map_err(|source| ServerError::Encode { what: resource.path(), source })?;
+                let etag = published.etag(&resource, &unfiltered, format);
+                published.prepared.insert((resource.clone(), format), Prepared { body, etag });
+            }
+        }
+        let document = crate::openapi::document(Some(&published));
+        published.openapi = Bytes::from(serde_json::to_vec_pretty(&document).map_err(|e| ServerError::Encode {
+            what: "/api/v1/openapi.json".into(),
+            source: ApiError::Internal(e.to_string()),
+        })?);
+        Ok(published)
+    }
+
+    /// The definition version the snapshot was built with.
+    pub fn definition_version(&self) -> &str {
+        &self.manifest.definition_version
+    }
+
+    /// Region codes of the snapshot's regions.
+    pub fn region_codes(&self) -> Vec<String> {
+        self.region_codes.iter().cloned().collect()
+    }
+
+    /// Programme codes of the snapshot's programmes.
+    pub fn programme_codes(&self) -> Vec<String> {
+        self.programme_codes.iter().cloned().collect()
+    }
+
+    /// Agency types of the snapshot.
+    pub fn agency_type_codes(&self) -> Vec<String> {
+        self.agency_types.iter().cloned().collect()
+    }
+
+    /// The OpenAPI document with this snapshot's ids and codes.
+    pub fn openapi(&self) -> Bytes {
+        self.openapi.clone()
+    }
+
+    /// Indicator ids, sorted.
+    pub fn indicator_ids(&self) -> Vec<String> {
+        self.values.keys().cloned().collect()
+    }
+
+    /// Checks a resource and its filters against the snapshot: 404 for an unknown indicator or region, 400 for an
+    /// unknown programme or agency type.
+    pub fn validate(&self, resource: &Resource, filters: &Filters) -> Result<(), ApiError> {
+        if let Resource::Values(id) = resource
+            && !self.values.contains_key(id)
+        {
+            return Err(ApiError::UnknownIndicator { id: id.clone(), valid: self.indicator_ids() });
+        }
+        if let Some(region) = &filters.region
+            && !self.region_codes.contains(region)
+        {
+            return Err(ApiError::UnknownRegion {
+                code: region.clone(),
+                valid: self.region_codes.iter().cloned().collect(),
+            });
+        }
+        let closed = |name: &str, value: &Option<String>, valid: &BTreeSet<String>| match value {
+            Some(v) if !valid.contains(v) => Err(ApiError::BadParameter {
+                name: name.to_string(),
+                message: format!("unknown {name} `{v}`"),
+                valid: valid.iter().cloned().collect(),
+            }),
+            _ => Ok(()),
+        };
+        closed("programme", &filters.programme, &self.programme_codes)?;
+        closed("agency_type", &filters.agency_type, &self.agency_types)
+    }
+
+    /// The strong ETag of an answer: a digest of the snapshot id, the definition version, the suppression threshold,
+    /// the resource, its normalized filters and the format (and the ledger's digest for submissions, which the
+    /// ledger can change under one snapshot).
+    pub fn etag(&self, resource: &Resource, filters: &Filters, format: Format) -> HeaderValue {
+        let mut digest = Sha256::new();
+        for part in [
+            self.id.as_str(),
+            self.definition_version(),
+            &self.k.to_string(),
+            &resource.path(),
+            &filters.normalized(),
+            format.name(),
+        ] {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        if *resource == Resource::Submissions {
+            digest.update(self.ledger_hash.as_bytes());
+        }
+        let hash = hex::encode(&digest.finalize()[..16]);
+        HeaderValue::from_str(&format!("\"{hash}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"invalid\""))
+    }
+
+    /// The body of an answer: the precomputed one when unfiltered, else rendered now.
+    pub fn body(&self, resource: &Resource, filters: &Filters, format: Format) -> Result<Bytes, ApiError> {
+        if filters.is_empty()
+            && let Some(prepared) = self.prepared.get(&(resource.clone(), format))
+        {
+            return Ok(prepared.body.clone());
+        }
+        self.render(resource, filters, format)
+    }
+
+    /// The precomputed ETag of an unfiltered answer, if there is one (avoids hashing on the hot path).
+    pub fn prepared_etag(&self, resource: &Resource, format: Format) -> Option<&HeaderValue> {
+        self.prepared.get(&(resource.clone(), format)).map(|p| &p.etag)
+    }
+
+    fn table(&self, resource: &Resource, filters: &Filters) -> Table {
+        match resource {
+            Resource::Catalogue => self.catalogue.clone(),
+            Resource::Values(id) => {
+                let mut table = Table::new(&VALUE_COLUMNS);
+                for row in self.values.get(id).into_iter().flatten().filter(|r| filters.keeps(r)) {
+                    table.rows.push(vec![
+                        Cell::Text(row.indicator_id.clone()),
+                        row.region_code.clone().into(),
+                        row.year.into(),
+                        row.programme.clone().into(),
+                        row.agency_type.clone().into(),
+                        row.value.into(),
+                        row.numerator.into(),
+                        row.denominator.into(),
+                        row.target.into(),
+                        row.gap.into(),
+                        Cell::Text(row.status.clone()),
+                        Cell::Text(row.definition_version.clone()),
+                        Cell::Bool(row.suppressed),
+                    ]);
+                }
+                table
+            }
+            Resource::Regions => self.regions.clone(),
+            Resource::Programmes => self.programmes.clone(),
+            Resource::Targets => self.targets.clone(),
+            Resource::Submissions => self.submissions.clone(),
+            Resource::Snapshot => {
+                let mut table = Table::new(&SNAPSHOT_COLUMNS);
+                let m = &self.manifest;
+                for (name, rows) in &m.row_counts {
+                    table.rows.push(vec![
+                        Cell::Text(m.snapshot_id.clone()),
+                        Cell::Text(m.as_of.clone()),
+                        Cell::Text(m.built_at.clone()),
+                        Cell::Text(m.definition_version.clone()),
+                        Cell::Text(name.clone()),
+                        Cell::Int(i64::try_from(*rows).unwrap_or(i64::MAX)),
+                    ]);
+                }
+                table
+            }
+        }
+    }
+
+    fn render(&self, resource: &Resource, filters: &Filters, format: Format) -> Result<Bytes, ApiError> {
+        let table = self.table(resource, filters);
+        let bytes = match format {
+            Format::Csv => table.to_csv(),
+            Format::Arrow => table.to_arrow_ipc()?,
+            Format::Json => {
+                let mut envelope = serde_json::json!({
+                    "snapshot_id": self.id,
+                    "definition_version": self.definition_version(),
+                });
+                match resource {
+                    Resource::Snapshot => {
+                        let m = &self.manifest;
+                        envelope["as_of"] = m.as_of.clone().into();
+                        envelope["built_at"] = m.built_at.clone().into();
+                        envelope["row_counts"] = serde_json::json!(m.row_counts);
+                        envelope["suppression"] = serde_json::json!({
+                            "k": self.k,
+                            "primary_cells": self.suppression.primary,
+                            "complementary_cells": self.suppression.complementary,
+                            "rows": self.suppression.rows,
+                        });
+                    }
+                    Resource::Values(id) => {
+                        envelope["indicator"] = self.indicator_entries.get(id).cloned().unwrap_or_default();
+                        envelope["suppression_k"] = self.k.into();
+                        envelope["filters"] = serde_json::json!({
+                            "region": filters.region,
+                            "year": filters.year,
+                            "programme": filters.programme,
+                            "agency_type": filters.agency_type,
+                        });
+                        envelope["data"] = table.json_rows();
+                    }
+                    Resource::Catalogue
+                    | Resource::Regions
+                    | Resource::Programmes
+                    | Resource::Targets
+                    | Resource::Submissions => envelope["data"] = table.json_rows(),
+                }
+                serde_json::to_vec(&envelope).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))?
+            }
+        };
+        Ok(Bytes::from(bytes))
+    }
+
+    /// Seconds between the snapshot's build and now (`None` if `built_at` is unreadable).
+    pub fn age_seconds(&self) -> Option<f64> {
+        let built = chrono::DateTime::parse_from_rfc3339(&self.manifest.built_at).ok()?;
+        let age = chrono::Utc::now().signed_duration_since(built);
+        Some(age.num_milliseconds() as f64 / 1000.0)
+    }
+}

@@ -1,0 +1,36 @@
+//! A snapshot built and published by `skillhouse-query` itself (the bundled reference data over an empty
+//! warehouse) is served: the loader reads what the build really writes.
+
+use crate::{app_with, get};
+use axum::http::StatusCode;
+use std::path::Path;
+
+#[tokio::test]
+async fn a_snapshot_built_by_the_query_layer_is_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference");
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
+    let snapshot_dir = dir.path().join("snapshots").join("built");
+    skillhouse_query::build_snapshot(dir.path(), &reference, as_of, &snapshot_dir).await.expect("build");
+    skillhouse_query::publish_snapshot(dir.path(), "built").expect("publish");
+
+    let (_, app) = app_with(dir.path(), |_| {}).await;
+    let catalogue = get(&app, "/api/v1/indicators").await;
+    assert_eq!(catalogue.status, StatusCode::OK);
+    let entries = catalogue.json()["data"].as_array().cloned().unwrap_or_default();
+    assert!(entries.len() >= 16, "every bundled indicator: {}", entries.len());
+    let share = entries.iter().find(|e| e["indicator_id"] == "high_skill_share").expect("high_skill_share");
+    assert_eq!(share["unit"], "share");
+    assert!(share["title_zh"].as_str().is_some_and(|t| !t.is_empty()));
+
+    let regions = get(&app, "/api/v1/regions").await.json();
+    assert_eq!(regions["data"].as_array().map(Vec::len), Some(20));
+    let programmes = get(&app, "/api/v1/programmes").await.json();
+    let two = programmes["data"].as_array().and_then(|d| d.iter().find(|p| p["programme"] == "2.1")).cloned();
+    assert_eq!(two.map(|p| p["parent"].clone()), Some(serde_json::json!("2")));
+    let values = get(&app, "/api/v1/indicators/new_skilled?region=410100").await;
+    assert_eq!(values.status, StatusCode::OK);
+    let snapshot = get(&app, "/api/v1/snapshot").await.json();
+    assert_eq!(snapshot["snapshot_id"], "built");
+    assert_eq!(snapshot["as_of"], "2025-06-30");
+}
