@@ -1,5 +1,5 @@
 //! `skillhouse demo`: the bundled sample drops → rebuild with a generated key → a scoreboard in the terminal →
-//! (once the HTTP API exists) serve.
+//! serve the HTTP API on the new warehouse.
 //!
 //! Everything lands in one local folder (`demo-warehouse/` by default): the key file beside the warehouse, never
 //! inside it. Running the demo again reuses the key; files already in the ledger are skipped.
@@ -42,12 +42,17 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         "\nQuery it yourself:  skillhouse sql --warehouse {} -c \"SELECT * FROM indicators\"",
         warehouse.display()
     );
-    if !args.no_serve {
-        println!(
-            "Serving the dashboard at http://{} arrives with the HTTP API; the warehouse above is ready for it.",
-            args.addr
-        );
+    if args.no_serve {
+        return Ok(Outcome::Success);
     }
+    let addr = args.addr;
+    println!("\nServing the API at http://{addr}/api/v1/indicators (OpenAPI: /api/v1/openapi.json); Ctrl-C stops.");
+    println!("The dashboard page arrives with the dashboard work; the API already serves every number above.");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
+    runtime
+        .block_on(skillhouse_server::serve(skillhouse_server::ServerConfig::new(warehouse), addr))
+        .with_context(|| format!("serving on {addr}"))?;
     Ok(Outcome::Success)
 }
 

@@ -1,0 +1,165 @@
+//! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes.
+
+use std::process::{Command, Output};
+
+fn skillhouse(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_skillhouse"));
+    command.args(args);
+    // A developer's own settings must not leak into the tests.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SKILLHOUSE_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the skillhouse binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const SUBCOMMANDS: [&str; 7] = ["demo", "datagen", "ingest", "rebuild", "sql", "serve", "snapshots"];
+
+#[test]
+fn every_subcommand_has_help() {
+    let top = run(&mut skillhouse(&["--help"]));
+    assert!(top.status.success());
+    let text = String::from_utf8_lossy(&top.stdout);
+    for sub in SUBCOMMANDS {
+        assert!(text.contains(sub), "top-level help lists {sub}");
+        let help = run(&mut skillhouse(&[sub, "--help"]));
+        assert!(help.status.success(), "{sub} --help: {}", stderr(&help));
+        assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: skillhouse"), "{sub} --help shows usage");
+    }
+}
+
+#[test]
+fn flags_read_skillhouse_environment_variables() {
+    // Without --warehouse, clap refuses with its usage exit code 2 ...
+    let missing = run(&mut skillhouse(&["snapshots", "list"]));
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("--warehouse"));
+    // ... and SKILLHOUSE_WAREHOUSE supplies it, so argument parsing succeeds.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let from_env = run(skillhouse(&["snapshots", "list"]).env("SKILLHOUSE_WAREHOUSE", dir.path()));
+    assert_ne!(from_env.status.code(), Some(2), "{}", stderr(&from_env));
+}
+
+#[test]
+fn ingesting_commands_refuse_without_a_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = dir.path().join("wh");
+    let landing = dir.path().join("landing");
+    std::fs::create_dir_all(&landing).expect("landing");
+    let warehouse_arg = warehouse.to_str().expect("utf-8 path");
+    let landing_arg = landing.to_str().expect("utf-8 path");
+    for args in [
+        vec!["ingest", "--warehouse", warehouse_arg, landing_arg],
+        vec!["rebuild", "--warehouse", warehouse_arg, "--landing", landing_arg],
+    ] {
+        let output = run(&mut skillhouse(&args));
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("SKILLHOUSE_KEY_FILE"),
+            "{args:?} names the key variable: {}",
+            stderr(&output)
+        );
+        assert!(!warehouse.join("certificates").exists(), "{args:?} wrote nothing");
+    }
+}
+
+#[test]
+fn a_bad_date_is_a_usage_error() {
+    let output = run(&mut skillhouse(&["rebuild", "--warehouse", "w", "--landing", "l", "--as-of", "2025-13-01"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--as-of"));
+}
+
+/// The repository's bundled sample drop and its manifest.
+fn sample() -> (std::path::PathBuf, serde_json::Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/sample");
+    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("sample manifest");
+    (dir, serde_json::from_str(&text).expect("manifest is JSON"))
+}
+
+#[test]
+fn rebuild_the_sample_then_query_it() {
+    let (landing, manifest) = sample();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("key.hex");
+    std::fs::write(&key, "ab".repeat(32)).expect("key");
+    let warehouse = dir.path().join("wh");
+    let as_of = manifest["as_of"].as_str().expect("as_of");
+    let output = run(skillhouse(&[
+        "rebuild",
+        "--warehouse",
+        warehouse.to_str().expect("utf-8"),
+        "--landing",
+        landing.to_str().expect("utf-8"),
+        "--as-of",
+        as_of,
+        "--json",
+    ])
+    .env("SKILLHOUSE_KEY_FILE", &key));
+    // The sample carries defects on purpose: exit 3 means "published, some rows or files rejected".
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
+    let totals = &manifest["totals"];
+    assert_eq!(report["rows_read"], totals["rows"], "every row of the sample was read");
+    assert_eq!(report["rows_accepted"], totals["valid_rows"]);
+    assert_eq!(report["rows_rejected"], totals["defect_rows"]);
+    assert_eq!(report["files_unreadable"], totals["unreadable_files"]);
+    assert_eq!(report["rejects_by_reason"], totals["defects"], "rejects per reason equal the injected defects");
+    assert_eq!(report["duplicate_claims"], totals["duplicate_claims"]);
+    assert_eq!(report["published"], true);
+
+    // The published snapshot answers SQL from outside: one high_skill_share row per reporting unit and year.
+    let sql = run(&mut skillhouse(&[
+        "sql",
+        "--warehouse",
+        warehouse.to_str().expect("utf-8"),
+        "--format",
+        "csv",
+        "-c",
+        "SELECT COUNT(DISTINCT region_code) AS regions FROM indicator_values WHERE indicator_id = 'high_skill_share'",
+    ]));
+    assert!(sql.status.success(), "{}", stderr(&sql));
+    assert_eq!(String::from_utf8_lossy(&sql.stdout).trim(), "regions\n20", "19 reporting units and the province");
+
+    // A second rebuild of the same drops reads nothing again.
+    let again = run(skillhouse(&[
+        "rebuild",
+        "--warehouse",
+        warehouse.to_str().expect("utf-8"),
+        "--landing",
+        landing.to_str().expect("utf-8"),
+        "--as-of",
+        as_of,
+        "--json",
+    ])
+    .env("SKILLHOUSE_KEY_FILE", &key));
+    let second: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(second["files_loaded"], 0, "{}", stderr(&again));
+    assert_eq!(second["rows_read"], 0);
+    let written = [report["files_loaded"].as_u64(), report["files_unreadable"].as_u64()];
+    assert_eq!(second["files_skipped"].as_u64(), written.iter().copied().sum::<Option<u64>>());
+}
+
+#[test]
+fn demo_prints_the_scoreboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = run(&mut skillhouse(&["demo", "--no-serve", "--dir", dir.path().to_str().expect("utf-8")]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for label in
+        ["高技能人才占比 High-skill share", "新增青年技师", "十个专项", "先进制造业", "Regions furthest behind"]
+    {
+        assert!(text.contains(label), "scoreboard shows {label}:\n{text}");
+    }
+    assert!(dir.path().join("demo-key.hex").is_file(), "the demo keeps its key beside the warehouse");
+    assert!(!dir.path().join("warehouse/demo-key.hex").exists());
+}
