@@ -86,6 +86,13 @@ fn sample() -> (std::path::PathBuf, serde_json::Value) {
     (dir, serde_json::from_str(&text).expect("manifest is JSON"))
 }
 
+/// `skillhouse rebuild --json` with the key from the environment.
+fn rebuild_json(warehouse: &std::path::Path, landing: &std::path::Path, as_of: &str, key: &std::path::Path) -> Output {
+    let (warehouse, landing) = (warehouse.to_str().expect("utf-8"), landing.to_str().expect("utf-8"));
+    run(skillhouse(&["rebuild", "--warehouse", warehouse, "--landing", landing, "--as-of", as_of, "--json"])
+        .env("SKILLHOUSE_KEY_FILE", key))
+}
+
 #[test]
 fn rebuild_the_sample_then_query_it() {
     let (landing, manifest) = sample();
@@ -94,17 +101,7 @@ fn rebuild_the_sample_then_query_it() {
     std::fs::write(&key, "ab".repeat(32)).expect("key");
     let warehouse = dir.path().join("wh");
     let as_of = manifest["as_of"].as_str().expect("as_of");
-    let output = run(skillhouse(&[
-        "rebuild",
-        "--warehouse",
-        warehouse.to_str().expect("utf-8"),
-        "--landing",
-        landing.to_str().expect("utf-8"),
-        "--as-of",
-        as_of,
-        "--json",
-    ])
-    .env("SKILLHOUSE_KEY_FILE", &key));
+    let output = rebuild_json(&warehouse, &landing, as_of, &key);
     // The sample carries defects on purpose: exit 3 means "published, some rows or files rejected".
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
@@ -131,17 +128,7 @@ fn rebuild_the_sample_then_query_it() {
     assert_eq!(String::from_utf8_lossy(&sql.stdout).trim(), "regions\n20", "19 reporting units and the province");
 
     // A second rebuild of the same drops reads nothing again.
-    let again = run(skillhouse(&[
-        "rebuild",
-        "--warehouse",
-        warehouse.to_str().expect("utf-8"),
-        "--landing",
-        landing.to_str().expect("utf-8"),
-        "--as-of",
-        as_of,
-        "--json",
-    ])
-    .env("SKILLHOUSE_KEY_FILE", &key));
+    let again = rebuild_json(&warehouse, &landing, as_of, &key);
     let second: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
     assert_eq!(second["files_loaded"], 0, "{}", stderr(&again));
     assert_eq!(second["rows_read"], 0);
