@@ -24,6 +24,7 @@
 //! *What it must not do.* Hold SQL, return a raw ID number, name, or any count below k of a breakdown.
 
 pub mod config;
+pub mod dashboard;
 pub mod error;
 mod guard;
 pub mod load;

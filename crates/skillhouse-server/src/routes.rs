@@ -45,7 +45,7 @@ pub(crate) fn is_probe(route: &str) -> bool {
 
 /// Routes answered without a bearer token.
 pub(crate) fn is_public(route: &str) -> bool {
-    is_probe(route) || route == "/api/v1/openapi.json"
+    is_probe(route) || route == "/api/v1/openapi.json" || crate::dashboard::ROUTES.contains(&route)
 }
 
 /// The application: every route, the guard (body limit, load shedding, timeout, tokens, metrics) and CORS when
@@ -66,6 +66,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/healthz", get(healthz))
         .route("/api/v1/readyz", get(readyz))
         .route("/api/v1/metrics", get(metrics))
+        .route("/", get(crate::dashboard::index))
+        .route("/index.html", get(crate::dashboard::index))
+        .route("/assets/{*path}", get(crate::dashboard::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard));

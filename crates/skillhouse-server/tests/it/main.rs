@@ -3,6 +3,7 @@
 
 mod api;
 mod built;
+mod dashboard;
 mod e2e;
 mod fixture;
 mod privacy;
