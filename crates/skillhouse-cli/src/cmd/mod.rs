@@ -4,6 +4,7 @@ mod datagen;
 mod demo;
 mod ingest;
 mod rebuild;
+mod scoreboard;
 mod serve;
 mod snapshots;
 mod sql;

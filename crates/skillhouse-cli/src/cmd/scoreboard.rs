@@ -1,0 +1,687 @@
+//! The demo's terminal scoreboard: the published snapshot's headline indicators against their targets, in Chinese
+//! and English, in aligned columns (CJK characters count two columns).
+//!
+//! The figures are read through the server's own loader ([`skillhouse_server::published::Published`]), so the
+//! scoreboard shows exactly what the API and the dashboard page publish — small cells withheld (`—`), never a
+//! number the page would not show. [`load`] reads; [`render`] is a pure function of the [`Board`].
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use skillhouse_server::published::{Filters, Format, Published, Resource};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The headline indicators, in scoreboard order, with their labels.
+const HEADLINES: [(&str, &str); 5] = [
+    ("high_skill_share", "高技能人才占比 High-skill share"),
+    ("new_high_skilled", "新增高技能人才 New high-skilled"),
+    ("new_youth_technicians", "新增青年技师 New youth technicians"),
+    ("youth_share_new_top_grades", "特级/首席技师青年占比 Youth share, new top grades"),
+    ("cert_mix_share", "证书结构占比 Certificate mix (competence+training)"),
+];
+const PROGRAMME_INDICATOR: &str = "programme_new_high_skilled";
+/// How many of the regions furthest behind are listed.
+const REGIONS_LISTED: usize = 5;
+
+const LABEL_WIDTH: usize = 52;
+const VALUE_WIDTH: usize = 10;
+const TARGET_WIDTH: usize = 11;
+const COMPLETION_WIDTH: usize = 8;
+
+/// One published indicator value (a row of `/api/v1/indicators/{id}`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Figure {
+    /// Indicator id.
+    pub indicator_id: String,
+    /// Region code.
+    pub region_code: Option<String>,
+    /// Year.
+    pub year: Option<i64>,
+    /// Programme code, for per-programme indicators.
+    pub programme: Option<String>,
+    /// Agency type, for per-type indicators.
+    pub agency_type: Option<String>,
+    /// The value; `None` when withheld or undefined.
+    pub value: Option<f64>,
+    /// The value's own target, if any.
+    pub target: Option<f64>,
+    /// `met`, `behind` or `n/a`.
+    pub status: String,
+    /// Withheld by small-cell suppression.
+    pub suppressed: bool,
+}
+
+/// A row of the targets table (`/api/v1/targets`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TargetRow {
+    /// Indicator id.
+    pub indicator_id: String,
+    /// Region code.
+    pub region_code: Option<String>,
+    /// Year the target is for.
+    pub year: Option<i64>,
+    /// Programme code.
+    pub programme: Option<String>,
+    /// Agency type.
+    pub agency_type: Option<String>,
+    /// `>=`, `<=`, `~` (about) or `=` (a reported figure, not a target).
+    pub comparator: Option<String>,
+    /// The target.
+    pub target: Option<f64>,
+}
+
+/// A reporting unit's names (`/api/v1/regions`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RegionName {
+    /// Region code.
+    pub region_code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// `province` for the province.
+    pub kind: String,
+}
+
+/// A programme's names (`/api/v1/programmes`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProgrammeName {
+    /// Programme code.
+    pub programme: String,
+    /// Short Chinese name.
+    pub short_name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Parent programme of a sub-programme.
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CatalogueEntry {
+    indicator_id: String,
+    comparator: Option<String>,
+    unit: Option<String>,
+}
+
+/// Everything the scoreboard shows, as published.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Board {
+    /// Snapshot id.
+    pub snapshot_id: String,
+    /// As-of date of the snapshot.
+    pub as_of: String,
+    /// Suppression threshold k.
+    pub k: i64,
+    /// Values of the headline indicators and the programmes.
+    pub figures: Vec<Figure>,
+    /// The targets table.
+    pub targets: Vec<TargetRow>,
+    /// Reporting units and the province.
+    pub regions: Vec<RegionName>,
+    /// Programmes.
+    pub programmes: Vec<ProgrammeName>,
+    /// Comparator of each indicator (`>=`, `<=`, `~`).
+    pub comparators: HashMap<String, String>,
+    /// Indicators whose unit is a share.
+    pub shares: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: Vec<T>,
+}
+
+fn rows<T: DeserializeOwned>(published: &Published, resource: Resource) -> anyhow::Result<Vec<T>> {
+    let path = resource.path();
+    let body = published
+        .body(&resource, &Filters::default(), Format::Json)
+        .map_err(|e| anyhow::anyhow!("rendering {path}: {e}"))?;
+    let envelope: Envelope<T> = serde_json::from_slice(&body).with_context(|| format!("reading {path}"))?;
+    Ok(envelope.data)
+}
+
+/// Reads the warehouse's published snapshot as the server publishes it, with suppression threshold `k`.
+pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
+    let id = skillhouse_server::load::current_snapshot_id(warehouse)?
+        .with_context(|| format!("no published snapshot in {}", warehouse.display()))?;
+    let files = skillhouse_server::load::read_snapshot(warehouse, &id)?;
+    let published = Published::build(files, k).with_context(|| format!("loading snapshot {id}"))?;
+    let catalogue: Vec<CatalogueEntry> = rows(&published, Resource::Catalogue)?;
+    let mut figures = Vec::new();
+    for indicator in HEADLINES.iter().map(|(id, _)| *id).chain([PROGRAMME_INDICATOR]) {
+        if catalogue.iter().any(|entry| entry.indicator_id == indicator) {
+            figures.extend(rows::<Figure>(&published, Resource::Values(indicator.to_string()))?);
+        }
+    }
+    figures.retain(|figure| figure.agency_type.is_none());
+    Ok(Board {
+        snapshot_id: published.id.clone(),
+        as_of: published.manifest.as_of.clone(),
+        k,
+        figures,
+        targets: rows(&published, Resource::Targets)?,
+        regions: rows(&published, Resource::Regions)?,
+        programmes: rows(&published, Resource::Programmes)?,
+        comparators: catalogue
+            .iter()
+            .filter_map(|entry| Some((entry.indicator_id.clone(), entry.comparator.clone()?)))
+            .collect(),
+        shares: catalogue
+            .iter()
+            .filter(|entry| entry.unit.as_deref() == Some("share"))
+            .map(|entry| entry.indicator_id.clone())
+            .collect(),
+    })
+}
+
+/// A target a value is measured against.
+#[derive(Debug, Clone, PartialEq)]
+struct Goal {
+    value: f64,
+    comparator: String,
+    /// `Some(year)` when it is the province's target for another region or year, shown as a reference.
+    reference_year: Option<i64>,
+}
+
+/// How a value stands against its goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Met,
+    Behind,
+    NoTarget,
+    Withheld,
+    NoData,
+}
+
+impl Standing {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Met => "✓ 达标 met",
+            Self::Behind => "✗ 未达标 behind",
+            Self::NoTarget => "- 无目标 no target",
+            Self::Withheld => "— 已抑制 withheld",
+            Self::NoData => "  无数据 no data",
+        }
+    }
+}
+
+impl Board {
+    fn province(&self) -> &str {
+        self.regions
+            .iter()
+            .find(|r| r.kind == "province")
+            .map_or(skillhouse_model::PROVINCE_CODE, |r| r.region_code.as_str())
+    }
+
+    fn is_share(&self, indicator: &str) -> bool {
+        self.shares.iter().any(|s| s == indicator)
+    }
+
+    /// The year shown: the as-of year when it has the high-skill share, else the latest year that does.
+    fn year(&self) -> Option<i64> {
+        let years: Vec<i64> =
+            self.figures.iter().filter(|f| f.indicator_id == "high_skill_share").filter_map(|f| f.year).collect();
+        let as_of_year = self.as_of.get(..4).and_then(|y| y.parse().ok());
+        as_of_year.filter(|y| years.contains(y)).or_else(|| years.iter().copied().max())
+    }
+
+    fn figure(&self, indicator: &str, region: &str, year: i64, programme: Option<&str>) -> Option<&Figure> {
+        self.figures.iter().find(|f| {
+            f.indicator_id == indicator
+                && f.region_code.as_deref() == Some(region)
+                && f.year == Some(year)
+                && f.programme.as_deref() == programme
+        })
+    }
+
+    /// The figure's own target; else, for a share (or the province), the province's target of that indicator in the
+    /// targets table — the same year, else the latest earlier, else the earliest later — as a reference. The
+    /// dashboard page applies the same rule.
+    fn goal(&self, indicator: &str, region: &str, year: i64, figure: Option<&Figure>) -> Option<Goal> {
+        let comparator = self.comparators.get(indicator).cloned().unwrap_or_else(|| ">=".into());
+        if let Some(target) = figure.and_then(|f| f.target) {
+            return Some(Goal { value: target, comparator, reference_year: None });
+        }
+        if region != self.province() && !self.is_share(indicator) {
+            return None;
+        }
+        let mut candidates: Vec<&TargetRow> = self
+            .targets
+            .iter()
+            .filter(|t| t.indicator_id == indicator && t.region_code.as_deref() == Some(self.province()))
+            .filter(|t| t.programme.is_none() && t.agency_type.is_none() && t.target.is_some() && t.year.is_some())
+            .filter(|t| matches!(t.comparator.as_deref(), Some(">=" | "<=" | "~")))
+            .collect();
+        candidates.sort_by_key(|t| t.year);
+        let chosen = candidates
+            .iter()
+            .find(|t| t.year == Some(year))
+            .or_else(|| candidates.iter().rev().find(|t| t.year < Some(year)))
+            .or_else(|| candidates.iter().find(|t| t.year > Some(year)))?;
+        Some(Goal {
+            value: chosen.target?,
+            comparator: chosen.comparator.clone().unwrap_or(comparator),
+            reference_year: chosen.year,
+        })
+    }
+
+    fn standing(figure: Option<&Figure>, goal: Option<&Goal>) -> Standing {
+        let Some(figure) = figure else { return Standing::NoData };
+        if figure.suppressed {
+            return Standing::Withheld;
+        }
+        let (Some(value), Some(goal)) = (figure.value, goal) else { return Standing::NoTarget };
+        if goal.reference_year.is_none() {
+            match figure.status.as_str() {
+                "met" => return Standing::Met,
+                "behind" => return Standing::Behind,
+                _ => {}
+            }
+        }
+        let met = if goal.comparator == "<=" { value <= goal.value } else { value >= goal.value };
+        if met { Standing::Met } else { Standing::Behind }
+    }
+
+    fn value_text(&self, indicator: &str, figure: Option<&Figure>) -> String {
+        match figure {
+            None => "n/a".into(),
+            Some(f) if f.suppressed => "—".into(),
+            Some(f) => f.value.map_or_else(|| "—".into(), |v| self.number(indicator, v)),
+        }
+    }
+
+    fn number(&self, indicator: &str, value: f64) -> String {
+        if self.is_share(indicator) { format!("{:.1}%", value * 100.0) } else { grouped(value.round() as i64) }
+    }
+
+    fn goal_text(&self, indicator: &str, goal: Option<&Goal>) -> String {
+        let Some(goal) = goal else { return "—".into() };
+        let sign = match goal.comparator.as_str() {
+            "<=" => "≤",
+            "~" => "≈",
+            _ => "≥",
+        };
+        let reference = if goal.reference_year.is_some() { "*" } else { "" };
+        format!("{sign}{}{reference}", self.number(indicator, goal.value))
+    }
+}
+
+fn completion(figure: Option<&Figure>, goal: Option<&Goal>) -> String {
+    match (figure.filter(|f| !f.suppressed).and_then(|f| f.value), goal) {
+        (Some(value), Some(goal)) if goal.comparator != "<=" && goal.value > 0.0 => {
+            format!("{:.1}%", value / goal.value * 100.0)
+        }
+        _ => String::new(),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn grouped(number: i64) -> String {
+    let digits = number.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if number < 0 { format!("-{out}") } else { out }
+}
+
+/// Columns a character takes in a terminal: two for East Asian wide and full-width characters, else one
+/// (ambiguous-width characters such as `—` and `≥` count one, as in most terminals).
+fn char_width(c: char) -> usize {
+    match c as u32 {
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD => 2,
+        _ => 1,
+    }
+}
+
+/// The terminal width of a string.
+pub fn display_width(text: &str) -> usize {
+    text.chars().map(char_width).sum()
+}
+
+/// Left-aligned in `width` columns.
+fn left(text: &str, width: usize) -> String {
+    format!("{text}{}", " ".repeat(width.saturating_sub(display_width(text))))
+}
+
+/// Right-aligned in `width` columns.
+fn right(text: &str, width: usize) -> String {
+    format!("{}{text}", " ".repeat(width.saturating_sub(display_width(text))))
+}
+
+fn line(out: &mut String, label: &str, value: &str, goal: &str, completion: &str, standing: &str) {
+    let row = format!(
+        "  {}{}  {}  {}  {standing}",
+        left(label, LABEL_WIDTH),
+        right(value, VALUE_WIDTH),
+        right(goal, TARGET_WIDTH),
+        right(completion, COMPLETION_WIDTH),
+    );
+    let _ = writeln!(out, "{}", row.trim_end());
+}
+
+/// A blank line, the section's title, and its column headings.
+fn section(out: &mut String, title: &str, first_column: &str) {
+    let _ = writeln!(out, "\n{title}");
+    line(out, first_column, "数值 value", "目标 target", "完成率", "状态 status");
+}
+
+/// The scoreboard as text.
+pub fn render(board: &Board) -> String {
+    let mut out = String::new();
+    let province = board.province();
+    let province_name = board
+        .regions
+        .iter()
+        .find(|r| r.region_code == province)
+        .map_or_else(|| province.to_string(), |r| format!("{} {}", r.name_zh, r.name_en));
+    let Some(year) = board.year() else {
+        let _ = writeln!(out, "技能河南 记分牌 · Skilled Henan scoreboard: the snapshot has no high-skill share yet.");
+        return out;
+    };
+    let _ = writeln!(out, "技能河南 记分牌 · Skilled Henan scoreboard");
+    let _ = writeln!(
+        out,
+        "{province_name} · {year}年 · 快照 snapshot {} · 数据截至 as of {}",
+        board.snapshot_id, board.as_of
+    );
+    let mut references = Vec::new();
+
+    section(&mut out, "主要指标 · Headline indicators", "指标 indicator");
+    for (indicator, label) in HEADLINES {
+        let figure = board.figure(indicator, province, year, None);
+        let goal = board.goal(indicator, province, year, figure);
+        if let Some(reference) = goal.as_ref().and_then(|g| g.reference_year) {
+            references.push(reference);
+        }
+        let standing = Board::standing(figure, goal.as_ref());
+        line(
+            &mut out,
+            label,
+            &board.value_text(indicator, figure),
+            &board.goal_text(indicator, goal.as_ref()),
+            &completion(figure, goal.as_ref()),
+            standing.label(),
+        );
+    }
+
+    section(&mut out, "十个专项 新增高技能人才 · Ten programmes, new high-skilled", "专项 programme");
+    let mut programmes: Vec<&ProgrammeName> =
+        board.programmes.iter().filter(|p| p.parent.as_deref().is_none_or(str::is_empty)).collect();
+    programmes.sort_by_key(|p| p.programme.parse::<u32>().unwrap_or(u32::MAX));
+    for programme in programmes {
+        let figure = board.figure(PROGRAMME_INDICATOR, province, year, Some(&programme.programme));
+        let goal =
+            figure.and_then(|f| f.target).map(|value| Goal { value, comparator: ">=".into(), reference_year: None });
+        let label = format!("{:>2} {} {}", programme.programme, programme.short_name_zh, programme.name_en);
+        line(
+            &mut out,
+            &label,
+            &board.value_text(PROGRAMME_INDICATOR, figure),
+            &board.goal_text(PROGRAMME_INDICATOR, goal.as_ref()),
+            &completion(figure, goal.as_ref()),
+            Board::standing(figure, goal.as_ref()).label(),
+        );
+    }
+
+    let share_goal = board.goal("high_skill_share", province, year, None);
+    let mut behind: Vec<(&RegionName, &Figure, f64)> = board
+        .regions
+        .iter()
+        .filter(|r| r.region_code != province)
+        .filter_map(|r| {
+            let figure = board.figure("high_skill_share", &r.region_code, year, None)?;
+            Some((r, figure, figure.value.filter(|_| !figure.suppressed)?))
+        })
+        .collect();
+    behind.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.region_code.cmp(&b.0.region_code)));
+    let withheld = board
+        .regions
+        .iter()
+        .filter(|r| r.region_code != province)
+        .filter(|r| board.figure("high_skill_share", &r.region_code, year, None).is_none_or(|f| f.suppressed))
+        .count();
+    let title = format!(
+        "高技能人才占比最低的地区 · Regions furthest behind on the high-skill share ({})",
+        board.goal_text("high_skill_share", share_goal.as_ref())
+    );
+    section(&mut out, &title, "地区 region");
+    for (region, figure, _) in behind.iter().take(REGIONS_LISTED) {
+        let goal = board.goal("high_skill_share", &region.region_code, year, Some(figure));
+        let label = format!("{} {} {}", region.region_code, region.name_zh, region.name_en);
+        line(
+            &mut out,
+            &label,
+            &board.value_text("high_skill_share", Some(figure)),
+            &board.goal_text("high_skill_share", goal.as_ref()),
+            &completion(Some(figure), goal.as_ref()),
+            Board::standing(Some(figure), goal.as_ref()).label(),
+        );
+        if let Some(reference) = goal.and_then(|g| g.reference_year) {
+            references.push(reference);
+        }
+    }
+    if withheld > 0 {
+        let _ = writeln!(
+            out,
+            "  另有 {withheld} 个地区数据已抑制 · withheld for {withheld} more region(s): fewer than {} persons",
+            board.k
+        );
+    }
+
+    let _ = writeln!(out);
+    references.sort_unstable();
+    references.dedup();
+    if !references.is_empty() {
+        let years: Vec<String> = references.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "* 参照全省目标（{}年）· reference: the province's target of {}",
+            years.join("、"),
+            years.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "— 已抑制：小于 {k} 的数据不公布，与看板一致 · withheld: fewer than {k}, as on the dashboard (not zero)",
+        k = board.k
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(
+        indicator: &str,
+        region: &str,
+        programme: Option<&str>,
+        value: Option<f64>,
+        target: Option<f64>,
+    ) -> Figure {
+        let status = match (value, target) {
+            (Some(v), Some(t)) if v >= t => "met",
+            (Some(_), Some(_)) => "behind",
+            _ => "n/a",
+        };
+        Figure {
+            indicator_id: indicator.into(),
+            region_code: Some(region.into()),
+            year: Some(2025),
+            programme: programme.map(Into::into),
+            agency_type: None,
+            value,
+            target,
+            status: status.into(),
+            suppressed: false,
+        }
+    }
+
+    fn withheld(indicator: &str, region: &str) -> Figure {
+        Figure { value: None, status: "n/a".into(), suppressed: true, ..figure(indicator, region, None, None, None) }
+    }
+
+    fn target(indicator: &str, year: i64, comparator: &str, value: f64) -> TargetRow {
+        TargetRow {
+            indicator_id: indicator.into(),
+            region_code: Some("410000".into()),
+            year: Some(year),
+            programme: None,
+            agency_type: None,
+            comparator: Some(comparator.into()),
+            target: Some(value),
+        }
+    }
+
+    fn region(code: &str, zh: &str, en: &str, kind: &str) -> RegionName {
+        RegionName { region_code: code.into(), name_zh: zh.into(), name_en: en.into(), kind: kind.into() }
+    }
+
+    /// A province, three cities (one withheld) and two programmes, worked out by hand.
+    fn board() -> Board {
+        Board {
+            snapshot_id: "S1".into(),
+            as_of: "2025-12-31".into(),
+            k: 10,
+            figures: vec![
+                figure("high_skill_share", "410000", None, Some(0.30), Some(0.35)),
+                figure("high_skill_share", "410100", None, Some(0.40), None),
+                figure("high_skill_share", "410200", None, Some(0.25), None),
+                withheld("high_skill_share", "410300"),
+                figure("new_high_skilled", "410000", None, Some(1_300.0), Some(650_000.0)),
+                withheld("new_youth_technicians", "410000"),
+                figure("youth_share_new_top_grades", "410000", None, Some(0.5), Some(0.2)),
+                figure("cert_mix_share", "410000", None, Some(0.12), None),
+                figure(PROGRAMME_INDICATOR, "410000", Some("1"), Some(650.0), Some(60_000.0)),
+                withheld(PROGRAMME_INDICATOR, "410000"),
+            ],
+            targets: vec![target("cert_mix_share", 2022, "<=", 0.10), target("high_skill_share", 2025, "~", 0.35)],
+            regions: vec![
+                region("410000", "河南省", "Henan Province", "province"),
+                region("410100", "郑州市", "Zhengzhou", "city"),
+                region("410200", "开封市", "Kaifeng", "city"),
+                region("410300", "洛阳市", "Luoyang", "city"),
+            ],
+            programmes: vec![
+                ProgrammeName {
+                    programme: "1".into(),
+                    short_name_zh: "先进制造业".into(),
+                    name_en: "Advanced manufacturing".into(),
+                    parent: None,
+                },
+                ProgrammeName {
+                    programme: "10".into(),
+                    short_name_zh: "重点群体".into(),
+                    name_en: "Key groups".into(),
+                    parent: None,
+                },
+                ProgrammeName {
+                    programme: "2.1".into(),
+                    short_name_zh: "康养托育".into(),
+                    name_en: "Care".into(),
+                    parent: Some("2".into()),
+                },
+            ],
+            comparators: [
+                ("high_skill_share", "~"),
+                ("new_high_skilled", ">="),
+                ("new_youth_technicians", ">="),
+                ("youth_share_new_top_grades", ">="),
+                ("cert_mix_share", "<="),
+                (PROGRAMME_INDICATOR, ">="),
+            ]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+            shares: vec!["high_skill_share".into(), "youth_share_new_top_grades".into(), "cert_mix_share".into()],
+        }
+    }
+
+    fn row<'a>(text: &'a str, starts: &str) -> &'a str {
+        text.lines().find(|l| l.trim_start().starts_with(starts)).unwrap_or_else(|| panic!("no line {starts}:\n{text}"))
+    }
+
+    #[test]
+    fn cjk_characters_take_two_columns() {
+        assert_eq!(display_width("高技能 ab"), 9);
+        assert_eq!(display_width("—≥"), 2);
+        assert_eq!(display_width(&left("郑州市", 10)), 10);
+        assert_eq!(display_width(&right("35.0%", 8)), 8);
+    }
+
+    #[test]
+    fn the_board_shows_values_targets_and_standing_in_aligned_columns() {
+        let text = render(&board());
+        assert!(text.contains("河南省 Henan Province · 2025年 · 快照 snapshot S1"), "{text}");
+        let share = row(&text, "高技能人才占比");
+        assert!(share.contains("30.0%") && share.contains("≈35.0%") && share.contains("85.7%"), "{share}");
+        assert!(share.ends_with("✗ 未达标 behind"), "{share}");
+        let new_high = row(&text, "新增高技能人才");
+        assert!(new_high.contains("1,300") && new_high.contains("≥650,000") && new_high.contains("0.2%"), "{new_high}");
+        // Withheld is shown as such, not as a zero.
+        let youth = row(&text, "新增青年技师");
+        assert!(youth.contains(" — ") && youth.ends_with("— 已抑制 withheld") && !youth.contains(" 0 "), "{youth}");
+        assert!(row(&text, "特级/首席技师青年占比").ends_with("✓ 达标 met"));
+        // No 2025 cap: the 2022 cap of the targets table, marked as a reference; 12% is over it.
+        let mix = row(&text, "证书结构占比");
+        assert!(mix.contains("≤10.0%*") && mix.ends_with("✗ 未达标 behind"), "{mix}");
+        assert!(text.contains("* 参照全省目标（2022、2025年）"), "{text}");
+
+        let first = row(&text, "1 先进制造业 Advanced manufacturing");
+        assert!(first.contains("650") && first.contains("≥60,000") && first.contains("1.1%"), "{first}");
+        assert!(text.find("1 先进制造业").unwrap_or(0) < text.find("10 重点群体").unwrap_or(0), "programmes in order");
+        assert!(!text.contains("康养托育"), "sub-programmes roll up and are not listed");
+
+        // Regions furthest behind: Kaifeng (25%) before Zhengzhou (40%), Luoyang withheld and counted.
+        let kaifeng = text.find("410200 开封市").expect("Kaifeng listed");
+        let zhengzhou = text.find("410100 郑州市").expect("Zhengzhou listed");
+        assert!(kaifeng < zhengzhou, "{text}");
+        assert!(!text.contains("410300 洛阳市"), "a withheld region is not ranked");
+        assert!(text.contains("另有 1 个地区数据已抑制"), "{text}");
+
+        // A region is measured against the province's target, marked as a reference.
+        let kaifeng_row = row(&text, "410200 开封市");
+        assert!(kaifeng_row.contains("25.0%") && kaifeng_row.contains("≈35.0%*"), "{kaifeng_row}");
+
+        // Every row's value column ends at the same terminal column, whatever the mix of CJK and Latin.
+        let value_end = |label: &str, value: &str| {
+            let line = row(&text, label);
+            let end = line.find(value).unwrap_or_else(|| panic!("{value} in {line}")) + value.len();
+            display_width(&line[..end])
+        };
+        let ends = [
+            value_end("指标 indicator", "数值 value"),
+            value_end("高技能人才占比", "30.0%"),
+            value_end("新增高技能人才", "1,300"),
+            value_end("特级/首席技师青年占比", "50.0%"),
+            value_end("1 先进制造业", "650"),
+            value_end("410200 开封市", "25.0%"),
+        ];
+        assert!(ends.windows(2).all(|w| w[0] == w[1]), "value columns {ends:?}:\n{text}");
+    }
+
+    #[test]
+    fn grouping_digits() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(650_000), "650,000");
+        assert_eq!(grouped(-1_234_567), "-1,234,567");
+    }
+}
