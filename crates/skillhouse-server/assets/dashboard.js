@@ -64,8 +64,23 @@
     return text;
   }
 
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  // Tooltips are drawn on the canvas: ECharts' HTML tooltips set inline styles, which the page's CSP refuses.
+  // Braces would start ECharts rich-text markup, so names lose them.
+  function tooltip(extra) {
+    return {
+      renderMode: 'richText',
+      backgroundColor: '#ffffff',
+      borderColor: '#c7d3e6',
+      borderWidth: 1,
+      padding: [6, 10],
+      textStyle: { color: '#1b2433', fontSize: 13, lineHeight: 20 },
+      ...extra,
+    };
+  }
+
+  function tooltipText(title, lines) {
+    const plain = (text) => String(text).replace(/[{}]/g, '');
+    return [plain(title), ...lines.map(([name, text]) => plain(name) + t('colon') + plain(text))].join('\n');
   }
 
   function locale() {
@@ -252,7 +267,7 @@
   }
 
   function targetText(indicator, target) {
-    if (!target) return t('statusNa');
+    if (!target) return '';
     const v = formatValue(indicator, target.value);
     let text;
     if (target.comparator === '<=') text = t('cap', { v });
@@ -283,7 +298,7 @@
       element.textContent = '—';
       element.classList.add('suppressed-value');
       element.title = t('suppressedTip', { k: state.data.k });
-      element.setAttribute('aria-label', t('statusSuppressed') + '：' + element.title);
+      element.setAttribute('aria-label', t('statusSuppressed') + t('colon') + element.title);
       element.tabIndex = 0;
       element.dataset.value = 'suppressed';
     } else if (valueRow.value == null) {
@@ -519,10 +534,6 @@
     chart(id).setOption({ animationDuration: 300, series }, true);
   }
 
-  function tooltipLine(name, text) {
-    return '<div>' + escapeHtml(name) + '：<strong>' + escapeHtml(text) + '</strong></div>';
-  }
-
   function pointText(indicator, point) {
     if (!point || point.state === 'missing') return t('noData');
     if (point.state === 'suppressed') return '— (' + t('suppressedTip', { k: state.data.k }) + ')';
@@ -575,15 +586,15 @@
         aria: { enabled: true },
         animationDuration: 300,
         grid: { left: 8, right: 120, top: 24, bottom: 24, containLabel: true },
-        tooltip: {
+        tooltip: tooltip({
           trigger: 'item',
-          className: 'chart-tooltip',
           formatter: (p) =>
-            '<b>' + escapeHtml(p.name) + '</b>' +
-            tooltipLine(t('value'), pointText(PROGRAMME_INDICATOR, p.data)) +
-            tooltipLine(t('target'), p.data.target == null ? '—' : formatCount(p.data.target)) +
-            tooltipLine(t('completion'), p.data.value == null ? '—' : p.data.value.toFixed(2) + '%'),
-        },
+            tooltipText(p.name, [
+              [t('value'), pointText(PROGRAMME_INDICATOR, p.data)],
+              [t('target'), p.data.target == null ? '—' : formatCount(p.data.target)],
+              [t('completion'), p.data.value == null ? '—' : p.data.value.toFixed(2) + '%'],
+            ]),
+        }),
         xAxis: { type: 'value', max: Math.ceil(maxPercent / 10) * 10, axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: COLOR.line } } },
         yAxis: { type: 'category', inverse: true, data: items.map((item) => programmeName(item.programme)), axisTick: { show: false } },
         series: [
@@ -723,11 +734,10 @@
         aria: { enabled: true },
         animationDuration: 300,
         grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
-        tooltip: {
+        tooltip: tooltip({
           trigger: 'item',
-          className: 'chart-tooltip',
-          formatter: (p) => '<b>' + escapeHtml(p.name) + '</b>' + tooltipLine(t('highSkillShareShort'), pointText('high_skill_share', p.data)),
-        },
+          formatter: (p) => tooltipText(p.name, [[t('highSkillShareShort'), pointText('high_skill_share', p.data)]]),
+        }),
         xAxis: { type: 'category', data: records.map((r) => r.name), axisLabel: { rotate: 40, interval: 0 }, axisTick: { show: false } },
         yAxis: { type: 'value', axisLabel: { formatter: '{value}%' }, splitLine: { lineStyle: { color: COLOR.line } } },
         series: [
@@ -767,20 +777,22 @@
     const province = state.data.province;
     $('trends-note').textContent = t('trendsNote', { name: regionName(region) });
     const years = state.data.years.map(String);
-    const axisTooltip = (indicatorOf) => ({
-      trigger: 'axis',
-      className: 'chart-tooltip',
-      formatter: (list) =>
-        '<b>' + escapeHtml(list.length ? list[0].axisValue : '') + '</b>' +
-        list.map((p) => tooltipLine(p.seriesName, pointText(indicatorOf(p.seriesIndex), p.data))).join(''),
-    });
+    const axisTooltip = (indicatorOf) =>
+      tooltip({
+        trigger: 'axis',
+        formatter: (list) =>
+          tooltipText(
+            list.length ? list[0].axisValue : '',
+            list.map((p) => [p.seriesName, pointText(indicatorOf(p.seriesIndex), p.data)]),
+          ),
+      });
 
     const shareSeries = [
       { indicator: 'high_skill_share', region, name: t('highSkillShareShort') },
       { indicator: 'youth_share_new_top_grades', region, name: t('youthShareShort') },
       { indicator: 'cert_mix_share', region, name: t('certMixShort') },
     ];
-    if (region !== province) shareSeries.splice(1, 0, { indicator: 'high_skill_share', region: province, name: t('highSkillShareShort') + '（' + regionName(province) + '）', dashed: true });
+    if (region !== province) shareSeries.splice(1, 0, { indicator: 'high_skill_share', region: province, name: t('highSkillShareShort') + t('aside', { name: regionName(province) }), dashed: true });
     const target = targetFor('high_skill_share', region, state.year);
     chart('chart-trend-shares').setOption(
       {

@@ -5,6 +5,8 @@
 window.SkillhouseI18n = {
   zh: {
     htmlLang: 'zh-CN',
+    colon: '：',
+    aside: '（{name}）',
     title: '技能河南 · 技能人才统计看板',
     subtitle: '“人人持证、技能河南”主要指标对照年度目标',
     skip: '跳到主要内容',
@@ -72,6 +74,8 @@ window.SkillhouseI18n = {
   },
   en: {
     htmlLang: 'en',
+    colon: ': ',
+    aside: ' ({name})',
     title: 'Skilled Henan · skill-talent dashboard',
     subtitle: 'Key indicators of “Everyone certified, Skilled Henan” against their targets',
     skip: 'Skip to main content',
@@ -123,7 +127,7 @@ window.SkillhouseI18n = {
     programme: 'Programme',
     value: 'New',
     regions: 'Regions',
-    regionsNote: '{year} · high-skill share against the province target {t} · select a region’s name to show it',
+    regionsNote: '{year} · high-skill share against the province target {t} · select a region name to show that region',
     regionsChart: 'High-skill share by region',
     status: 'Status',
     trends: 'Trends by year',

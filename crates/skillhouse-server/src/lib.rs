@@ -1,5 +1,6 @@
-//! The serving edge of SkillHouse: the HTTP JSON API leaders' dashboards poll (DESIGN §10). (The dashboard page
-//! and the Postgres wire front end are later work.)
+//! The serving edge of SkillHouse: the HTTP JSON API leaders' dashboards poll (DESIGN §10), and the built-in
+//! dashboard page at `/` ([`dashboard`]: static files embedded in the binary, every number read from the API).
+//! (The Postgres wire front end is later work.)
 //!
 //! *What it serves.* The published snapshot (`WAREHOUSE/CURRENT`), held in memory: the indicator catalogue, every
 //! indicator's values (filterable by region, year, programme and agency type, each with target, gap and status),

@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""Headless-Chromium test of the dashboard page (issue 8), run by scripts/dashboard-test.
+
+Rebuilds a warehouse from datasets/sample with the real `skillhouse` binary, serves it on a free port, opens the
+page in Debian's chromium through chromedriver (selenium), and checks against the API, never against numbers
+written here:
+  - the page loads with no browser console error (level SEVERE), under the page's strict CSP, tooltips included;
+  - the snapshot id and as-of date shown are the API's;
+  - every KPI card, every programme bar (the chart's own data) and row, and every regions-table cell show the
+    API's value for the selected region and year, formatted; withheld cells show "—" with a tooltip, never a number;
+  - switching region shows that region's API values (cards, gauge caption, trend series);
+  - sorting the regions table orders it; switching language changes the labels and the API-supplied names;
+  - polling sends If-None-Match (the page counts 304 answers) and a newly published snapshot replaces the shown one;
+and saves a full-page screenshot.
+
+    python3 scripts/dashboard_test.py --binary target/debug/skillhouse --screenshot target/dashboard-screenshot.png
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+ROOT = Path(__file__).resolve().parent.parent
+KPIS = ["high_skill_share", "new_high_skilled", "new_youth_technicians", "youth_share_new_top_grades", "cert_mix_share"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def log(message):
+    print(f"dashboard-test: {message}", flush=True)
+
+
+def clean_env():
+    """The environment without a developer's SKILLHOUSE_* settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SKILLHOUSE_")}
+
+
+def rebuild(binary, warehouse, key_file, as_of):
+    env = clean_env()
+    env["SKILLHOUSE_KEY_FILE"] = str(key_file)
+    command = [binary, "rebuild", "--warehouse", str(warehouse), "--landing", str(ROOT / "datasets/sample"),
+               "--as-of", as_of, "--json"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # 3 = published, with some rows or files of the sample rejected (it carries defects on purpose).
+    assert result.returncode in (0, 3), f"rebuild exited {result.returncode}: {result.stderr[-2000:]}"
+    report = json.loads(result.stdout)
+    assert report["published"], f"rebuild did not publish: {result.stdout[:2000]}"
+    return report
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, base):
+        self.base = base
+
+    def get(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return json.load(response)
+
+    def values(self, indicator):
+        """Rows of an indicator keyed by (region, year, programme), agency-type rows left out."""
+        answer = self.get(f"/api/v1/indicators/{indicator}")
+        return answer, {(r["region_code"], r["year"], r["programme"]): r for r in answer["data"]
+                        if r["agency_type"] is None}
+
+
+def wait_ready(base, server, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        assert server.poll() is None, "skillhouse serve exited early"
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("skillhouse serve did not become ready")
+
+
+def start_browser():
+    options = Options()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1440,1000", "--lang=zh-CN", "--hide-scrollbars"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(service=service, options=options)
+
+
+class Page:
+    """The dashboard in the browser, with the console log collected as it goes."""
+
+    def __init__(self, driver):
+        self.driver = driver
+        self.console = []
+
+    def collect_console(self):
+        self.console.extend(self.driver.get_log("browser"))
+
+    def severe(self):
+        self.collect_console()
+        return [entry for entry in self.console if entry.get("level") == "SEVERE"]
+
+    def wait(self, condition, what, seconds=30):
+        try:
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.2).until(lambda d: condition())
+        except Exception as error:  # TimeoutException, with the reason made readable
+            raise AssertionError(f"timed out waiting for {what}") from error
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def by_id(self, element_id):
+        return self.driver.find_element(By.ID, element_id)
+
+    def text(self, element_id):
+        return self.by_id(element_id).text.strip()
+
+    def chart_data(self, element_id, series=0):
+        return self.js(
+            "const c = echarts.getInstanceByDom(document.getElementById(arguments[0]));"
+            "return c ? c.getOption().series[arguments[1]].data : null;", element_id, series)
+
+
+def shown(indicator, row, catalogue):
+    """What the page must show for an API row: the formatted value, or "—" when withheld or undefined."""
+    if row is None:
+        return None
+    if row["suppressed"] or row["value"] is None:
+        return "—"
+    if catalogue[indicator]["unit"] == "share":
+        return f"{row['value'] * 100:.1f}%"
+    return f"{round(row['value']):,}"
+
+
+def check_value_element(element, indicator, row, catalogue, k, where):
+    text = element.text.strip()
+    expected = shown(indicator, row, catalogue)
+    if expected is None:
+        assert element.get_attribute("data-value") == "missing", f"{where}: shows {text!r} for a missing row"
+        return
+    assert text == expected, f"{where} {indicator}: page shows {text!r}, the API's value is {expected!r} ({row})"
+    if row["suppressed"]:
+        title = element.get_attribute("title") or ""
+        assert str(k) in title and element.get_attribute("data-value") == "suppressed", \
+            f"{where} {indicator}: a withheld cell needs its tooltip naming k={k}, got {title!r}"
+    else:
+        assert float(element.get_attribute("data-value")) == row["value"], f"{where} {indicator}: data-value"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--screenshot", required=True)
+    args = parser.parse_args()
+    binary = str(Path(args.binary).resolve())
+    screenshot = Path(args.screenshot).resolve()
+    as_of = json.loads((ROOT / "datasets/sample/manifest.json").read_text(encoding="utf-8"))["as_of"]
+
+    work = Path(tempfile.mkdtemp(prefix="skillhouse-dashboard-test-"))
+    server = driver = None
+    page = None
+    try:
+        key_file = work / "key.hex"
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        warehouse = work / "warehouse"
+        log(f"rebuilding {warehouse} from datasets/sample (as of {as_of})")
+        first = rebuild(binary, warehouse, key_file, as_of)
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server_log = open(work / "serve.log", "w", encoding="utf-8")
+        server = subprocess.Popen(
+            [binary, "serve", "--warehouse", str(warehouse), "--addr", f"127.0.0.1:{port}", "--poll-interval", "0.5"],
+            env=clean_env(), stdout=server_log, stderr=subprocess.STDOUT)
+        wait_ready(base, server)
+        api = Api(base)
+        snapshot = api.get("/api/v1/snapshot")
+        assert snapshot["snapshot_id"] == first["snapshot_id"]
+        catalogue = {entry["indicator_id"]: entry for entry in api.get("/api/v1/indicators")["data"]}
+        regions = api.get("/api/v1/regions")["data"]
+        province = next(r["region_code"] for r in regions if r["kind"] == "province")
+        programmes = [p for p in api.get("/api/v1/programmes")["data"] if not p["parent"]]
+        values = {}
+        k = None
+        for indicator in KPIS + ["programme_new_high_skilled"]:
+            answer, rows = api.values(indicator)
+            values[indicator] = rows
+            k = answer["suppression_k"]
+
+        driver = start_browser()
+        page = Page(driver)
+        log(f"opening {base}/?poll=2 in headless chromium")
+        driver.get(f"{base}/?poll=2")
+        page.wait(lambda: page.js("return document.body.dataset.ready") == "true", "the page to load its data")
+
+        # The page's own CSP and headers.
+        with urllib.request.urlopen(base + "/", timeout=10) as response:
+            csp = response.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in csp and "script-src 'self'" in csp and "http" not in csp, csp
+
+        # Snapshot and as-of date.
+        assert page.text("snapshot-id") == snapshot["snapshot_id"], page.text("snapshot-id")
+        assert page.text("as-of") == snapshot["as_of"], page.text("as-of")
+        assert page.js("return document.documentElement.lang") == "zh-CN"
+
+        year = int(Select(page.by_id("year-select")).first_selected_option.get_attribute("value"))
+        years = sorted({y for (_, y, _) in values["high_skill_share"]})
+        assert year == int(snapshot["as_of"][:4]) or year == years[-1], f"default year {year}"
+        assert Select(page.by_id("region-select")).first_selected_option.get_attribute("value") == province
+
+        # KPI cards of the province, including the high-skill share.
+        for indicator in KPIS:
+            row = values[indicator].get((province, year, None))
+            check_value_element(page.by_id(f"kpi-{indicator}"), indicator, row, catalogue, k, "province card")
+        province_share = values["high_skill_share"][(province, year, None)]
+        log(f"province high-skill share {year}: page {page.text('kpi-high_skill_share')!r} = API {province_share['value']}")
+
+        # The ten programmes: the chart's bars and the table, against the API.
+        bars = page.chart_data("chart-programmes")
+        assert len(bars) == len(programmes) == 10, f"{len(bars)} bars for {len(programmes)} programmes"
+        checked_bar = None
+        for programme, bar in zip(sorted(programmes, key=lambda p: int(p["programme"])), bars):
+            row = values["programme_new_high_skilled"].get((province, year, programme["programme"]))
+            assert bar["programme"] == programme["programme"]
+            if row is None:
+                assert bar["state"] == "missing"
+                continue
+            if row["suppressed"]:
+                assert bar["state"] == "suppressed" and bar["raw"] is None and bar["value"] is None, bar
+                continue
+            assert bar["raw"] == row["value"], f"programme {programme['programme']}: bar {bar} vs API {row}"
+            if row["target"]:
+                assert abs(bar["value"] - round(row["value"] / row["target"] * 100, 2)) < 1e-9, (bar, row)
+                checked_bar = checked_bar or (programme["programme"], bar["raw"], row["value"])
+        for tr in driver.find_elements(By.CSS_SELECTOR, "#programmes-table tbody tr"):
+            code = tr.get_attribute("data-programme")
+            element = tr.find_element(By.CSS_SELECTOR, "[data-indicator]")
+            check_value_element(element, "programme_new_high_skilled",
+                                values["programme_new_high_skilled"].get((province, year, code)),
+                                catalogue, k, f"programme {code}")
+        log(f"programme bar checked against the API: {checked_bar}")
+
+        # The regions table: every value cell of every row.
+        rows = driver.find_elements(By.CSS_SELECTOR, "#regions-table tbody tr")
+        assert len(rows) == len(regions), f"{len(rows)} table rows for {len(regions)} regions"
+        suppressed_seen = 0
+        for tr in rows:
+            code = tr.get_attribute("data-region")
+            for element in tr.find_elements(By.CSS_SELECTOR, "[data-indicator]"):
+                indicator = element.get_attribute("data-indicator")
+                row = values[indicator].get((code, year, None))
+                check_value_element(element, indicator, row, catalogue, k, f"regions table {code}")
+                suppressed_seen += bool(row and row["suppressed"])
+        api_suppressed = sum(1 for r in regions for i in KPIS
+                             if (values[i].get((r["region_code"], year, None)) or {}).get("suppressed"))
+        assert suppressed_seen == api_suppressed, f"{suppressed_seen} withheld cells shown, API has {api_suppressed}"
+        log(f"regions table: {len(rows)} rows match the API ({suppressed_seen} withheld cells shown as —)")
+
+        # A tooltip on every chart: they must work under the page's CSP (an inline style would log an error).
+        for chart_id in ("chart-programmes", "chart-regions", "chart-trend-shares", "chart-trend-counts"):
+            shown_tip = page.js(
+                "const c = echarts.getInstanceByDom(document.getElementById(arguments[0]));"
+                "const data = c.getOption().series[0].data;"
+                "const i = Math.max(0, data.findIndex(d => d && d.value != null));"
+                "c.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: i});"
+                "return i;", chart_id)
+            time.sleep(0.3)
+            errors = page.severe()
+            assert not errors, f"tooltip of {chart_id} (point {shown_tip}): " + "; ".join(e["message"] for e in errors)
+
+        # Sorting by the high-skill share, both ways: shown values in order, withheld ones last.
+        header = driver.find_element(By.CSS_SELECTOR, '#regions-table th[data-sort="high_skill_share"] button')
+        for _ in range(2):
+            header.click()
+            direction = page.js("return document.querySelector('#regions-table th[data-sort=\"high_skill_share\"]')"
+                                ".getAttribute('aria-sort')")
+            cells = page.js("return [...document.querySelectorAll('#regions-table tbody tr:not(.province) "
+                            "[data-indicator=high_skill_share]')].map(e => e.dataset.value)")
+            numbers = [float(v) for v in cells if v not in ("suppressed", "missing", "null")]
+            tail = cells[len(numbers):]
+            assert all(v in ("suppressed", "missing", "null") for v in tail), f"withheld values sort last: {cells}"
+            assert numbers == sorted(numbers, reverse=(direction == "descending")), f"{direction}: {numbers}"
+
+        # Switching region: choose one whose high-skill share is published this year.
+        candidates = [r for r in regions if r["region_code"] != province
+                      and not values["high_skill_share"].get((r["region_code"], year, None), {"suppressed": True})["suppressed"]]
+        assert candidates, "no region with a published high-skill share in the sample"
+        region = candidates[0]
+        code = region["region_code"]
+        Select(page.by_id("region-select")).select_by_value(code)
+        page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == code, "the region switch")
+        for indicator in KPIS:
+            check_value_element(page.by_id(f"kpi-{indicator}"), indicator, values[indicator].get((code, year, None)),
+                                catalogue, k, f"card of {code}")
+        assert page.text("gauge-region-name") == region["name_zh"], page.text("gauge-region-name")
+        assert page.text("kpi-high_skill_share") != page.text("kpi-province-high_skill_share") or \
+            values["high_skill_share"][(code, year, None)]["value"] == province_share["value"]
+        trend = page.chart_data("chart-trend-shares")
+        for point in trend:
+            row = values["high_skill_share"].get((code, point["year"], None))
+            expected = None if row is None or row["suppressed"] else row["value"]
+            assert point["raw"] == expected, f"trend of {code} {point['year']}: {point} vs {row}"
+        log(f"region switch to {code} {region['name_zh']}: high-skill share {page.text('kpi-high_skill_share')}")
+
+        # Language: labels and the API's names change; back again.
+        title_zh = page.text("title")
+        page.by_id("lang-toggle").click()
+        page.wait(lambda: page.js("return document.documentElement.lang") == "en", "the English page")
+        title_en = page.text("title")
+        assert title_en != title_zh and not CJK.search(title_en), title_en
+        assert page.text("gauge-region-name") == region["name_en"], page.text("gauge-region-name")
+        options = [o.text for o in Select(page.by_id("region-select")).options]
+        by_code = {r["region_code"]: r for r in regions}
+        assert options == [by_code[o.get_attribute("value")]["name_en"]
+                           for o in Select(page.by_id("region-select")).options], options
+        first_programme = driver.find_element(By.CSS_SELECTOR, "#programmes-table tbody tr th").text
+        assert not CJK.search(first_programme), first_programme
+        check_value_element(page.by_id("kpi-high_skill_share"), "high_skill_share",
+                            values["high_skill_share"].get((code, year, None)), catalogue, k, "English card")
+        page.by_id("lang-toggle").click()
+        page.wait(lambda: page.js("return document.documentElement.lang") == "zh-CN", "the Chinese page")
+        assert page.text("title") == title_zh
+        log(f"language switch: {title_zh!r} ⇄ {title_en!r}")
+
+        # Polling: a 304 for the unchanged snapshot, then a new snapshot replaces the shown one.
+        page.wait(lambda: int(page.js("return document.body.dataset.notModified || '0'")) >= 1,
+                  "a 304 answer to the page's If-None-Match poll")
+        log("rebuilding again to publish a new snapshot")
+        second = rebuild(binary, warehouse, key_file, as_of)
+        assert second["snapshot_id"] != first["snapshot_id"], "the second rebuild published the same snapshot id"
+        page.wait(lambda: page.text("snapshot-id") == second["snapshot_id"], "the page to show the new snapshot", 60)
+        assert page.by_id("kpi-high_skill_share").get_attribute("data-region") == code, "selection kept on update"
+        log(f"new snapshot {second['snapshot_id']} picked up by polling")
+
+        # Back to the province for the screenshot, then the console.
+        Select(page.by_id("region-select")).select_by_value(province)
+        page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == province, "province")
+        height = page.js("return document.documentElement.scrollHeight")
+        driver.set_window_size(1440, max(1000, int(height)))
+        time.sleep(1.0)  # charts resize after a short debounce
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        assert driver.save_screenshot(str(screenshot)), "screenshot not written"
+        errors = page.severe()
+        assert not errors, "browser console errors:\n" + "\n".join(e["message"] for e in errors)
+        log(f"no console errors; screenshot {screenshot}")
+        print(f"PASS dashboard test; screenshot: {screenshot}")
+        return 0
+    except AssertionError as error:
+        print(f"FAIL dashboard test: {error}", file=sys.stderr)
+        if page is not None:
+            try:
+                failed = screenshot.with_name(screenshot.stem + "-failed.png")
+                driver.save_screenshot(str(failed))
+                print(f"screenshot of the failure: {failed}", file=sys.stderr)
+                for entry in page.severe():
+                    print(f"console: {entry['message']}", file=sys.stderr)
+            except Exception:  # the browser may be gone; the assertion is the news
+                pass
+        if (work / "serve.log").exists():
+            print("server log (tail):\n" + (work / "serve.log").read_text(encoding="utf-8")[-3000:], file=sys.stderr)
+        return 1
+    finally:
+        if driver is not None:
+            driver.quit()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
