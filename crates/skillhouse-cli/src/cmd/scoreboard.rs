@@ -22,7 +22,7 @@ const HEADLINES: [(&str, &str); 5] = [
     ("cert_mix_share", "证书结构占比 Certificate mix (competence+training)"),
 ];
 const PROGRAMME_INDICATOR: &str = "programme_new_high_skilled";
-/// How many of the regions furthest behind are listed.
+/// How many of the regions behind target are listed, furthest behind first.
 const REGIONS_LISTED: usize = 5;
 
 const LABEL_WIDTH: usize = 52;
@@ -311,7 +311,9 @@ impl Board {
 fn completion(figure: Option<&Figure>, goal: Option<&Goal>) -> String {
     match (figure.filter(|f| !f.suppressed).and_then(|f| f.value), goal) {
         (Some(value), Some(goal)) if goal.comparator != "<=" && goal.value > 0.0 => {
-            format!("{:.1}%", value / goal.value * 100.0)
+            // Two decimals below 10%, as on the page, so a small completion does not read as zero.
+            let percent = value / goal.value * 100.0;
+            if percent < 10.0 { format!("{percent:.2}%") } else { format!("{percent:.1}%") }
         }
         _ => String::new(),
     }
@@ -440,17 +442,22 @@ pub fn render(board: &Board) -> String {
         );
     }
 
-    let share_goal = board.goal("high_skill_share", province, year, None);
-    let mut behind: Vec<(&RegionName, &Figure, f64)> = board
+    let province_share = board.figure("high_skill_share", province, year, None);
+    let share_goal = board.goal("high_skill_share", province, year, province_share);
+    let mut published: Vec<(&RegionName, &Figure, f64, Option<Goal>)> = board
         .regions
         .iter()
         .filter(|r| r.region_code != province)
         .filter_map(|r| {
             let figure = board.figure("high_skill_share", &r.region_code, year, None)?;
-            Some((r, figure, figure.value.filter(|_| !figure.suppressed)?))
+            let value = figure.value.filter(|_| !figure.suppressed)?;
+            Some((r, figure, value, board.goal("high_skill_share", &r.region_code, year, Some(figure))))
         })
         .collect();
-    behind.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.region_code.cmp(&b.0.region_code)));
+    published.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.region_code.cmp(&b.0.region_code)));
+    let (behind, on_target): (Vec<_>, Vec<_>) = published
+        .into_iter()
+        .partition(|(_, figure, _, goal)| Board::standing(Some(figure), goal.as_ref()) == Standing::Behind);
     let withheld = board
         .regions
         .iter()
@@ -462,8 +469,7 @@ pub fn render(board: &Board) -> String {
         board.goal_text("high_skill_share", share_goal.as_ref())
     );
     section(&mut out, &title, "地区 region");
-    for (region, figure, _) in behind.iter().take(REGIONS_LISTED) {
-        let goal = board.goal("high_skill_share", &region.region_code, year, Some(figure));
+    for (region, figure, _, goal) in behind.iter().take(REGIONS_LISTED) {
         let label = format!("{} {} {}", region.region_code, region.name_zh, region.name_en);
         line(
             &mut out,
@@ -473,17 +479,19 @@ pub fn render(board: &Board) -> String {
             &completion(Some(figure), goal.as_ref()),
             Board::standing(Some(figure), goal.as_ref()).label(),
         );
-        if let Some(reference) = goal.and_then(|g| g.reference_year) {
+        if let Some(reference) = goal.as_ref().and_then(|g| g.reference_year) {
             references.push(reference);
         }
     }
-    if withheld > 0 {
-        let _ = writeln!(
-            out,
-            "  另有 {withheld} 个地区数据已抑制 · withheld for {withheld} more region(s): fewer than {} persons",
-            board.k
-        );
-    }
+    let _ = writeln!(
+        out,
+        "  未达标 {} 个，达标 {} 个，数据已抑制 {withheld} 个 · {} behind, {} on target, {withheld} withheld (fewer than {})",
+        behind.len(),
+        on_target.len(),
+        behind.len(),
+        on_target.len(),
+        board.k
+    );
 
     let _ = writeln!(out);
     references.sort_unstable();
@@ -634,7 +642,10 @@ mod tests {
         assert!(share.contains("30.0%") && share.contains("≈35.0%") && share.contains("85.7%"), "{share}");
         assert!(share.ends_with("✗ 未达标 behind"), "{share}");
         let new_high = row(&text, "新增高技能人才");
-        assert!(new_high.contains("1,300") && new_high.contains("≥650,000") && new_high.contains("0.2%"), "{new_high}");
+        assert!(
+            new_high.contains("1,300") && new_high.contains("≥650,000") && new_high.contains("0.20%"),
+            "{new_high}"
+        );
         // Withheld is shown as such, not as a zero.
         let youth = row(&text, "新增青年技师");
         assert!(youth.contains(" — ") && youth.ends_with("— 已抑制 withheld") && !youth.contains(" 0 "), "{youth}");
@@ -645,16 +656,16 @@ mod tests {
         assert!(text.contains("* 参照全省目标（2022、2025年）"), "{text}");
 
         let first = row(&text, "1 先进制造业 Advanced manufacturing");
-        assert!(first.contains("650") && first.contains("≥60,000") && first.contains("1.1%"), "{first}");
+        assert!(first.contains("650") && first.contains("≥60,000") && first.contains("1.08%"), "{first}");
         assert!(text.find("1 先进制造业").unwrap_or(0) < text.find("10 重点群体").unwrap_or(0), "programmes in order");
         assert!(!text.contains("康养托育"), "sub-programmes roll up and are not listed");
 
-        // Regions furthest behind: Kaifeng (25%) before Zhengzhou (40%), Luoyang withheld and counted.
-        let kaifeng = text.find("410200 开封市").expect("Kaifeng listed");
-        let zhengzhou = text.find("410100 郑州市").expect("Zhengzhou listed");
-        assert!(kaifeng < zhengzhou, "{text}");
+        // Regions behind the province's 35%: Kaifeng (25%) is listed; Zhengzhou (40%) is on target and Luoyang
+        // withheld, and both are only counted.
+        assert!(text.contains("(≈35.0%)"), "the province's own 2025 target heads the list: {text}");
+        assert!(text.contains("410200 开封市") && !text.contains("410100 郑州市"), "{text}");
         assert!(!text.contains("410300 洛阳市"), "a withheld region is not ranked");
-        assert!(text.contains("另有 1 个地区数据已抑制"), "{text}");
+        assert!(text.contains("未达标 1 个，达标 1 个，数据已抑制 1 个 · 1 behind, 1 on target, 1 withheld"), "{text}");
 
         // A region is measured against the province's target, marked as a reference.
         let kaifeng_row = row(&text, "410200 开封市");

@@ -142,9 +142,14 @@ fn demo_prints_the_scoreboard() {
     let output = run(&mut skillhouse(&["demo", "--no-serve", "--dir", dir.path().to_str().expect("utf-8")]));
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
-    for label in
-        ["高技能人才占比 High-skill share", "新增青年技师", "十个专项", "先进制造业", "Regions furthest behind"]
-    {
+    for label in [
+        "高技能人才占比 High-skill share",
+        "新增青年技师",
+        "十个专项",
+        "先进制造业",
+        "Regions furthest behind",
+        "then open http://",
+    ] {
         assert!(text.contains(label), "scoreboard shows {label}:\n{text}");
     }
     assert!(dir.path().join("demo-key.hex").is_file(), "the demo keeps its key beside the warehouse");
