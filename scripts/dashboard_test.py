@@ -33,6 +33,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -125,7 +126,9 @@ class Page:
 
     def wait(self, condition, what, seconds=30):
         try:
-            return WebDriverWait(self.driver, seconds, poll_frequency=0.2).until(lambda d: condition())
+            wait = WebDriverWait(self.driver, seconds, poll_frequency=0.2,
+                                 ignored_exceptions=(StaleElementReferenceException,))  # re-rendered meanwhile
+            return wait.until(lambda d: condition())
         except Exception as error:  # TimeoutException, with the reason made readable
             raise AssertionError(f"timed out waiting for {what}") from error
 
@@ -358,8 +361,9 @@ def main():
         # Back to the province for the screenshot, then the console.
         Select(page.by_id("region-select")).select_by_value(province)
         page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == province, "province")
-        height = page.js("return document.documentElement.scrollHeight")
-        driver.set_window_size(1440, max(1000, int(height)))
+        height = int(page.js("return document.documentElement.scrollHeight"))
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1440, "height": height, "deviceScaleFactor": 1, "mobile": False})
         time.sleep(1.0)  # charts resize after a short debounce
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         assert driver.save_screenshot(str(screenshot)), "screenshot not written"
