@@ -8,6 +8,12 @@
 //! `indicators.parquet`), and writes `manifest.json`. [`open_snapshot`] reads `WAREHOUSE/CURRENT` and registers every
 //! table of DESIGN §15 for analysts; [`Snapshot::query`] runs read-only SQL; [`format_batches`] renders results.
 //!
+//! *Analyst SQL* (DESIGN §10), shared by the REPL and the Postgres wire front end: [`guard`] refuses every
+//! statement that is not a query (DDL, DML, COPY, engine SETs, files and URLs as tables) before anything runs;
+//! [`SqlBounds`] give each statement its own memory pool and a timeout that cancels it ([`run_bounded`]);
+//! [`AnalystSession`] puts both over the published snapshot, with the table and column comments of
+//! `sql/comments.toml` ([`Comments`]) for `\d`.
+//!
 //! *Definitions are data.* The SQL is plain DataFusion SQL, one object per file with `-- key: value` headers
 //! ([`SqlCatalog`]); it is compiled into the binary by the build script, so adding a file needs no Rust change. The
 //! build's parameters ([`BuildParams`]: as-of date, youth bounds, province code) are bound to `$name` placeholders,
@@ -16,19 +22,33 @@
 //! *What it must not depend on.* Nothing of polars or of the ingest crate: Parquet files are the only contract with
 //! ingestion, and column names come from `skillhouse_model::schema`. No HTTP either — the server calls this crate.
 
+mod analyst;
+mod bounds;
 mod catalog;
+mod comments;
 mod config;
 mod error;
+pub mod guard;
 mod output;
 mod params;
+mod readonly;
 mod snapshot;
 mod tables;
 
+pub use analyst::{AnalystSession, describe_columns, describe_tables};
+pub use bounds::{
+    DEFAULT_STATEMENT_MEMORY_LIMIT, DEFAULT_STATEMENT_TIMEOUT, SqlBounds, YieldAfterFanOut, classify_engine_error,
+    format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout, run_bounded, run_statement,
+    statement_context,
+};
 pub use catalog::{SqlCatalog, SqlFile, SqlKind};
+pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use error::{QueryError, Result};
+pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use output::{ResultFormat, format_batches};
 pub use params::BuildParams;
+pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{
     APPROX_TOLERANCE, BuildReport, Manifest, Snapshot, build_snapshot, build_snapshot_with, indicator_values_schema,
     new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, register_snapshot,

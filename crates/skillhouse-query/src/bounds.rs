@@ -1,0 +1,278 @@
+//! Bounds on analyst SQL (DESIGN §10), shared by the REPL and the Postgres wire front end: a memory limit per
+//! statement and a statement timeout that really cancels.
+//!
+//! *Memory.* Every statement runs on its own session state over the snapshot's catalogue, with a fresh memory pool
+//! of [`SqlBounds::memory_limit`] bytes: sorts and aggregations spill to disk when they reach it, operators that
+//! cannot spill (a hash join's build side) fail with [`QueryError::MemoryLimit`], and other statements — and the
+//! process — carry on. Concurrent statements each have their own pool, so the process needs at most the limit
+//! times the statements running at once (the wire front end caps connections).
+//!
+//! *Time.* [`run_bounded`] drives planning and execution inside one deadline; when it passes, the future is dropped,
+//! which drops the record-batch streams and aborts the engine's spawned tasks, so a runaway cross join stops using
+//! CPU instead of running on unobserved. Both need the engine to yield to the runtime now and then: DataFusion makes
+//! its scans cooperative, but a join can emit millions of batches from one input batch without yielding (a cross
+//! join of two `generate_series` never returned to the runtime in our test), so every statement's plan also gets a
+//! cooperative wrapper above each join and unnest ([`YieldAfterFanOut`]).
+//!
+//! *Read-only, twice.* The per-statement state sees the catalogue through [`crate::readonly`] wrappers that refuse
+//! to register or drop anything, below the guard and the read-only `SQLOptions`.
+
+use crate::config::read_only_sql_options;
+use crate::error::{QueryError, Result};
+use crate::readonly::ReadOnlyCatalogList;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coop::CooperativeExec;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default memory limit of one statement: 2 GiB. A 10M-person aggregate needs a few hundred MiB; the 24 GiB
+/// machine then serves several analysts at once beside the HTTP API and the page cache.
+pub const DEFAULT_STATEMENT_MEMORY_LIMIT: usize = 2 << 30;
+
+/// Default statement timeout: 5 minutes, ample for province-scale ad-hoc queries on two cores.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The bounds every analyst statement runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlBounds {
+    /// Memory pool of one statement, in bytes.
+    pub memory_limit: usize,
+    /// Wall time one statement may take, planning included; `None` for no limit.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for SqlBounds {
+    fn default() -> Self {
+        Self { memory_limit: DEFAULT_STATEMENT_MEMORY_LIMIT, statement_timeout: Some(DEFAULT_STATEMENT_TIMEOUT) }
+    }
+}
+
+impl SqlBounds {
+    /// These bounds with a tighter timeout: a client's own `statement_timeout` may lower the server's, never raise
+    /// it.
+    pub fn with_client_timeout(self, client: Option<Duration>) -> Self {
+        let statement_timeout = match (self.statement_timeout, client) {
+            (Some(server), Some(client)) => Some(server.min(client)),
+            (server, client) => server.or(client),
+        };
+        Self { statement_timeout, ..self }
+    }
+}
+
+/// A session for one statement: the base session's catalogue (read-only), functions and settings, with a fresh
+/// memory pool of `memory_limit` bytes. Caches of file metadata and the spill directory are shared with the base.
+pub fn statement_context(base: &SessionContext, bounds: &SqlBounds) -> Result<SessionContext> {
+    let state = base.state();
+    let runtime = RuntimeEnvBuilder::from_runtime_env(state.runtime_env())
+        .with_memory_limit(bounds.memory_limit, 1.0)
+        .build_arc()
+        .map_err(|e| QueryError::engine("creating the statement's memory pool", e))?;
+    let catalogs = Arc::new(ReadOnlyCatalogList::new(Arc::clone(state.catalog_list())));
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_runtime_env(runtime)
+        .with_catalog_list(catalogs)
+        .with_physical_optimizer_rule(Arc::new(YieldAfterFanOut))
+        .build();
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// Operators that can emit many batches per input batch, and so must yield to the runtime themselves.
+const FAN_OUT_OPERATORS: [&str; 7] = [
+    "CrossJoinExec",
+    "NestedLoopJoinExec",
+    "HashJoinExec",
+    "SortMergeJoinExec",
+    "SymmetricHashJoinExec",
+    "PiecewiseMergeJoinExec",
+    "UnnestExec",
+];
+
+/// Physical optimizer rule (run last): wraps every join and unnest in DataFusion's `CooperativeExec`, which spends
+/// the runtime's cooperative budget per batch, so a timeout or an abort is seen within a batch even when a cross
+/// join multiplies its input a billion-fold.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct YieldAfterFanOut;
+
+impl PhysicalOptimizerRule for YieldAfterFanOut {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            if FAN_OUT_OPERATORS.contains(&node.name()) {
+                Ok(Transformed::yes(Arc::new(CooperativeExec::new(node)) as Arc<dyn ExecutionPlan>))
+            } else {
+                Ok(Transformed::no(node))
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "YieldAfterFanOut"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Runs `work` within the statement timeout: on expiry the future is dropped (cancelling the engine's tasks) and
+/// [`QueryError::Timeout`] is returned. Engine errors of running out of memory become [`QueryError::MemoryLimit`].
+pub async fn run_bounded<T>(bounds: &SqlBounds, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let outcome = match bounds.statement_timeout {
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| QueryError::Timeout { limit })?,
+        None => work.await,
+    };
+    outcome.map_err(|e| classify_engine_error(e, bounds))
+}
+
+/// Plans and runs one checked statement on `base` under `bounds`, read-only, and collects its rows.
+pub async fn run_statement(
+    base: &SessionContext,
+    statement: DfStatement,
+    bounds: &SqlBounds,
+) -> Result<Vec<RecordBatch>> {
+    let ctx = statement_context(base, bounds)?;
+    run_bounded(bounds, async move {
+        let state = ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(|source| QueryError::Sql { source })?;
+        read_only_sql_options().verify_plan(&plan).map_err(|source| QueryError::Sql { source })?;
+        let frame = ctx.execute_logical_plan(plan).await.map_err(|source| QueryError::Sql { source })?;
+        frame.collect().await.map_err(|source| QueryError::Sql { source })
+    })
+    .await
+}
+
+/// Turns an engine error that means "out of memory" into [`QueryError::MemoryLimit`].
+pub fn classify_engine_error(error: QueryError, bounds: &SqlBounds) -> QueryError {
+    match error {
+        QueryError::Sql { source } if is_resources_exhausted(&source) => {
+            QueryError::MemoryLimit { limit: bounds.memory_limit, source }
+        }
+        other => other,
+    }
+}
+
+/// Whether an engine error (possibly wrapped) is DataFusion's `ResourcesExhausted`.
+pub fn is_resources_exhausted(error: &DataFusionError) -> bool {
+    matches!(error.find_root(), DataFusionError::ResourcesExhausted(_))
+}
+
+/// Parses a memory size: bytes, or a number with `K`, `M`, `G`, `T` (powers of 1024; `KiB`, `MB`, … accepted).
+pub fn parse_bytes(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a size (e.g. 512MiB, 2GiB)"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("unknown size unit `{other}` in `{text}` (use KiB, MiB, GiB)")),
+    };
+    let bytes = value * multiplier as f64;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("`{text}` is not a positive size"));
+    }
+    Ok(bytes as usize)
+}
+
+/// Parses a duration: seconds as a number, or a number with `ms`, `s`, `min`, `h`. `0` means no limit (`None`).
+pub fn parse_timeout(text: &str) -> Result<Option<Duration>, String> {
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 5min)"))?;
+    let seconds = match unit.trim().to_ascii_lowercase().as_str() {
+        "ms" => value / 1000.0,
+        "" | "s" | "sec" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown duration unit `{other}` in `{text}` (use ms, s, min, h)")),
+    };
+    if seconds == 0.0 {
+        return Ok(None);
+    }
+    Duration::try_from_secs_f64(seconds).map(Some).map_err(|_| format!("`{text}` is not a positive duration"))
+}
+
+/// A byte count for messages: `512 MiB`, `2 GiB`, `1536 B`.
+pub fn format_bytes(bytes: usize) -> String {
+    const UNITS: [(usize, &str); 4] = [(1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (size, unit) in UNITS {
+        if bytes >= size {
+            let value = bytes as f64 / size as f64;
+            return if bytes % size == 0 { format!("{} {unit}", bytes / size) } else { format!("{value:.1} {unit}") };
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// A duration for messages: `300s`, `1.5s`, `250ms`.
+pub fn format_duration(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_parse_and_print() {
+        assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("2G"), Ok(2 << 30));
+        assert_eq!(parse_bytes("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("3 parsecs").is_err());
+        assert_eq!(parse_timeout("30s"), Ok(Some(Duration::from_secs(30))));
+        assert_eq!(parse_timeout("500ms"), Ok(Some(Duration::from_millis(500))));
+        assert_eq!(parse_timeout("5min"), Ok(Some(Duration::from_secs(300))));
+        assert_eq!(parse_timeout("2.5"), Ok(Some(Duration::from_millis(2500))));
+        assert_eq!(parse_timeout("0"), Ok(None));
+        assert!(parse_timeout("-1").is_err());
+        assert!(parse_timeout("soon").is_err());
+        assert_eq!(format_bytes(2 << 30), "2 GiB");
+        assert_eq!(format_bytes(1536 << 10), "1.5 MiB");
+        assert_eq!(format_bytes(100), "100 B");
+        assert_eq!(format_duration(Duration::from_secs(300)), "300s");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+    }
+
+    #[test]
+    fn a_client_may_lower_the_timeout_but_not_raise_it() {
+        let server = SqlBounds { memory_limit: 1 << 20, statement_timeout: Some(Duration::from_secs(10)) };
+        let lower = server.with_client_timeout(Some(Duration::from_secs(2)));
+        assert_eq!(lower.statement_timeout, Some(Duration::from_secs(2)));
+        let higher = server.with_client_timeout(Some(Duration::from_secs(60)));
+        assert_eq!(higher.statement_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(server.with_client_timeout(None), server);
+        let unlimited = SqlBounds { statement_timeout: None, ..server };
+        assert_eq!(
+            unlimited.with_client_timeout(Some(Duration::from_secs(3))).statement_timeout,
+            Some(Duration::from_secs(3))
+        );
+    }
+}
