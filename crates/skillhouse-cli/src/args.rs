@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// SkillHouse — skill-talent statistics for 人人持证、技能河南.
 #[derive(Debug, Parser)]
@@ -154,9 +155,34 @@ pub struct SqlArgs {
     /// Run the statements of a file and exit.
     #[arg(short = 'f', long = "file", env = "SKILLHOUSE_SQL_FILE")]
     pub file: Option<PathBuf>,
-    /// Output format.
+    /// Output format (`\format` changes it in the shell).
     #[arg(long, env = "SKILLHOUSE_FORMAT", value_enum, default_value = "table")]
     pub format: OutputFormat,
+    #[command(flatten)]
+    pub bounds: BoundsArgs,
+}
+
+/// Bounds of analyst SQL (the shell and the Postgres wire port).
+#[derive(Debug, Args)]
+pub struct BoundsArgs {
+    /// Memory one SQL statement may use (e.g. 512MiB, 2GiB); beyond it sorts spill to disk, other statements fail.
+    #[arg(long, env = "SKILLHOUSE_MEMORY_LIMIT", default_value = "2GiB", value_parser = parse_memory_limit)]
+    pub memory_limit: usize,
+    /// Time one SQL statement may take (e.g. 30s, 500ms, 5min; 0 for none); a longer statement is cancelled.
+    #[arg(long, env = "SKILLHOUSE_STATEMENT_TIMEOUT", default_value = "300s", value_parser = parse_statement_timeout)]
+    pub statement_timeout: StatementTimeout,
+}
+
+/// A statement timeout; `None` for no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementTimeout(pub Option<Duration>);
+
+fn parse_memory_limit(text: &str) -> Result<usize, String> {
+    skillhouse_query::parse_bytes(text)
+}
+
+fn parse_statement_timeout(text: &str) -> Result<StatementTimeout, String> {
+    skillhouse_query::parse_timeout(text).map(StatementTimeout)
 }
 
 /// Arguments of `serve`.

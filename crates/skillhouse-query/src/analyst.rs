@@ -112,7 +112,27 @@ pub fn describe_tables(ctx: &SessionContext, comments: &Comments) -> Result<Reco
     string_batch(&["table_name", "comment"], vec![names.into_iter().map(Some).collect(), described])
 }
 
-/// The columns of `table`: `column_name`, `data_type`, `nullable` (`YES`/`NO`), `comment`.
+/// A column type as analysts write it in SQL (`VARCHAR`, `BIGINT`, `DATE` …); Arrow's name for anything else.
+pub fn sql_type_name(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "VARCHAR".into(),
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int8 => "TINYINT".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INT".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::UInt64 => "BIGINT UNSIGNED".into(),
+        DataType::Float32 => "REAL".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Date32 | DataType::Date64 => "DATE".into(),
+        DataType::Timestamp(_, Some(_)) => "TIMESTAMP WITH TIME ZONE".into(),
+        DataType::Timestamp(_, None) => "TIMESTAMP".into(),
+        DataType::Decimal128(precision, scale) => format!("DECIMAL({precision}, {scale})"),
+        other => other.to_string(),
+    }
+}
+
+/// The columns of `table`: `column_name`, `data_type` (SQL name), `nullable` (`YES`/`NO`), `comment`.
 pub async fn describe_columns(ctx: &SessionContext, comments: &Comments, table: &str) -> Result<RecordBatch> {
     let name = table.trim().trim_matches('"');
     let provider = ctx.table_provider(name).await.map_err(|source| QueryError::Sql { source })?;
@@ -120,7 +140,7 @@ pub async fn describe_columns(ctx: &SessionContext, comments: &Comments, table: 
     let mut columns = vec![Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for field in schema.fields() {
         columns[0].push(Some(field.name().clone()));
-        columns[1].push(Some(field.data_type().to_string()));
+        columns[1].push(Some(sql_type_name(field.data_type())));
         columns[2].push(Some(if field.is_nullable() { "YES" } else { "NO" }.to_string()));
         columns[3].push(comments.column(name, field.name()).map(str::to_string));
     }

@@ -138,7 +138,8 @@ pub async fn run_bounded<T>(bounds: &SqlBounds, work: impl Future<Output = Resul
     outcome.map_err(|e| classify_engine_error(e, bounds))
 }
 
-/// Plans and runs one checked statement on `base` under `bounds`, read-only, and collects its rows.
+/// Plans and runs one checked statement on `base` under `bounds`, read-only, and collects its rows (at least one
+/// batch, empty when there are no rows).
 pub async fn run_statement(
     base: &SessionContext,
     statement: DfStatement,
@@ -150,7 +151,13 @@ pub async fn run_statement(
         let plan = state.statement_to_plan(statement).await.map_err(|source| QueryError::Sql { source })?;
         read_only_sql_options().verify_plan(&plan).map_err(|source| QueryError::Sql { source })?;
         let frame = ctx.execute_logical_plan(plan).await.map_err(|source| QueryError::Sql { source })?;
-        frame.collect().await.map_err(|source| QueryError::Sql { source })
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let mut batches = frame.collect().await.map_err(|source| QueryError::Sql { source })?;
+        // An empty result keeps its columns, so the REPL can print the header.
+        if batches.is_empty() {
+            batches.push(RecordBatch::new_empty(schema));
+        }
+        Ok(batches)
     })
     .await
 }

@@ -35,7 +35,7 @@ mod readonly;
 mod snapshot;
 mod tables;
 
-pub use analyst::{AnalystSession, describe_columns, describe_tables};
+pub use analyst::{AnalystSession, describe_columns, describe_tables, sql_type_name};
 pub use bounds::{
     DEFAULT_STATEMENT_MEMORY_LIMIT, DEFAULT_STATEMENT_TIMEOUT, SqlBounds, YieldAfterFanOut, classify_engine_error,
     format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout, run_bounded, run_statement,

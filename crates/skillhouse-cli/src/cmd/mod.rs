@@ -8,6 +8,7 @@ mod scoreboard;
 mod serve;
 mod snapshots;
 mod sql;
+mod sql_input;
 
 use crate::args::{Command, KeyArgs};
 use crate::exit::Outcome;

@@ -1,6 +1,10 @@
 //! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes.
 
+mod sql;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 fn skillhouse(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_skillhouse"));
@@ -91,6 +95,24 @@ fn rebuild_json(warehouse: &std::path::Path, landing: &std::path::Path, as_of: &
     let (warehouse, landing) = (warehouse.to_str().expect("utf-8"), landing.to_str().expect("utf-8"));
     run(skillhouse(&["rebuild", "--warehouse", warehouse, "--landing", landing, "--as-of", as_of, "--json"])
         .env("SKILLHOUSE_KEY_FILE", key))
+}
+
+/// The bundled sample rebuilt once per test run (as of its manifest date) into the test target's temporary folder,
+/// for the tests that only read it (SQL shell, Postgres wire).
+fn sample_warehouse() -> &'static Path {
+    static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
+    WAREHOUSE.get_or_init(|| {
+        let (landing, manifest) = sample();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sample-warehouse");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("sample warehouse folder");
+        let key = dir.join("key.hex");
+        std::fs::write(&key, "cd".repeat(32)).expect("key");
+        let warehouse = dir.join("wh");
+        let output = rebuild_json(&warehouse, &landing, manifest["as_of"].as_str().expect("as_of"), &key);
+        assert_eq!(output.status.code(), Some(3), "sample rebuild: {}", stderr(&output));
+        warehouse
+    })
 }
 
 #[test]

@@ -138,7 +138,7 @@ async fn describe_shows_types_and_nullability() {
     let session = session(SqlBounds::default()).await;
     let columns = session.columns("regions").await.expect("regions");
     let text = csv(&[columns]);
-    assert!(text.starts_with("column_name,data_type,nullable,comment\nregion_code,Utf8"), "{text}");
+    assert!(text.starts_with("column_name,data_type,nullable,comment\nregion_code,VARCHAR"), "{text}");
     let error = session.columns("no_such_table").await.expect_err("unknown table");
     assert!(error.to_string().contains("no_such_table") || format!("{error:?}").contains("no_such_table"), "{error:?}");
     let rows: Vec<i64> = {
