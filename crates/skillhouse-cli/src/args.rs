@@ -229,6 +229,27 @@ pub struct ServeArgs {
     /// Seconds between checks of WAREHOUSE/CURRENT for a newly published snapshot.
     #[arg(long, env = "SKILLHOUSE_POLL_INTERVAL", default_value_t = 2.0)]
     pub poll_interval: f64,
+    #[command(flatten)]
+    pub pg: PgArgs,
+}
+
+/// Users and limits of the Postgres wire port (`serve --pg-addr`).
+#[derive(Debug, Args)]
+pub struct PgArgs {
+    /// A user allowed to connect over the Postgres wire (with --pg-password).
+    #[arg(long, env = "SKILLHOUSE_PG_USER", requires = "pg_password")]
+    pub pg_user: Option<String>,
+    /// Password of --pg-user (prefer the environment variable to the flag: flags show in `ps`).
+    #[arg(long, env = "SKILLHOUSE_PG_PASSWORD", hide_env_values = true, requires = "pg_user")]
+    pub pg_password: Option<String>,
+    /// TOML file of more users: `[[user]]` tables with `name` and `password` (keep it chmod 600).
+    #[arg(long, env = "SKILLHOUSE_PG_USERS")]
+    pub pg_users: Option<PathBuf>,
+    /// Postgres connections served at once; more are turned away.
+    #[arg(long, env = "SKILLHOUSE_PG_MAX_CONNECTIONS", default_value_t = 32)]
+    pub pg_max_connections: usize,
+    #[command(flatten)]
+    pub bounds: BoundsArgs,
 }
 
 /// Arguments of `snapshots`.

@@ -8,8 +8,8 @@
 //! a [`Refusal`] whose [`RefusalCode`] is stable (tests, logs and clients may match on it).
 //!
 //! Table names must name warehouse tables: a file path or URL (`'/etc/passwd'`, `'s3://bucket/x.parquet'`) is
-//! refused, and so is every table function but the row generators (`generate_series`, `range`) and the catalogue
-//! helpers clients call. The engine is configured without URL tables as well; the guard says why, clearly, first.
+//! refused, and so is every table function but the row generators (`generate_series`, `range`, `unnest`) and the
+//! catalogue helper clients call. The engine is configured without URL tables as well; the guard says why, clearly, first.
 
 use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
@@ -140,8 +140,9 @@ const CLIENT_SETTINGS: [&str; 20] = [
     "transaction_isolation",
 ];
 
-/// Table functions allowed in `FROM`: row generators, and the catalogue helper psql and DBeaver call.
-const ALLOWED_TABLE_FUNCTIONS: [&str; 3] = ["generate_series", "range", "pg_get_keywords"];
+/// Table functions allowed in `FROM`: row generators, `unnest` (psql's `\d+` calls it), and the catalogue helper
+/// DBeaver calls. None of them reads a file.
+const ALLOWED_TABLE_FUNCTIONS: [&str; 4] = ["generate_series", "range", "unnest", "pg_get_keywords"];
 
 /// File name endings that mark a table name as a file.
 const FILE_ENDINGS: [&str; 8] = [".parquet", ".csv", ".json", ".ndjson", ".jsonl", ".avro", ".arrow", ".tsv"];

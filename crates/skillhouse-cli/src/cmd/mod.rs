@@ -3,6 +3,7 @@
 mod datagen;
 mod demo;
 mod ingest;
+mod pg;
 mod rebuild;
 mod scoreboard;
 mod serve;

@@ -1,4 +1,5 @@
-//! `skillhouse serve`: the HTTP API over the published snapshot, reloaded when a new one is published.
+//! `skillhouse serve`: the HTTP API over the published snapshot, reloaded when a new one is published, and with
+//! `--pg-addr` the Postgres wire protocol beside it.
 
 use crate::args::ServeArgs;
 use crate::exit::Outcome;
@@ -14,10 +15,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Unavailable);
     }
-    if args.pg_addr.is_some() {
-        eprintln!("skillhouse serve: --pg-addr (Postgres wire) is not available in this build yet");
-        return Ok(Outcome::Unavailable);
-    }
+    let pg = super::pg::config(&args, seconds(args.poll_interval, "--poll-interval")?)?;
     let mut config = ServerConfig::new(args.warehouse.warehouse);
     config.suppress_k = args.suppress_k;
     config.cache_control = args.cache_control;
@@ -34,7 +32,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let addr = args.addr;
-    runtime.block_on(skillhouse_server::serve(config, addr)).with_context(|| format!("serving on {addr}"))?;
+    runtime.block_on(async {
+        let http = async { skillhouse_server::serve(config, addr).await.with_context(|| format!("serving on {addr}")) };
+        match pg {
+            None => http.await,
+            // The Postgres port runs beside the HTTP API; the server stops when either does (Ctrl-C, SIGTERM).
+            Some(pg) => {
+                let pg_addr = pg.addr;
+                let postgres =
+                    async { skillhouse_pgwire::serve(pg).await.with_context(|| format!("Postgres wire on {pg_addr}")) };
+                tokio::select! {
+                    result = http => result,
+                    result = postgres => result,
+                }
+            }
+        }
+    })?;
     Ok(Outcome::Success)
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes.
 
+mod pgwire;
 mod sql;
 
 use std::path::{Path, PathBuf};

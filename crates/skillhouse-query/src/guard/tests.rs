@@ -135,6 +135,7 @@ fn table_functions_other_than_generators_are_refused() {
     }
     assert_eq!(kinds("SELECT * FROM generate_series(1, 3)"), vec![StatementKind::Query]);
     assert_eq!(kinds("SELECT * FROM range(3)"), vec![StatementKind::Query]);
+    assert_eq!(wire_kinds("SELECT x FROM pg_catalog.unnest(ARRAY[1, 2]) x"), vec![StatementKind::Query]);
     assert_eq!(wire_kinds("SELECT * FROM pg_catalog.pg_get_keywords()"), vec![StatementKind::Query]);
 }
 

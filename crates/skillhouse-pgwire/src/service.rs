@@ -1,0 +1,429 @@
+//! The query handlers: datafusion-postgres's, behind the guard and the bounds.
+//!
+//! Every simple query string and every extended-protocol `Parse` is parsed with datafusion-postgres's own parser
+//! and checked by `skillhouse_query::guard` before anything runs: one refused statement refuses the whole string.
+//! Each query then runs on a fresh per-statement session (`skillhouse_query::statement_context`: its own memory
+//! pool, the catalogue read-only) through a datafusion-postgres `DfSessionService` built for it, and the rows it
+//! streams back are wrapped by [`Bounded`], which ends the stream — dropping the engine's work — at the statement
+//! timeout or on a cancel request (psql's Ctrl-C).
+
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::pgwire::api::cancel::CancelHandler;
+use datafusion_postgres::pgwire::api::portal::{Format, Portal};
+use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use datafusion_postgres::pgwire::api::results::{FieldInfo, QueryResponse, Response};
+use datafusion_postgres::pgwire::api::stmt::QueryParser;
+use datafusion_postgres::pgwire::api::store::PortalStore;
+use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, ConnectionManager, Type};
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
+use datafusion_postgres::pgwire::messages::cancel::CancelRequest;
+use datafusion_postgres::pgwire::messages::data::DataRow;
+use datafusion_postgres::pgwire::messages::startup::SecretKey;
+use datafusion_postgres::{DfSessionService, Parser, QueryHook};
+use futures::task::AtomicWaker;
+use futures::{Sink, Stream, StreamExt};
+use skillhouse_query::datafusion::error::DataFusionError;
+use skillhouse_query::datafusion::logical_expr::LogicalPlan;
+use skillhouse_query::datafusion::prelude::SessionContext;
+use skillhouse_query::datafusion::sql::sqlparser::ast::Statement;
+use skillhouse_query::guard::{self, Refusal};
+use skillhouse_query::{SqlBounds, format_bytes, format_duration, is_resources_exhausted, statement_context};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Client metadata key under which datafusion-postgres keeps a client's `SET statement_timeout` (milliseconds).
+const CLIENT_STATEMENT_TIMEOUT: &str = "statement_timeout_ms";
+
+/// Rewrites of exact client catalogue SQL that datafusion-postgres cannot plan yet, to an equivalent it can
+/// (what is dropped is always empty here: our tables have no storage options).
+const CLIENT_SQL_FIXES: [(&str, &str); 1] = [
+    // psql 15's `\d+`: DataFusion has no ARRAY(subquery).
+    (
+        "pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')",
+        "''",
+    ),
+];
+
+/// `sql` with the known client catalogue queries rewritten (borrowed when there is nothing to rewrite).
+fn fix_client_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    let mut fixed = std::borrow::Cow::Borrowed(sql);
+    for (from, to) in CLIENT_SQL_FIXES {
+        if fixed.contains(from) {
+            fixed = std::borrow::Cow::Owned(fixed.replace(from, to));
+        }
+    }
+    if fixed.contains("'pg_") {
+        fixed = std::borrow::Cow::Owned(qualify_catalog_regclass(&fixed));
+    }
+    fixed
+}
+
+/// `'pg_class'::regclass` → `'pg_catalog.pg_class'::regclass`: Postgres always searches `pg_catalog` first, but
+/// datafusion-postgres resolves an unqualified name in the current schema only, so DBeaver's
+/// `d.classoid = 'pg_class'::regclass` joins of `pg_description` found nothing.
+fn qualify_catalog_regclass(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(start) = rest.find("'pg_") {
+        let (before, candidate) = rest.split_at(start);
+        out.push_str(before);
+        let name_len = candidate[1..].find(|c: char| !(c.is_ascii_lowercase() || c == '_')).map_or(0, |n| n);
+        let name = &candidate[1..1 + name_len];
+        if candidate[1 + name_len..].starts_with("'::regclass") {
+            out.push_str(&format!("'pg_catalog.{name}'"));
+            rest = &candidate[2 + name_len..];
+        } else {
+            out.push('\'');
+            rest = &candidate[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What datafusion-postgres's handlers store per prepared statement.
+pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
+
+/// The guarded, bounded query handlers over one base session (the snapshot's tables and `pg_catalog`).
+pub struct GuardedService {
+    base: Arc<SessionContext>,
+    bounds: SqlBounds,
+    hooks: Vec<Arc<dyn QueryHook>>,
+    parser: Arc<GuardedParser>,
+    cancels: Arc<Cancels>,
+}
+
+impl GuardedService {
+    /// Handlers over `base`, each statement bounded by `bounds`.
+    pub fn new(base: Arc<SessionContext>, bounds: SqlBounds, cancels: Arc<Cancels>) -> Self {
+        // Client settings and transaction statements are answered by datafusion-postgres's hooks; the guard has
+        // already refused cursors, so its cursor hook is left out.
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
+        let planner = DfSessionService::new_with_hooks(Arc::clone(&base), hooks.clone());
+        let parser = Arc::new(GuardedParser { inner: planner.query_parser(), sql: PostgresCompatibilityParser::new() });
+        Self { base, bounds, hooks, parser, cancels }
+    }
+
+    /// A datafusion-postgres service over a fresh per-statement session, and the bounds it runs under.
+    fn statement_service<C: ClientInfo + ?Sized>(&self, client: &C) -> PgWireResult<(DfSessionService, SqlBounds)> {
+        let bounds = self.bounds.with_client_timeout(client_timeout(client));
+        let ctx = statement_context(&self.base, &bounds).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        Ok((DfSessionService::new_with_hooks(Arc::new(ctx), self.hooks.clone()), bounds))
+    }
+}
+
+/// The client's own `SET statement_timeout`, if any.
+fn client_timeout<C: ClientInfo + ?Sized>(client: &C) -> Option<Duration> {
+    client.metadata().get(CLIENT_STATEMENT_TIMEOUT).and_then(|ms| ms.parse::<u64>().ok()).map(Duration::from_millis)
+}
+
+/// A refusal as a Postgres error: SQLSTATE 25006 (read_only_sql_transaction), the message ending in the stable code.
+pub fn refusal_error(refusal: &Refusal) -> PgWireError {
+    user_error("25006", refusal.to_string())
+}
+
+fn user_error(code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".to_owned(), code.to_owned(), message)))
+}
+
+fn timeout_error(limit: Duration) -> PgWireError {
+    user_error(
+        "57014",
+        format!(
+            "canceling statement due to statement timeout: it ran longer than {} [bounds.statement_timeout]",
+            format_duration(limit)
+        ),
+    )
+}
+
+fn cancelled_error() -> PgWireError {
+    user_error("57014", "canceling statement due to user request".to_owned())
+}
+
+/// An engine error that means "out of memory" becomes SQLSTATE 53200 with the limit named; others pass.
+fn classify(error: PgWireError, bounds: &SqlBounds) -> PgWireError {
+    if let PgWireError::ApiError(source) = &error
+        && let Some(engine) = source.downcast_ref::<DataFusionError>()
+        && is_resources_exhausted(engine)
+    {
+        tracing::info!(error = %engine, "statement over the memory limit");
+        return user_error(
+            "53200",
+            format!(
+                "the statement needs more memory than the per-statement limit of {} [bounds.memory_limit]",
+                format_bytes(bounds.memory_limit)
+            ),
+        );
+    }
+    error
+}
+
+/// Runs `work` (planning) within the statement timeout. A cancel request during planning is pgwire's to handle.
+async fn bounded_planning<T>(bounds: &SqlBounds, work: impl Future<Output = PgWireResult<T>>) -> PgWireResult<T> {
+    let result = match bounds.statement_timeout {
+        Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| timeout_error(limit))?,
+        None => work.await,
+    };
+    result.map_err(|e| classify(e, bounds))
+}
+
+fn bound_response(response: Response, bounds: SqlBounds, cancel: &Arc<CancelFlag>) -> Response {
+    match response {
+        Response::Query(query) => {
+            let QueryResponse { command_tag, row_schema, data_rows, .. } = query;
+            let mut bounded = QueryResponse::new(row_schema, Bounded::new(data_rows, bounds, Arc::clone(cancel)));
+            bounded.set_command_tag(&command_tag);
+            Response::Query(bounded)
+        }
+        other => other,
+    }
+}
+
+#[async_trait::async_trait]
+impl SimpleQueryHandler for GuardedService {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let query = fix_client_sql(query);
+        let query = query.as_ref();
+        let statements = self.parser.sql.parse(query).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        guard::check_all(&statements).map_err(|refusal| {
+            tracing::info!(code = %refusal.code, "refused a statement");
+            refusal_error(&refusal)
+        })?;
+        let (service, bounds) = self.statement_service(client)?;
+        let cancel = self.cancels.start_query(client);
+        let responses = bounded_planning(&bounds, SimpleQueryHandler::do_query(&service, client, query)).await?;
+        Ok(responses.into_iter().map(|r| bound_response(r, bounds, &cancel)).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl ExtendedQueryHandler for GuardedService {
+    type Statement = DfStatement;
+    type QueryParser = GuardedParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        Arc::clone(&self.parser)
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        // Checked at Parse already; checked again so no path reaches the engine unguarded.
+        if let (_, Some((statement, _))) = &portal.statement.statement {
+            guard::check_statement(statement).map_err(|refusal| refusal_error(&refusal))?;
+        }
+        let (service, bounds) = self.statement_service(client)?;
+        let cancel = self.cancels.start_query(client);
+        let response =
+            bounded_planning(&bounds, ExtendedQueryHandler::do_query(&service, client, portal, max_rows)).await?;
+        Ok(bound_response(response, bounds, &cancel))
+    }
+}
+
+/// datafusion-postgres's parser behind the guard (extended protocol `Parse`).
+pub struct GuardedParser {
+    inner: Arc<Parser>,
+    sql: PostgresCompatibilityParser,
+}
+
+#[async_trait::async_trait]
+impl QueryParser for GuardedParser {
+    type Statement = DfStatement;
+
+    async fn parse_sql<C>(&self, client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let sql = fix_client_sql(sql);
+        let sql = sql.as_ref();
+        let statements = self.sql.parse(sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        if statements.len() > 1 {
+            return Err(user_error("42601", "cannot insert multiple commands into a prepared statement".to_owned()));
+        }
+        guard::check_all(&statements).map_err(|refusal| refusal_error(&refusal))?;
+        self.inner.parse_sql(client, sql, types).await
+    }
+
+    fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        self.inner.get_parameter_types(statement)
+    }
+
+    fn get_result_schema(&self, statement: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        self.inner.get_result_schema(statement, format)
+    }
+}
+
+type RowStream = Pin<Box<dyn Stream<Item = PgWireResult<DataRow>> + Send>>;
+
+/// A row stream that ends with SQLSTATE 57014 at the statement timeout (counted from its first poll) or on a
+/// cancel request, dropping the engine's stream — and with it the running work — right away. Engine errors of
+/// running out of memory become SQLSTATE 53200.
+pub struct Bounded {
+    inner: Option<RowStream>,
+    bounds: SqlBounds,
+    deadline: Option<Instant>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    cancel: Arc<CancelFlag>,
+}
+
+impl Bounded {
+    fn new(inner: RowStream, bounds: SqlBounds, cancel: Arc<CancelFlag>) -> Self {
+        Self { inner: Some(inner), bounds, deadline: None, sleep: None, cancel }
+    }
+
+    fn stop(&mut self, error: PgWireError) -> Poll<Option<PgWireResult<DataRow>>> {
+        self.inner = None;
+        self.sleep = None;
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Stream for Bounded {
+    type Item = PgWireResult<DataRow>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.inner.is_none() {
+            return Poll::Ready(None);
+        }
+        this.cancel.waker.register(cx.waker());
+        if this.cancel.cancelled.load(Ordering::Acquire) {
+            return this.stop(cancelled_error());
+        }
+        if let Some(limit) = this.bounds.statement_timeout {
+            let deadline = *this.deadline.get_or_insert_with(|| Instant::now() + limit);
+            if Instant::now() >= deadline {
+                return this.stop(timeout_error(limit));
+            }
+        }
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        match inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Err(error))) => {
+                let error = classify(error, &this.bounds);
+                this.inner = None;
+                Poll::Ready(Some(Err(error)))
+            }
+            Poll::Ready(None) => {
+                this.inner = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Ok(row))) => Poll::Ready(Some(Ok(row))),
+            Poll::Pending => {
+                // Waiting on the engine: make sure we are woken at the deadline.
+                if let (Some(limit), Some(deadline)) = (this.bounds.statement_timeout, this.deadline) {
+                    let sleep = this.sleep.get_or_insert_with(|| {
+                        Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)))
+                    });
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        return this.stop(timeout_error(limit));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// One connection's cancel flag: set by a cancel request, cleared when the connection's next query starts.
+#[derive(Debug, Default)]
+pub struct CancelFlag {
+    cancelled: AtomicBool,
+    waker: AtomicWaker,
+}
+
+/// Cancel requests reach a running statement's row stream through these flags. pgwire's own cancel only covers
+/// planning, and most of a statement's work happens while its rows stream out.
+#[derive(Debug, Default)]
+pub struct Cancels {
+    by_connection: Mutex<HashMap<(i32, Vec<u8>), Weak<CancelFlag>>>,
+}
+
+impl Cancels {
+    /// The client's flag, cleared for the query starting now.
+    fn start_query<C: ClientInfo + ?Sized>(&self, client: &C) -> Arc<CancelFlag> {
+        let flag: Arc<CancelFlag> = client.session_extensions().get_or_insert_with(CancelFlag::default);
+        flag.cancelled.store(false, Ordering::Release);
+        let (pid, secret) = client.pid_and_secret_key();
+        let mut map = self.by_connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Connections that ended left dead entries behind.
+        map.retain(|_, weak| weak.strong_count() > 0);
+        map.insert((pid, secret.to_bytes().to_vec()), Arc::downgrade(&flag));
+        flag
+    }
+
+    /// Cancels the running statement of the connection with this key, if any.
+    fn cancel(&self, pid: i32, secret: &SecretKey) -> bool {
+        let key = (pid, secret.to_bytes().to_vec());
+        let flag = {
+            let map = self.by_connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.get(&key).and_then(Weak::upgrade)
+        };
+        match flag {
+            Some(flag) => {
+                flag.cancelled.store(true, Ordering::Release);
+                flag.waker.wake();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Cancel requests: the streaming phase through [`Cancels`], planning through pgwire's connection manager.
+pub struct CancelStatements {
+    /// Flags of the running statements.
+    pub cancels: Arc<Cancels>,
+    /// pgwire's connections (planning-phase cancel).
+    pub connections: Arc<ConnectionManager>,
+}
+
+#[async_trait::async_trait]
+impl CancelHandler for CancelStatements {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        let streaming = self.cancels.cancel(request.pid, &request.secret_key);
+        let planning = self.connections.cancel(request.pid, &request.secret_key).await;
+        tracing::info!(pid = request.pid, found = streaming || planning, "cancel request");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_regclass_literals_are_qualified() {
+        assert_eq!(
+            fix_client_sql("SELECT 1 WHERE d.classoid='pg_class'::regclass AND x = 'pg_'").as_ref(),
+            "SELECT 1 WHERE d.classoid='pg_catalog.pg_class'::regclass AND x = 'pg_'"
+        );
+        assert_eq!(fix_client_sql("SELECT 'persons'::regclass").as_ref(), "SELECT 'persons'::regclass");
+        assert_eq!(
+            fix_client_sql("SELECT 'pg_namespace'::regclass, 'pg_constraint'::regclass").as_ref(),
+            "SELECT 'pg_catalog.pg_namespace'::regclass, 'pg_catalog.pg_constraint'::regclass"
+        );
+        assert!(matches!(fix_client_sql("SELECT 1"), std::borrow::Cow::Borrowed(_)));
+    }
+}
