@@ -19,6 +19,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // reason: parsed once per process; boxing `serve`'s many flags buys nothing
 pub enum Command {
     /// Sample drops → rebuild → scoreboard in the terminal → serve.
     Demo(DemoArgs),

@@ -354,11 +354,14 @@ pub struct CancelFlag {
     waker: AtomicWaker,
 }
 
+/// A connection's identity in cancel requests: its process id and secret key.
+type ConnectionKey = (i32, Vec<u8>);
+
 /// Cancel requests reach a running statement's row stream through these flags. pgwire's own cancel only covers
 /// planning, and most of a statement's work happens while its rows stream out.
 #[derive(Debug, Default)]
 pub struct Cancels {
-    by_connection: Mutex<HashMap<(i32, Vec<u8>), Weak<CancelFlag>>>,
+    by_connection: Mutex<HashMap<ConnectionKey, Weak<CancelFlag>>>,
 }
 
 impl Cancels {

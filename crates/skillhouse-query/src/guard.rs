@@ -159,7 +159,7 @@ pub fn parse_and_check_with(sql: &str, dialect: &dyn Dialect) -> crate::Result<V
         .with_dialect(dialect)
         .build()
         .and_then(|mut parser| parser.parse_statements())
-        .map_err(|e| crate::QueryError::Sql { source: e.into() })?;
+        .map_err(|source| crate::QueryError::Sql { source })?;
     let total = statements.len();
     let mut checked = Vec::with_capacity(total);
     for (index, statement) in statements.into_iter().enumerate() {

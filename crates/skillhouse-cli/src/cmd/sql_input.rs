@@ -111,7 +111,7 @@ impl Splitter {
     pub fn finish(&mut self) -> Option<Input> {
         let sql = std::mem::take(&mut self.buffer);
         self.lexer = Lexer::Code;
-        has_code(&sql).then(|| Input::Statement { sql, line: self.start_line })
+        has_code(&sql).then_some(Input::Statement { sql, line: self.start_line })
     }
 }
 

@@ -255,7 +255,7 @@ fn writes_and_wrong_passwords_are_refused_and_bounds_hold_over_the_wire() {
     assert_eq!(server.rows("SELECT 40 + 2").trim(), "42");
 
     // psql's Ctrl-C sends a cancel request, which stops the statement while its rows are being computed.
-    let mut running = server
+    let running = server
         .psql_command(USER, PASSWORD, &["-c", runaway])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
