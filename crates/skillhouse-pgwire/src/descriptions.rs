@@ -4,8 +4,7 @@
 //! which psql's `\dt+` calls as well.
 //!
 //! datafusion-postgres hands out object ids (OIDs) as it first meets each table and keeps them by name, so the
-//! comments are keyed by the OIDs it reports for our tables; they are recomputed when a new snapshot's tables are
-//! registered. `pg_description` keeps datafusion-postgres's rows (the built-in functions' descriptions) and adds
+//! comments are keyed by the OIDs it reports for our tables in this session (each snapshot gets its own). `pg_description` keeps datafusion-postgres's rows (the built-in functions' descriptions) and adds
 //! ours.
 
 use crate::CATALOG_NAME;
@@ -23,7 +22,7 @@ use skillhouse_query::datafusion::logical_expr::{
 use skillhouse_query::datafusion::prelude::SessionContext;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Comments by (object OID, sub-id): sub-id 0 is the table, n its n-th column.
 type CommentMap = HashMap<(i64, i64), String>;
@@ -32,115 +31,105 @@ fn catalog_error(source: DataFusionError) -> PgError {
     PgError::Catalog(Box::new(source))
 }
 
-/// The installed comments; [`Descriptions::refresh`] recomputes them for newly registered tables.
-pub(crate) struct Descriptions {
-    overlay: Arc<PgCatalogOverlay>,
-    builtin: Vec<RecordBatch>,
+/// Replaces the session's `pg_catalog` by one whose `pg_description` carries our comments, and registers the
+/// functions. Call once per session, after `setup_pg_catalog`.
+pub(crate) async fn install(ctx: &SessionContext) -> Result<()> {
+    let catalog = ctx
+        .catalog(CATALOG_NAME)
+        .ok_or_else(|| catalog_error(DataFusionError::Plan(format!("no catalogue `{CATALOG_NAME}`"))))?;
+    let inner = catalog
+        .schema("pg_catalog")
+        .ok_or_else(|| catalog_error(DataFusionError::Plan("pg_catalog is not installed".into())))?;
+    let builtin = collect(ctx, "SELECT objoid, classoid, objsubid, description FROM pg_catalog.pg_description").await?;
+    let (map, pg_class_oid) = comment_map(ctx).await?;
+    let description = description_table(builtin, &map, pg_class_oid)?;
+    let overlay = PgCatalogOverlay { inner, description };
+    catalog.register_schema("pg_catalog", Arc::new(overlay)).map_err(catalog_error)?;
+    let map = Arc::new(map);
+    ctx.register_udf(ScalarUDF::new_from_impl(Description::object(Arc::clone(&map))));
+    ctx.register_udf(ScalarUDF::new_from_impl(Description::column(Arc::clone(&map))));
+    ctx.register_udf(ScalarUDF::new_from_impl(SizePretty::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(TableSize::new()));
+    tracing::debug!(comments = map.len(), "table and column comments installed for the Postgres wire");
+    Ok(())
 }
 
-impl Descriptions {
-    /// Wraps the session's `pg_catalog` so `pg_description` carries our comments, and registers the functions.
-    pub(crate) async fn install(ctx: &SessionContext) -> Result<Self> {
-        let catalog = ctx
-            .catalog(CATALOG_NAME)
-            .ok_or_else(|| catalog_error(DataFusionError::Plan(format!("no catalogue `{CATALOG_NAME}`"))))?;
-        let inner = catalog
-            .schema("pg_catalog")
-            .ok_or_else(|| catalog_error(DataFusionError::Plan("pg_catalog is not installed".into())))?;
-        let builtin =
-            collect(ctx, "SELECT objoid, classoid, objsubid, description FROM pg_catalog.pg_description").await?;
-        let overlay = Arc::new(PgCatalogOverlay { inner, description: RwLock::new(None) });
-        catalog
-            .register_schema("pg_catalog", Arc::clone(&overlay) as Arc<dyn SchemaProvider>)
-            .map_err(catalog_error)?;
-        ctx.register_udf(ScalarUDF::new_from_impl(SizePretty::new()));
-        ctx.register_udf(ScalarUDF::new_from_impl(TableSize::new()));
-        let mut descriptions = Self { overlay, builtin };
-        descriptions.refresh(ctx).await?;
-        Ok(descriptions)
-    }
-
-    /// Recomputes the comments from the OIDs of the tables now registered.
-    pub(crate) async fn refresh(&mut self, ctx: &SessionContext) -> Result<()> {
-        let comments = Comments::bundled()?;
-        let tables = collect(
-            ctx,
-            "SELECT CAST(c.oid AS BIGINT) AS oid, CAST(c.relname AS VARCHAR) AS relname, \
-                    CAST(n.nspname AS VARCHAR) AS nspname \
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname IN ('public', 'pg_catalog')",
-        )
-        .await?;
-        let mut oids: HashMap<String, i64> = HashMap::new();
-        let mut pg_class_oid = None;
-        for batch in &tables {
-            let (oid, name, schema) = (int64(batch, 0)?, utf8(batch, 1)?, utf8(batch, 2)?);
-            for row in 0..batch.num_rows() {
-                match (schema.value(row), name.value(row)) {
-                    ("public", table) => {
-                        oids.insert(table.to_string(), oid.value(row));
-                    }
-                    ("pg_catalog", "pg_class") => pg_class_oid = Some(oid.value(row)),
-                    _ => {}
+/// Our comments keyed by the OIDs datafusion-postgres reports for our tables, and the OID of `pg_class` itself.
+async fn comment_map(ctx: &SessionContext) -> Result<(CommentMap, i64)> {
+    let comments = Comments::bundled()?;
+    let tables = collect(
+        ctx,
+        "SELECT CAST(c.oid AS BIGINT) AS oid, CAST(c.relname AS VARCHAR) AS relname, \
+                CAST(n.nspname AS VARCHAR) AS nspname \
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname IN ('public', 'pg_catalog')",
+    )
+    .await?;
+    let mut oids: HashMap<String, i64> = HashMap::new();
+    let mut pg_class_oid = None;
+    for batch in &tables {
+        let (oid, name, schema) = (int64(batch, 0)?, utf8(batch, 1)?, utf8(batch, 2)?);
+        for row in 0..batch.num_rows() {
+            match (schema.value(row), name.value(row)) {
+                ("public", table) => {
+                    oids.insert(table.to_string(), oid.value(row));
                 }
+                ("pg_catalog", "pg_class") => pg_class_oid = Some(oid.value(row)),
+                _ => {}
             }
         }
-        let columns = collect(
-            ctx,
-            "SELECT CAST(attrelid AS BIGINT) AS attrelid, CAST(attnum AS BIGINT) AS attnum, \
-                    CAST(attname AS VARCHAR) AS attname \
-             FROM pg_catalog.pg_attribute WHERE attnum > 0",
-        )
-        .await?;
-        let table_of: HashMap<i64, &str> = oids.iter().map(|(name, oid)| (*oid, name.as_str())).collect();
-        let mut map = CommentMap::new();
-        for (table, oid) in &oids {
-            if let Some(comment) = comments.table(table) {
-                map.insert((*oid, 0), comment.to_string());
-            }
-        }
-        for batch in &columns {
-            let (relid, attnum, attname) = (int64(batch, 0)?, int64(batch, 1)?, utf8(batch, 2)?);
-            for row in 0..batch.num_rows() {
-                if let Some(table) = table_of.get(&relid.value(row))
-                    && let Some(comment) = comments.column(table, attname.value(row))
-                {
-                    map.insert((relid.value(row), attnum.value(row)), comment.to_string());
-                }
-            }
-        }
-        let map = Arc::new(map);
-        ctx.register_udf(ScalarUDF::new_from_impl(Description::object(Arc::clone(&map))));
-        ctx.register_udf(ScalarUDF::new_from_impl(Description::column(Arc::clone(&map))));
-        self.overlay.set_description(self.description_table(&map, pg_class_oid.unwrap_or(1259))?);
-        tracing::debug!(comments = map.len(), "table and column comments installed for the Postgres wire");
-        Ok(())
     }
+    let columns = collect(
+        ctx,
+        "SELECT CAST(attrelid AS BIGINT) AS attrelid, CAST(attnum AS BIGINT) AS attnum, \
+                CAST(attname AS VARCHAR) AS attname \
+         FROM pg_catalog.pg_attribute WHERE attnum > 0",
+    )
+    .await?;
+    let table_of: HashMap<i64, &str> = oids.iter().map(|(name, oid)| (*oid, name.as_str())).collect();
+    let mut map = CommentMap::new();
+    for (table, oid) in &oids {
+        if let Some(comment) = comments.table(table) {
+            map.insert((*oid, 0), comment.to_string());
+        }
+    }
+    for batch in &columns {
+        let (relid, attnum, attname) = (int64(batch, 0)?, int64(batch, 1)?, utf8(batch, 2)?);
+        for row in 0..batch.num_rows() {
+            if let Some(table) = table_of.get(&relid.value(row))
+                && let Some(comment) = comments.column(table, attname.value(row))
+            {
+                map.insert((relid.value(row), attnum.value(row)), comment.to_string());
+            }
+        }
+    }
+    // 1259 is pg_class's OID in Postgres itself; datafusion-postgres lists pg_class, so this is a fallback only.
+    Ok((map, pg_class_oid.unwrap_or(1259)))
+}
 
-    /// `pg_description`: the built-in rows and ours, with `classoid` the OID of `pg_class` as it is reported here.
-    fn description_table(&self, map: &CommentMap, pg_class_oid: i64) -> Result<Arc<dyn TableProvider>> {
-        let mut entries: Vec<(&(i64, i64), &String)> = map.iter().collect();
-        entries.sort();
-        let to_i32 = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-        let schema = match self.builtin.first() {
-            Some(batch) => batch.schema(),
-            None => return Err(catalog_error(DataFusionError::Plan("pg_description is empty".into()))),
-        };
-        let ours = RecordBatch::try_new(
-            Arc::clone(&schema),
-            vec![
-                Arc::new(Int32Array::from_iter_values(entries.iter().map(|((oid, _), _)| to_i32(*oid)))) as ArrayRef,
-                Arc::new(Int32Array::from_iter_values(entries.iter().map(|_| to_i32(pg_class_oid)))),
-                Arc::new(Int32Array::from_iter_values(entries.iter().map(|((_, sub), _)| to_i32(*sub)))),
-                Arc::new(StringArray::from_iter_values(entries.iter().map(|(_, text)| text.as_str()))),
-            ],
-        )
-        .map_err(|e| catalog_error(e.into()))?;
-        let mut batches = self.builtin.clone();
-        batches.push(ours);
-        let table = MemTable::try_new(schema, vec![batches]).map_err(catalog_error)?;
-        Ok(Arc::new(table))
-    }
+/// `pg_description`: the built-in rows and ours, with `classoid` the OID of `pg_class` as it is reported here.
+fn description_table(builtin: Vec<RecordBatch>, map: &CommentMap, pg_class_oid: i64) -> Result<Arc<dyn TableProvider>> {
+    let mut entries: Vec<(&(i64, i64), &String)> = map.iter().collect();
+    entries.sort();
+    let to_i32 = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    let schema = match builtin.first() {
+        Some(batch) => batch.schema(),
+        None => return Err(catalog_error(DataFusionError::Plan("pg_description is empty".into()))),
+    };
+    let ours = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int32Array::from_iter_values(entries.iter().map(|((oid, _), _)| to_i32(*oid)))) as ArrayRef,
+            Arc::new(Int32Array::from_iter_values(entries.iter().map(|_| to_i32(pg_class_oid)))),
+            Arc::new(Int32Array::from_iter_values(entries.iter().map(|((_, sub), _)| to_i32(*sub)))),
+            Arc::new(StringArray::from_iter_values(entries.iter().map(|(_, text)| text.as_str()))),
+        ],
+    )
+    .map_err(|e| catalog_error(e.into()))?;
+    let mut batches = builtin;
+    batches.push(ours);
+    let table = MemTable::try_new(schema, vec![batches]).map_err(catalog_error)?;
+    Ok(Arc::new(table))
 }
 
 async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
@@ -170,23 +159,7 @@ fn utf8(batch: &RecordBatch, index: usize) -> Result<StringArray> {
 #[derive(Debug)]
 struct PgCatalogOverlay {
     inner: Arc<dyn SchemaProvider>,
-    description: RwLock<Option<Arc<dyn TableProvider>>>,
-}
-
-impl PgCatalogOverlay {
-    fn set_description(&self, table: Arc<dyn TableProvider>) {
-        match self.description.write() {
-            Ok(mut slot) => *slot = Some(table),
-            Err(poisoned) => *poisoned.into_inner() = Some(table),
-        }
-    }
-
-    fn description(&self) -> Option<Arc<dyn TableProvider>> {
-        match self.description.read() {
-            Ok(slot) => slot.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
+    description: Arc<dyn TableProvider>,
 }
 
 #[async_trait::async_trait]
@@ -196,10 +169,8 @@ impl SchemaProvider for PgCatalogOverlay {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if name.eq_ignore_ascii_case("pg_description")
-            && let Some(table) = self.description()
-        {
-            return Ok(Some(table));
+        if name.eq_ignore_ascii_case("pg_description") {
+            return Ok(Some(Arc::clone(&self.description)));
         }
         self.inner.table(name).await
     }

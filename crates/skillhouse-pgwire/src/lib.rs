@@ -6,7 +6,8 @@
 //! SkillHouse's table and column comments as `pg_description`, and listens. Logins are checked with SCRAM-SHA-256
 //! against the configured [`Users`]. Every statement — simple or extended protocol, parameters bound by the client —
 //! goes through `skillhouse_query::guard` first and runs on its own bounded session ([`service`]). A newly
-//! published snapshot is picked up without a restart: the server polls `CURRENT` and re-registers the tables.
+//! published snapshot is picked up without a restart: the server polls `CURRENT` and prepares a new session over
+//! it, which serves the next statements.
 //!
 //! *What it must not depend on.* No SQL of its own and nothing of HTTP: the query crate owns the session, the guard
 //! and the bounds; this crate adapts them to the wire.
@@ -29,7 +30,7 @@ use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionManager, ErrorHandl
 use datafusion_postgres::pgwire::error::PgWireError;
 use service::{CancelStatements, Cancels, GuardedService};
 use skillhouse_query::datafusion::prelude::SessionContext;
-use skillhouse_query::{QueryConfig, SqlBounds, register_snapshot};
+use skillhouse_query::{QueryConfig, SqlBounds};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,17 +69,22 @@ pub async fn serve(config: PgConfig) -> Result<()> {
 
 /// [`serve`] on an already bound listener (tests bind port 0).
 pub async fn serve_on(listener: TcpListener, config: PgConfig) -> Result<()> {
-    let session = Session::open(&config.warehouse, &config.query).await?;
-    let ctx = Arc::clone(&session.ctx);
+    let (ctx, snapshot_id) = prepare_session(&config.warehouse, &config.query).await?;
     let factory = Arc::new(Factory::new(ctx, config.users.clone(), config.bounds));
     let local = listener.local_addr().map_err(|source| PgError::Bind { addr: config.addr, source })?;
     tracing::info!(
         addr = %local,
-        snapshot = %session.snapshot_id,
+        snapshot = %snapshot_id,
         users = config.users.names().collect::<Vec<_>>().join(","),
         "Postgres wire protocol listening"
     );
-    let watcher = tokio::spawn(session.watch(config.warehouse.clone(), config.poll_interval));
+    let watcher = tokio::spawn(watch_current(
+        Arc::clone(&factory.service),
+        config.warehouse.clone(),
+        config.query.clone(),
+        snapshot_id,
+        config.poll_interval,
+    ));
     let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let outcome = accept_loop(listener, factory, limit).await;
     watcher.abort();
@@ -111,50 +117,46 @@ async fn accept_loop(listener: TcpListener, factory: Arc<Factory>, limit: Arc<Se
     }
 }
 
-/// The shared session: the snapshot's tables and `pg_catalog`, re-registered when a new snapshot is published.
-struct Session {
-    ctx: Arc<SessionContext>,
-    snapshot_id: String,
-    descriptions: descriptions::Descriptions,
+/// The session clients query: the published snapshot's tables, `pg_catalog` and our comments. Returns it with the
+/// snapshot id.
+async fn prepare_session(warehouse: &Path, query: &QueryConfig) -> Result<(Arc<SessionContext>, String)> {
+    let snapshot = skillhouse_query::open_snapshot_with(warehouse, query).await?;
+    let ctx = snapshot.ctx.clone();
+    setup_pg_catalog(&ctx, CATALOG_NAME, EmptyContextProvider).map_err(PgError::Catalog)?;
+    descriptions::install(&ctx).await?;
+    Ok((Arc::new(ctx), snapshot.id))
 }
 
-impl Session {
-    async fn open(warehouse: &Path, query: &QueryConfig) -> Result<Self> {
-        let snapshot = skillhouse_query::open_snapshot_with(warehouse, query).await?;
-        let ctx = snapshot.ctx.clone();
-        setup_pg_catalog(&ctx, CATALOG_NAME, EmptyContextProvider).map_err(PgError::Catalog)?;
-        let descriptions = descriptions::Descriptions::install(&ctx).await?;
-        Ok(Self { ctx: Arc::new(ctx), snapshot_id: snapshot.id, descriptions })
-    }
-
-    /// Polls `CURRENT`; when another snapshot is published, registers its tables in place of the old ones. Running
-    /// statements keep the tables they planned with.
-    async fn watch(mut self, warehouse: PathBuf, interval: Duration) {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let current = match std::fs::read_to_string(warehouse.join("CURRENT")) {
-                Ok(text) => text.trim().to_string(),
-                Err(error) => {
-                    tracing::warn!(%error, "reading CURRENT");
-                    continue;
-                }
-            };
-            if current.is_empty() || current == self.snapshot_id {
+/// Polls `CURRENT`; when another snapshot is published, prepares a session over it and serves it from the next
+/// statement on. Statements already running finish on the snapshot they started with (its files stay on disk).
+async fn watch_current(
+    service: Arc<GuardedService>,
+    warehouse: PathBuf,
+    query: QueryConfig,
+    mut serving: String,
+    interval: Duration,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let current = match std::fs::read_to_string(warehouse.join("CURRENT")) {
+            Ok(text) => text.trim().to_string(),
+            Err(error) => {
+                tracing::warn!(%error, "reading CURRENT");
                 continue;
             }
-            let dir = warehouse.join("snapshots").join(&current);
-            match register_snapshot(&self.ctx, &warehouse, &dir).await {
-                Ok(()) => {
-                    if let Err(error) = self.descriptions.refresh(&self.ctx).await {
-                        tracing::warn!(error = %error, "refreshing table comments");
-                    }
-                    tracing::info!(from = %self.snapshot_id, to = %current, "Postgres wire now serves a new snapshot");
-                    self.snapshot_id = current;
-                }
-                Err(error) => tracing::warn!(snapshot = %current, error = %error, "cannot serve the new snapshot yet"),
+        };
+        if current.is_empty() || current == serving {
+            continue;
+        }
+        match prepare_session(&warehouse, &query).await {
+            Ok((ctx, id)) => {
+                service.replace_base(ctx);
+                tracing::info!(from = %serving, to = %id, "Postgres wire now serves a new snapshot");
+                serving = id;
             }
+            Err(error) => tracing::warn!(snapshot = %current, error = %error, "cannot serve the new snapshot yet"),
         }
     }
 }

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -94,7 +94,7 @@ pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
 
 /// The guarded, bounded query handlers over one base session (the snapshot's tables and `pg_catalog`).
 pub struct GuardedService {
-    base: Arc<SessionContext>,
+    base: RwLock<Arc<SessionContext>>,
     bounds: SqlBounds,
     hooks: Vec<Arc<dyn QueryHook>>,
     parser: Arc<GuardedParser>,
@@ -107,17 +107,35 @@ impl GuardedService {
         // Client settings and transaction statements are answered by datafusion-postgres's hooks; the guard has
         // already refused cursors, so its cursor hook is left out.
         let hooks: Vec<Arc<dyn QueryHook>> = vec![Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
-        let planner = DfSessionService::new_with_hooks(Arc::clone(&base), hooks.clone());
-        let parser = Arc::new(GuardedParser { inner: planner.query_parser(), sql: PostgresCompatibilityParser::new() });
-        Self { base, bounds, hooks, parser, cancels }
+        let parser = Arc::new(GuardedParser {
+            inner: RwLock::new(planner(&base, &hooks)),
+            sql: PostgresCompatibilityParser::new(),
+        });
+        Self { base: RwLock::new(base), bounds, hooks, parser, cancels }
+    }
+
+    /// Serves another base session (a newly published snapshot) from the next statement on; statements running or
+    /// prepared keep the tables they were planned with.
+    pub fn replace_base(&self, base: Arc<SessionContext>) {
+        *self.parser.inner.write().unwrap_or_else(PoisonError::into_inner) = planner(&base, &self.hooks);
+        *self.base.write().unwrap_or_else(PoisonError::into_inner) = base;
+    }
+
+    fn base(&self) -> Arc<SessionContext> {
+        Arc::clone(&self.base.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// A datafusion-postgres service over a fresh per-statement session, and the bounds it runs under.
     fn statement_service<C: ClientInfo + ?Sized>(&self, client: &C) -> PgWireResult<(DfSessionService, SqlBounds)> {
         let bounds = self.bounds.with_client_timeout(client_timeout(client));
-        let ctx = statement_context(&self.base, &bounds).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let ctx = statement_context(&self.base(), &bounds).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
         Ok((DfSessionService::new_with_hooks(Arc::new(ctx), self.hooks.clone()), bounds))
     }
+}
+
+/// datafusion-postgres's parser (it plans at `Parse`) over `base`.
+fn planner(base: &Arc<SessionContext>, hooks: &[Arc<dyn QueryHook>]) -> Arc<Parser> {
+    DfSessionService::new_with_hooks(Arc::clone(base), hooks.to_vec()).query_parser()
 }
 
 /// The client's own `SET statement_timeout`, if any.
@@ -245,7 +263,7 @@ impl ExtendedQueryHandler for GuardedService {
 
 /// datafusion-postgres's parser behind the guard (extended protocol `Parse`).
 pub struct GuardedParser {
-    inner: Arc<Parser>,
+    inner: RwLock<Arc<Parser>>,
     sql: PostgresCompatibilityParser,
 }
 
@@ -264,15 +282,16 @@ impl QueryParser for GuardedParser {
             return Err(user_error("42601", "cannot insert multiple commands into a prepared statement".to_owned()));
         }
         guard::check_all(&statements).map_err(|refusal| refusal_error(&refusal))?;
-        self.inner.parse_sql(client, sql, types).await
+        let inner = Arc::clone(&self.inner.read().unwrap_or_else(PoisonError::into_inner));
+        inner.parse_sql(client, sql, types).await
     }
 
     fn get_parameter_types(&self, statement: &Self::Statement) -> PgWireResult<Vec<Type>> {
-        self.inner.get_parameter_types(statement)
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).get_parameter_types(statement)
     }
 
     fn get_result_schema(&self, statement: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
-        self.inner.get_result_schema(statement, format)
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).get_result_schema(statement, format)
     }
 }
 
@@ -370,7 +389,7 @@ impl Cancels {
         let flag: Arc<CancelFlag> = client.session_extensions().get_or_insert_with(CancelFlag::default);
         flag.cancelled.store(false, Ordering::Release);
         let (pid, secret) = client.pid_and_secret_key();
-        let mut map = self.by_connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self.by_connection.lock().unwrap_or_else(PoisonError::into_inner);
         // Connections that ended left dead entries behind.
         map.retain(|_, weak| weak.strong_count() > 0);
         map.insert((pid, secret.to_bytes().to_vec()), Arc::downgrade(&flag));
@@ -381,7 +400,7 @@ impl Cancels {
     fn cancel(&self, pid: i32, secret: &SecretKey) -> bool {
         let key = (pid, secret.to_bytes().to_vec());
         let flag = {
-            let map = self.by_connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let map = self.by_connection.lock().unwrap_or_else(PoisonError::into_inner);
             map.get(&key).and_then(Weak::upgrade)
         };
         match flag {

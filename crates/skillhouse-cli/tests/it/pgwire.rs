@@ -31,15 +31,20 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    /// Starts the server with `extra` flags and waits until psql can log in.
+    /// Starts the server on the sample with `extra` flags and waits until psql can log in.
     fn start(extra: &[&str]) -> Self {
+        Self::start_on(sample_warehouse(), extra)
+    }
+
+    /// Starts the server on `warehouse`.
+    fn start_on(warehouse: &Path, extra: &[&str]) -> Self {
         psql_version();
         let users_dir = tempfile::tempdir().expect("tempdir");
         let users_file = users_dir.path().join("users.toml");
         std::fs::write(&users_file, "[[user]]\nname = \"zhengzhou\"\npassword = \"郑州 password\"\n").expect("users");
         let pg_port = free_port();
         let (http, pg) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{pg_port}"));
-        let warehouse = sample_warehouse().to_str().expect("utf-8 path");
+        let warehouse = warehouse.to_str().expect("utf-8 path");
         let mut args = vec!["serve", "--warehouse", warehouse, "--addr", &http, "--pg-addr", &pg, "--pg-user", USER];
         let users_arg = users_file.to_str().expect("utf-8 path");
         args.extend_from_slice(&["--pg-users", users_arg]);
@@ -268,4 +273,53 @@ fn writes_and_wrong_passwords_are_refused_and_bounds_hold_over_the_wire() {
     let output = running.wait_with_output().expect("psql ends");
     assert!(stderr(&output).contains("canceling statement due to user request"), "{}", stderr(&output));
     assert!(started.elapsed() < Duration::from_millis(1500), "cancelled after {:?}", started.elapsed());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("list folder") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("file name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn a_newly_published_snapshot_is_served_without_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = dir.path().join("wh");
+    copy_dir(sample_warehouse(), &warehouse);
+    let server = Server::start_on(&warehouse, &["--poll-interval", "0.3"]);
+    assert_eq!(server.rows("SELECT COUNT(*) FROM regions").trim(), "20");
+
+    // Publish another snapshot: a copy of the current one whose `regions` file holds other rows (the levels
+    // table's file stands in for a rebuilt dimension), then swap CURRENT as rebuild does.
+    let current = std::fs::read_to_string(warehouse.join("CURRENT")).expect("CURRENT").trim().to_string();
+    let next = format!("{current}-next");
+    let snapshots = warehouse.join("snapshots");
+    copy_dir(&snapshots.join(&current), &snapshots.join(&next));
+    std::fs::copy(
+        snapshots.join(&next).join("dims/levels.parquet"),
+        snapshots.join(&next).join("dims/regions.parquet"),
+    )
+    .expect("replace regions");
+    std::fs::write(warehouse.join("CURRENT.tmp"), format!("{next}\n")).expect("write CURRENT.tmp");
+    std::fs::rename(warehouse.join("CURRENT.tmp"), warehouse.join("CURRENT")).expect("swap CURRENT");
+
+    let started = Instant::now();
+    loop {
+        let count = server.rows("SELECT COUNT(*) FROM regions");
+        if count.trim() == "7" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "still serving the old snapshot: {count}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The catalogue follows: psql still describes the tables.
+    let described = server.psql(USER, PASSWORD, &["-c", "\\d+ persons"]);
+    assert!(stdout(&described).contains("高技能人才"), "{}", stderr(&described));
 }

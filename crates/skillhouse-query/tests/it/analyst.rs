@@ -60,6 +60,23 @@ async fn a_statement_over_the_memory_limit_fails_cleanly_and_the_session_carries
 }
 
 #[tokio::test]
+async fn an_aggregation_over_the_memory_limit_spills_and_answers() {
+    let session = session(SqlBounds { memory_limit: 8 << 20, statement_timeout: Some(Duration::from_secs(120)) }).await;
+    let groups = "SELECT COUNT(*) AS groups, SUM(n) AS total FROM \
+                  (SELECT value % 500000 AS k, COUNT(*) AS n FROM generate_series(1, 1000000) GROUP BY 1)";
+    let rows = session.run_script(groups).await.expect("the aggregation spills instead of failing");
+    assert_eq!(csv(&rows[0]), "groups,total\n500000,1000000\n");
+    let explained = session.run_script(&format!("EXPLAIN ANALYZE {groups}")).await.expect("explain analyze");
+    let plan = csv(&explained[0]);
+    let spills: u64 = plan
+        .split("spill_count=")
+        .skip(1)
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse::<u64>().ok())
+        .sum();
+    assert!(spills > 0, "500,000 groups do not fit in 8 MiB, so the aggregation spilled:\n{plan}");
+}
+
+#[tokio::test]
 async fn the_statement_timeout_cancels_a_runaway_query() {
     let session =
         session(SqlBounds { memory_limit: 64 << 20, statement_timeout: Some(Duration::from_millis(500)) }).await;
