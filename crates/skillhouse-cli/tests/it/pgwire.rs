@@ -272,7 +272,7 @@ fn writes_and_wrong_passwords_are_refused_and_bounds_hold_over_the_wire() {
     assert!(signal.success());
     let output = running.wait_with_output().expect("psql ends");
     assert!(stderr(&output).contains("canceling statement due to user request"), "{}", stderr(&output));
-    // Well before the 2 s statement timeout would have ended it (the message above already tells them apart).
+    // The message above tells the cancel from the 2 s timeout; this only checks that psql got its answer promptly.
     assert!(started.elapsed() < Duration::from_secs(5), "cancelled after {:?}", started.elapsed());
 }
 
