@@ -16,22 +16,36 @@
 //! *What it must not depend on.* Nothing of polars or of the ingest crate: Parquet files are the only contract with
 //! ingestion, and column names come from `skillhouse_model::schema`. No HTTP either — the server calls this crate.
 
+mod base;
 mod catalog;
 mod config;
 mod error;
+mod gate;
+mod lock;
 mod output;
 mod params;
 mod snapshot;
+mod store;
 mod tables;
 
 pub use catalog::{SqlCatalog, SqlFile, SqlKind};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use error::{QueryError, Result};
+pub use gate::{
+    CheckResult, CheckStatus, DEFAULT_HEADLINE_INDICATORS, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT,
+    DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig, GateReport,
+};
+pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use output::{ResultFormat, format_batches};
 pub use params::BuildParams;
 pub use snapshot::{
-    APPROX_TOLERANCE, BuildReport, Manifest, Snapshot, build_snapshot, build_snapshot_with, indicator_values_schema,
-    new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, register_snapshot,
+    APPROX_TOLERANCE, BuildOptions, BuildReport, FileEntry, MANIFEST_FILE, Manifest, Snapshot, WarehouseSummary,
+    build_snapshot, build_snapshot_with, build_snapshot_with_options, current_snapshot_id, indicator_values_schema,
+    new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, read_manifest, register_snapshot,
+};
+pub use store::{
+    PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,
+    rollback, verify_snapshot,
 };
 pub use tables::{CERTIFICATE_FILES_TABLE, REFERENCE_TABLES, certificate_file_schema, register_warehouse};
 

@@ -1,7 +1,9 @@
 //! Integration tests of the query layer: the golden `.slt` files over the hand-built fixture, planning of every
-//! `.sql` file, and the snapshot lifecycle (build, publish, open, read-only SQL).
+//! `.sql` file, the snapshot lifecycle (build, publish, open, read-only SQL), and snapshots as a set (linked base
+//! files, verification, the release gate, retention).
 
 mod fixture;
 mod golden;
 mod plan_sql;
 mod snapshot;
+mod store;
