@@ -1,4 +1,8 @@
-//! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes.
+//! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes; the nightly job
+//! (lock, release gate, snapshots) and the crash test.
+
+mod nightly;
+mod nights;
 
 use std::process::{Command, Output};
 
