@@ -107,10 +107,20 @@ pub fn utf8(path: &Path) -> &str {
 
 /// `skillhouse rebuild --json` of `landing` into `warehouse` as of [`AS_OF`], with extra arguments.
 pub fn rebuild(warehouse: &Path, landing: &Path, key: &Path, extra: &[&str]) -> Output {
+    rebuild_with(warehouse, landing, key, extra, &[])
+}
+
+/// [`rebuild`] with environment variables (`SKILLHOUSE_FAULT_POINT`).
+pub fn rebuild_with(warehouse: &Path, landing: &Path, key: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let mut args =
         vec!["rebuild", "--warehouse", utf8(warehouse), "--landing", utf8(landing), "--as-of", AS_OF, "--json"];
     args.extend_from_slice(extra);
-    run(skillhouse(&args).env("SKILLHOUSE_KEY_FILE", key))
+    let mut command = skillhouse(&args);
+    command.env("SKILLHOUSE_KEY_FILE", key);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    run(&mut command)
 }
 
 /// A fresh copy of the warehouse after night 1 (hard links between snapshots and warehouse preserved).
