@@ -120,3 +120,20 @@ fn the_release_gate_refuses_with_exit_4_force_publishes_and_rollback_restores() 
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
     assert!(String::from_utf8_lossy(&verify.stdout).contains(&format!("snapshot {before}: intact")));
 }
+
+#[test]
+fn serve_checks_its_rebuild_schedule_before_starting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = utf8(dir.path());
+    let bad_time =
+        run(&mut skillhouse(&["serve", "--warehouse", warehouse, "--rebuild-at", "25:00", "--landing", warehouse]));
+    assert_eq!(bad_time.status.code(), Some(2), "{}", stderr(&bad_time));
+    assert!(stderr(&bad_time).contains("HH:MM"), "{}", stderr(&bad_time));
+    let no_landing = run(&mut skillhouse(&["serve", "--warehouse", warehouse, "--rebuild-at", "02:00"]));
+    assert_eq!(no_landing.status.code(), Some(2), "--rebuild-at requires --landing: {}", stderr(&no_landing));
+    // Without a key the server refuses to start rather than fail at 2 a.m.
+    let no_key =
+        run(&mut skillhouse(&["serve", "--warehouse", warehouse, "--rebuild-at", "02:00", "--landing", warehouse]));
+    assert_eq!(no_key.status.code(), Some(1), "{}", stderr(&no_key));
+    assert!(stderr(&no_key).contains("SKILLHOUSE_KEY_FILE"), "{}", stderr(&no_key));
+}
