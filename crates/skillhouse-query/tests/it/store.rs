@@ -263,3 +263,46 @@ fn retention_keeps_the_newest_the_published_and_those_readers_hold() {
             .all(|e| { !e.expect("entry").file_name().to_string_lossy().starts_with('.') })
     );
 }
+
+#[tokio::test]
+async fn data_tests_count_each_offending_certificate_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = dir.path();
+    fixture::write_warehouse(warehouse).await;
+    // A1's 2023 file again under new numbers, with an unknown certificate type and an unknown region: 5 rows.
+    // (Plain Utf8 strings, as ingestion writes them.)
+    let config = skillhouse_query::datafusion::prelude::SessionConfig::new()
+        .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
+    let ctx = SessionContext::new_with_config(config);
+    let source = certificate_file(warehouse, "A1", 2023);
+    ctx.register_parquet("source", source.to_str().expect("utf-8"), Default::default()).await.expect("register");
+    let batches = ctx
+        .sql(
+            "SELECT 'Z' || cert_no AS cert_no, 'bogus' AS cert_type, level, level_rank, occupation_code, person_key, \
+             birth_date, gender, hukou_region, agency_id, agency_type, '999999' AS region_code, issue_date, programme, \
+             is_youth, source_file, source_row, batch_id, content_hash FROM source",
+        )
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    let target = warehouse.join("certificates/issue_year=2023/A9__2023-03__fixture00002.parquet");
+    let file = std::fs::File::create(&target).expect("create");
+    let mut writer =
+        skillhouse_query::datafusion::parquet::arrow::ArrowWriter::try_new(file, batches[0].schema(), None)
+            .expect("writer");
+    for batch in &batches {
+        writer.write(batch).expect("write");
+    }
+    writer.close().expect("close");
+
+    let manifest = build(warehouse, "s1", None, Some(&GateConfig::default())).await;
+    let gate = manifest.gate.expect("gate ran");
+    let measured = |id: &str| (check(&gate, id).status, check(&gate, id).measured);
+    assert_eq!(measured("accepted_values"), (CheckStatus::Fail, Some(5.0)));
+    assert_eq!(measured("referential_integrity"), (CheckStatus::Fail, Some(5.0)));
+    assert_eq!(measured("unique_cert_no"), (CheckStatus::Pass, Some(0.0)));
+    assert_eq!(measured("not_null_keys"), (CheckStatus::Pass, Some(0.0)));
+    assert!(!gate.passed);
+}
