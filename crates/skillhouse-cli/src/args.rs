@@ -18,6 +18,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // reason: built once per process; boxing would only complicate the dispatch
 pub enum Command {
     /// Sample drops → rebuild → scoreboard in the terminal → serve.
     Demo(DemoArgs),

@@ -168,6 +168,9 @@ pub struct BuildReport {
     pub elapsed_ms: u64,
 }
 
+/// A build progress callback: `(phase, done, total)`.
+pub type BuildProgressFn<'a> = dyn Fn(&str, usize, usize) + Sync + 'a;
+
 /// Options of [`build_snapshot_with_options`].
 #[derive(Default)]
 pub struct BuildOptions<'a> {
@@ -177,7 +180,7 @@ pub struct BuildOptions<'a> {
     /// Run the release gate with these thresholds (its report goes into the manifest and the build report).
     pub gate: Option<&'a GateConfig>,
     /// Called as the build moves on: `(phase, done, total)`, e.g. `("models", 2, 5)`.
-    pub progress: Option<&'a (dyn Fn(&str, usize, usize) + Sync)>,
+    pub progress: Option<&'a BuildProgressFn<'a>>,
 }
 
 impl std::fmt::Debug for BuildOptions<'_> {

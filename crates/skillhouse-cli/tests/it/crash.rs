@@ -10,7 +10,7 @@
 //! Each point runs on its own copy of the night-1 warehouse, replaying night 2 (new files, skipped files and a
 //! correction); two points run at a time.
 
-use crate::nights::{self, LENIENT_GATE, copy_base, current, nights, utf8};
+use crate::nights::{self, LENIENT_GATE, copy_base, current, nights};
 use crate::stderr;
 use skillhouse_query::{ResultFormat, format_batches};
 use std::os::unix::process::ExitStatusExt;
