@@ -208,7 +208,15 @@ pub fn write_parquet_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
 /// caller syncs it later with [`sync_file_and_folder`] (in parallel, before the ledger that names it is written).
 pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let dir = path.parent().ok_or(IngestError::Internal("a warehouse file has no parent folder"))?;
-    std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+        // A new folder (a new issue year) must survive a power cut with the files the ledger will name in it.
+        if let Some(parent) = dir.parent()
+            && let Ok(d) = File::open(parent)
+        {
+            let _ = d.sync_all();
+        }
+    }
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;

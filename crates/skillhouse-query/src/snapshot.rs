@@ -120,6 +120,7 @@ pub struct Manifest {
 
 /// One file of a snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FileEntryRepr")]
 pub struct FileEntry {
     /// Size in bytes.
     pub bytes: u64,
@@ -132,6 +133,31 @@ pub struct FileEntry {
     /// the build wrote.
     #[serde(default)]
     pub linked: bool,
+}
+
+/// How a manifest spells a file: the current object, or the SHA-256 alone (snapshots built before sizes, row counts
+/// and links were recorded; their size reads as 0, which `verify` takes as unknown).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileEntryRepr {
+    Full {
+        bytes: u64,
+        sha256: String,
+        #[serde(default)]
+        rows: Option<u64>,
+        #[serde(default)]
+        linked: bool,
+    },
+    Sha256(String),
+}
+
+impl From<FileEntryRepr> for FileEntry {
+    fn from(repr: FileEntryRepr) -> Self {
+        match repr {
+            FileEntryRepr::Full { bytes, sha256, rows, linked } => Self { bytes, sha256, rows, linked },
+            FileEntryRepr::Sha256(sha256) => Self { sha256, ..Self::default() },
+        }
+    }
 }
 
 /// The ledger and reject summary carried by a snapshot: what was submitted and what became of it, as of the build.
@@ -388,6 +414,10 @@ pub async fn build_snapshot_with_options(
         .map_err(|source| QueryError::Manifest { path: manifest_path.clone(), source })?;
     write_atomically(&manifest_path, &text, "build.manifest_tmp")?;
     base::sync_dir(snapshot_dir)?;
+    // The snapshot folder's own entry in `snapshots/`, before anything (CURRENT) may name it.
+    if let Some(parent) = snapshot_dir.parent() {
+        base::sync_dir(parent)?;
+    }
     phases_ms.insert("manifest".to_string(), millis(clock));
     skillhouse_model::fault::point("build.manifest");
     Ok(BuildReport {

@@ -306,3 +306,25 @@ async fn data_tests_count_each_offending_certificate_once() {
     assert_eq!(measured("not_null_keys"), (CheckStatus::Pass, Some(0.0)));
     assert!(!gate.passed);
 }
+
+#[test]
+fn manifests_of_older_snapshots_still_read_and_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join("snapshots/old");
+    std::fs::create_dir_all(&snapshot).expect("mkdir");
+    std::fs::write(snapshot.join("indicators.parquet"), b"abc").expect("file");
+    // SHA-256 of "abc"; before this version `files` mapped a path to its checksum alone.
+    let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    let text = format!(
+        r#"{{"snapshot_id":"old","as_of":"2024-10-01","built_at":"2024-10-01T00:00:00Z","definition_version":"2025.1",
+            "row_counts":{{"indicators":16}},"files":{{"indicators.parquet":"{sha}"}}}}"#
+    );
+    std::fs::write(snapshot.join("manifest.json"), text).expect("manifest");
+    let manifest = skillhouse_query::read_manifest(&snapshot).expect("an older manifest reads");
+    assert_eq!(manifest.files["indicators.parquet"].sha256, sha);
+    assert!(manifest.gate.is_none());
+    assert!(skillhouse_query::verify_snapshot(dir.path(), "old").expect("verify").is_intact());
+    std::fs::write(snapshot.join("indicators.parquet"), b"abd").expect("change");
+    let report = skillhouse_query::verify_snapshot(dir.path(), "old").expect("verify");
+    assert_eq!(report.problems, vec!["indicators.parquet: checksum differs from the manifest".to_string()]);
+}
