@@ -13,7 +13,7 @@
 //! any snapshot. A warehouse without a ledger (hand-made fixtures) contributes every file.
 
 use crate::error::{QueryError, Result};
-use crate::snapshot::FileEntry;
+use crate::manifest::FileEntry;
 use datafusion::arrow::array::{Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;

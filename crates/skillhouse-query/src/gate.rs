@@ -11,7 +11,7 @@
 
 use crate::catalog::SqlFile;
 use crate::error::{QueryError, Result};
-use crate::snapshot::Manifest;
+use crate::manifest::Manifest;
 use datafusion::arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;

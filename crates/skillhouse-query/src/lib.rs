@@ -22,6 +22,7 @@ mod config;
 mod error;
 mod gate;
 mod lock;
+mod manifest;
 mod output;
 mod params;
 mod snapshot;
@@ -36,13 +37,13 @@ pub use gate::{
     DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig, GateReport,
 };
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
+pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use output::{ResultFormat, format_batches};
 pub use params::BuildParams;
 pub use snapshot::{
-    APPROX_TOLERANCE, BuildOptions, BuildProgressFn, BuildReport, FileEntry, MANIFEST_FILE, Manifest, Snapshot,
-    WarehouseSummary, build_snapshot, build_snapshot_with, build_snapshot_with_options, current_snapshot_id,
-    indicator_values_schema, new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, read_manifest,
-    register_snapshot,
+    APPROX_TOLERANCE, BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
+    build_snapshot_with_options, current_snapshot_id, indicator_values_schema, new_snapshot_id, open_snapshot,
+    open_snapshot_with, publish_snapshot, register_snapshot,
 };
 pub use store::{
     PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,

@@ -10,7 +10,8 @@
 use crate::base::{checksum, sync_dir};
 use crate::error::{QueryError, Result};
 use crate::lock::{WarehouseLock, try_exclusive};
-use crate::snapshot::{MANIFEST_FILE, Manifest, current_snapshot_id, publish_snapshot, read_manifest};
+use crate::manifest::{MANIFEST_FILE, Manifest, read_manifest};
+use crate::snapshot::{current_snapshot_id, publish_snapshot};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
