@@ -1,12 +1,18 @@
 //! The query layer of SkillHouse: a DataFusion session over the warehouse and its snapshots, the models and
-//! indicators of `sql/`, and the snapshot build.
+//! indicators of `sql/`, the snapshot build with its release gate, and snapshots as a set (publish, verify, roll
+//! back, retention, locks).
 //!
-//! *What it owns.* [`build_snapshot`] reads the warehouse's Parquet (`certificates/issue_year=YYYY/`, `agencies/`,
-//! `duplicate_claims/`, `rejects/`, `ledger/` — the layout of `docs/warehouse.md`) and the reference CSVs, runs every
-//! model of `sql/models/` (stored as `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together
-//! as `indicator_values.parquet`, with targets, gaps and status joined from `targets`, and the catalogue as
-//! `indicators.parquet`), and writes `manifest.json`. [`open_snapshot`] reads `WAREHOUSE/CURRENT` and registers every
-//! table of DESIGN §15 for analysts; [`Snapshot::query`] runs read-only SQL; [`format_batches`] renders results.
+//! *What it owns.* [`build_snapshot`] hard-links the warehouse's current base files (`certificates/issue_year=YYYY/`,
+//! `rejects/`, `duplicate_claims/`, `ledger/` — the layout of `docs/warehouse.md`, the files the ledger says are
+//! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
+//! `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
+//! with targets, gaps and status joined from `targets`, and the catalogue as `indicators.parquet`), optionally the
+//! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
+//! writes `manifest.json` last (every file's size, SHA-256 and rows). [`publish_snapshot`] swaps `WAREHOUSE/CURRENT`
+//! atomically; [`open_snapshot`] reads it, leases the snapshot ([`SnapshotLease`]) and registers every table of DESIGN
+//! §15 from the snapshot's own files, so a later ingest never shows through; [`Snapshot::query`] runs read-only SQL;
+//! [`format_batches`] renders results. [`list_snapshots`], [`verify_snapshot`], [`rollback`] and
+//! [`prune_snapshots`] manage the set; [`WarehouseLock`] is the one-writer lock they and ingestion share.
 //!
 //! *Definitions are data.* The SQL is plain DataFusion SQL, one object per file with `-- key: value` headers
 //! ([`SqlCatalog`]); it is compiled into the binary by the build script, so adding a file needs no Rust change. The
