@@ -86,6 +86,18 @@ async fn a_snapshot_holds_the_files_it_was_built_from_and_later_ingests_do_not_l
     assert_eq!(second.row_counts.get("certificates"), Some(&21));
     assert_eq!(certificates_in(warehouse, "s2").await, 21);
     assert_eq!(certificates_in(warehouse, "s1").await, 23, "the older snapshot is unchanged");
+
+    // s2 published: retention keeping none but the published one must still spare s1 while the session lives.
+    skillhouse_query::publish_snapshot(warehouse, "s2").expect("publish");
+    let lock = WarehouseLock::try_acquire(warehouse, "test").expect("lock");
+    let pruned = skillhouse_query::prune_snapshots(warehouse, 0, &lock).expect("prune");
+    assert_eq!((pruned.removed.len(), pruned.in_use.clone()), (0, vec!["s1".to_string()]));
+    drop(opened);
+    let pruned = skillhouse_query::prune_snapshots(warehouse, 0, &lock).expect("prune");
+    assert_eq!(pruned.removed, vec!["s1".to_string()]);
+    // Removing s1 removed its links only: the warehouse files it shared with s2 are intact.
+    assert!(skillhouse_query::verify_snapshot(warehouse, "s2").expect("verify").is_intact());
+    assert_eq!(certificates_in(warehouse, "s2").await, 21);
 }
 
 #[tokio::test]
