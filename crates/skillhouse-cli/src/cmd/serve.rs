@@ -62,7 +62,7 @@ fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<
         let lock = skillhouse_query::WarehouseLock::try_acquire(&settings.warehouse, "serve --rebuild-at")
             .map_err(|e| e.to_string())?;
         let report = super::rebuild::rebuild(&settings, &lock, false).map_err(|e| format!("{e:#}"))?;
-        Ok(format!(
+        let summary = format!(
             "{} (exit {}): snapshot {}; {} files loaded, {} rows accepted, {} rejected, {} unreadable files",
             report.outcome.replace('_', " "),
             report.exit_code,
@@ -71,7 +71,9 @@ fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<
             report.rows_accepted,
             report.rows_rejected,
             report.files_unreadable
-        ))
+        );
+        // Not published (the release gate refused) is an error for the operator reading the server's log.
+        if report.published { Ok(summary) } else { Err(summary) }
     };
     Ok(ScheduledRebuild { at, job: Arc::new(job) })
 }
