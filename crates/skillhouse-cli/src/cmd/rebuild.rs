@@ -46,7 +46,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     } else {
         print_summary(&report);
     }
-    Ok(report.outcome())
+    Ok(report.exit_outcome())
 }
 
 /// The gate configuration of the command-line flags.
@@ -123,7 +123,7 @@ pub struct RebuildReport {
 
 impl RebuildReport {
     /// The exit outcome: refused, published with rejects, or published.
-    pub fn outcome(&self) -> Outcome {
+    pub fn exit_outcome(&self) -> Outcome {
         if !self.published {
             Outcome::RefusedByGate
         } else if self.rows_rejected > 0 || self.files_unreadable > 0 {
@@ -131,6 +131,17 @@ impl RebuildReport {
         } else {
             Outcome::Success
         }
+    }
+
+    /// Sets `outcome` and `exit_code` from what happened.
+    fn settle(&mut self) {
+        let outcome = self.exit_outcome();
+        self.exit_code = outcome.code();
+        self.outcome = match outcome {
+            Outcome::RefusedByGate => "refused_by_gate",
+            Outcome::PartlyRejected => "published_with_rejects",
+            _ => "published",
+        };
     }
 }
 
@@ -205,12 +216,7 @@ pub fn rebuild(settings: &Settings, lock: &WarehouseLock, show_progress: bool) -
     timings_ms.insert("total".into(), millis(total.elapsed()));
     let mut report = report(settings, as_of, &batch, &built, gate, previous, published, cleaned, retention);
     report.timings_ms = timings_ms;
-    report.exit_code = report.outcome().code();
-    report.outcome = match report.outcome() {
-        Outcome::RefusedByGate => "refused_by_gate",
-        Outcome::PartlyRejected => "published_with_rejects",
-        _ => "published",
-    };
+    report.settle();
     skillhouse_model::fault::point("rebuild.done");
     Ok(report)
 }
@@ -283,7 +289,7 @@ fn report(
     retention: PruneReport,
 ) -> RebuildReport {
     RebuildReport {
-        outcome: "",
+        outcome: "", // settled by the caller once the report is complete
         exit_code: 0,
         warehouse: settings.warehouse.display().to_string(),
         as_of: as_of.to_string(),
