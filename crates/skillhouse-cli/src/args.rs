@@ -19,7 +19,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // reason: parsed once per process; boxing `serve`'s many flags buys nothing
+#[allow(clippy::large_enum_variant)] // reason: parsed once per process; boxing the big variants buys nothing
 pub enum Command {
     /// Sample drops → rebuild → scoreboard in the terminal → serve.
     Demo(DemoArgs),
@@ -130,6 +130,33 @@ pub struct RebuildArgs {
     /// Print the run report as JSON.
     #[arg(long, env = "SKILLHOUSE_JSON")]
     pub json: bool,
+    #[command(flatten)]
+    pub publish: PublishArgs,
+}
+
+/// The release gate's thresholds and snapshot retention, shared by `rebuild` and `serve --rebuild-at`.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// Snapshots kept for rollback (besides the published one); older ones are removed once no reader holds them.
+    #[arg(long, env = "SKILLHOUSE_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: u32,
+    /// Publish even if a release-gate check fails (the report and the manifest record it).
+    #[arg(long, env = "SKILLHOUSE_FORCE")]
+    pub force: bool,
+    /// Release gate: largest allowed drop of the certificate count against the published snapshot, in percent.
+    #[arg(long, env = "SKILLHOUSE_MAX_ROW_DROP_PCT", default_value_t = skillhouse_query::DEFAULT_MAX_ROW_DROP_PCT)]
+    pub max_row_drop_pct: f64,
+    /// Release gate: largest allowed growth of the certificate count against the published snapshot, in percent.
+    #[arg(long, env = "SKILLHOUSE_MAX_ROW_GROWTH_PCT", default_value_t = skillhouse_query::DEFAULT_MAX_ROW_GROWTH_PCT)]
+    pub max_row_growth_pct: f64,
+    /// Release gate: largest allowed change of a headline indicator (province stock figures) against the published
+    /// snapshot, in percent.
+    #[arg(
+        long,
+        env = "SKILLHOUSE_MAX_INDICATOR_CHANGE_PCT",
+        default_value_t = skillhouse_query::DEFAULT_MAX_INDICATOR_CHANGE_PCT
+    )]
+    pub max_indicator_change_pct: f64,
 }
 
 /// Output formats of `sql`.
@@ -197,12 +224,20 @@ pub struct ServeArgs {
     /// Postgres wire protocol address (off unless given).
     #[arg(long, env = "SKILLHOUSE_PG_ADDR")]
     pub pg_addr: Option<SocketAddr>,
-    /// Run the nightly rebuild inside the server at this time (HH:MM), reading --landing.
-    #[arg(long, env = "SKILLHOUSE_REBUILD_AT", requires = "landing")]
-    pub rebuild_at: Option<String>,
+    /// Run the nightly rebuild inside the server every day at this local time (HH:MM), reading --landing; needs
+    /// the pseudonymisation key (--key-file).
+    #[arg(long, env = "SKILLHOUSE_REBUILD_AT", requires = "landing", value_parser = parse_time_of_day)]
+    pub rebuild_at: Option<chrono::NaiveTime>,
     /// Landing folder for --rebuild-at.
     #[arg(long, env = "SKILLHOUSE_LANDING")]
     pub landing: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Reference data folder for --rebuild-at (default: the bundled datasets/reference).
+    #[arg(long, env = "SKILLHOUSE_REFERENCE")]
+    pub reference: Option<PathBuf>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// Small-cell suppression threshold: published counts below k (and shares built on them) are withheld.
     #[arg(long, env = "SKILLHOUSE_SUPPRESS_K", default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..))]
     pub suppress_k: i64,
@@ -253,11 +288,19 @@ pub struct PgArgs {
     pub bounds: BoundsArgs,
 }
 
+/// `HH:MM` (24-hour clock).
+fn parse_time_of_day(text: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| format!("`{text}` is not a time as HH:MM"))
+}
+
 /// Arguments of `snapshots`.
 #[derive(Debug, Args)]
 pub struct SnapshotsArgs {
     #[command(flatten)]
     pub warehouse: WarehouseArgs,
+    /// Print the result as JSON.
+    #[arg(long, env = "SKILLHOUSE_JSON", global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub action: SnapshotAction,
 }
@@ -267,9 +310,23 @@ pub struct SnapshotsArgs {
 pub enum SnapshotAction {
     /// List snapshots, newest first, marking the published one.
     List,
-    /// Publish an earlier snapshot again.
+    /// Publish an earlier snapshot again (after verifying its checksums).
     Rollback {
         /// Snapshot id from `list`.
         id: String,
+        /// Publish it even if the release gate refused it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-check every file of a snapshot (default: the published one) against its manifest's sizes and checksums.
+    Verify {
+        /// Snapshot id from `list`.
+        id: Option<String>,
+    },
+    /// Apply retention now: keep the published snapshot and the newest N, remove the rest no reader holds.
+    Prune {
+        /// Snapshots kept besides the published one.
+        #[arg(long, env = "SKILLHOUSE_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+        keep: u32,
     },
 }

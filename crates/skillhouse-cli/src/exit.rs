@@ -1,4 +1,4 @@
-//! Exit codes, documented in the README for cron and systemd.
+//! Exit codes, documented in the README and `docs/operations.md` for cron and systemd.
 
 use std::process::ExitCode;
 
@@ -12,24 +12,26 @@ pub enum Outcome {
     /// 3 — done, but some files or rows were rejected (see the reject report).
     PartlyRejected,
     /// 4 — the release gate refused to publish; the previous snapshot keeps serving.
-    #[allow(dead_code)] // reason: returned once the release gate lands (issue 5)
     RefusedByGate,
     /// 5 — another ingest or rebuild holds the warehouse lock.
-    #[allow(dead_code)] // reason: returned once warehouse locking lands (issue 5)
     Locked,
-    /// 69 — the subcommand is not available in this build yet.
-    Unavailable,
 }
 
-impl From<Outcome> for ExitCode {
-    fn from(outcome: Outcome) -> Self {
-        ExitCode::from(match outcome {
+impl Outcome {
+    /// The process exit code.
+    pub const fn code(self) -> u8 {
+        match self {
             Outcome::Success => 0,
             Outcome::Failed => 1,
             Outcome::PartlyRejected => 3,
             Outcome::RefusedByGate => 4,
             Outcome::Locked => 5,
-            Outcome::Unavailable => 69,
-        })
+        }
+    }
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> Self {
+        ExitCode::from(outcome.code())
     }
 }

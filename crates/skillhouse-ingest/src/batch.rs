@@ -222,7 +222,10 @@ fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
         });
         drop(bytes);
         match outcome {
-            Ok(read) => Prepared::Read(Box::new(read)),
+            Ok(read) => {
+                skillhouse_model::fault::point("ingest.file_read");
+                Prepared::Read(Box::new(read))
+            }
             Err(e) => Prepared::Unreadable { encoding: String::new(), message: e.to_string() },
         }
     };
@@ -252,8 +255,18 @@ const STACK_BYTES: usize = 32 << 20;
 
 fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon::ThreadPool) -> Result<BatchReport> {
     let batch_start = Instant::now();
+    skillhouse_model::fault::point("ingest.start");
     let layout = Layout::new(&options.warehouse);
     std::fs::create_dir_all(layout.root()).map_err(|e| IngestError::io(layout.root(), e))?;
+    // Crash safety: the ledger is the commit record. Whatever an interrupted batch wrote that its ledger does not
+    // name is removed now (and its sources read again below); a new warehouse gets an empty ledger before any data
+    // file exists, so every data file is accounted for from the start.
+    let ledger = Ledger::load(&layout)?;
+    let leftovers_removed = layout.clean_leftovers(&ledger)?;
+    if !layout.ledger_path().is_file() {
+        ledger.save(&layout)?;
+    }
+    skillhouse_model::fault::point("ingest.cleaned");
     let aliases = match &options.aliases {
         Some(a) => a.clone(),
         None => {
@@ -267,7 +280,6 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     for path in &discovery.registries {
         registry.merge(Registry::load(path)?);
     }
-    let ledger = Ledger::load(&layout)?;
     let index = pool.install(|| CertIndex::load(&layout))?;
     let shared = Shared {
         aliases,
@@ -279,11 +291,12 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         earlier: SeenFiles::from_ledger(&ledger),
     };
     let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
-    let mut report = BatchReport { batch_id: batch_id.clone(), ..BatchReport::default() };
+    let mut report = BatchReport { batch_id: batch_id.clone(), leftovers_removed, ..BatchReport::default() };
     progress.started(discovery.jobs.len());
     let window = pool.current_num_threads().max(1) * 2;
     let mut saved_at = 0usize;
-    let mut state = BatchState { ledger, index, seen: SeenFiles::default(), written: Vec::new() };
+    let mut state =
+        BatchState { ledger, index, seen: SeenFiles::default(), written: Vec::new(), superseded_files: Vec::new() };
     let mut jobs = discovery.jobs.into_iter().peekable();
     while jobs.peek().is_some() {
         let chunk: Vec<FileJob> = jobs.by_ref().take(window).collect();
@@ -293,22 +306,41 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
             let file_report = commit(file, &shared, &layout, &batch_id, &mut state)?;
             progress.file_done(&file_report);
             report.files.push(file_report);
+            skillhouse_model::fault::point("ingest.file_committed");
         }
         // Saving now and then keeps a long batch's progress on record without rewriting the ledger per file.
         if report.files.len() - saved_at >= LEDGER_SAVE_EVERY {
-            sync_all(pool, &mut state.written)?;
-            state.ledger.save(&layout)?;
+            save_ledger(pool, &layout, &mut state)?;
             saved_at = report.files.len();
         }
     }
-    sync_all(pool, &mut state.written)?;
-    state.ledger.save(&layout)?;
+    save_ledger(pool, &layout, &mut state)?;
     if !shared.registry.is_empty() {
         write_agencies(&layout, &shared.registry)?;
+        skillhouse_model::fault::point("ingest.agencies_written");
     }
     report.duplicate_claims = pool.install(|| recompute_duplicate_claims(&layout))?;
+    skillhouse_model::fault::point("ingest.claims_written");
     report.duration = batch_start.elapsed();
     Ok(report)
+}
+
+/// Commits the files written so far: syncs them, saves the ledger naming them (the commit point), and only then
+/// removes the files their corrections superseded — so a crash at any moment leaves either the old slice (ledger
+/// not saved: the new files are leftovers of the next run) or the new one (ledger saved: the old files are).
+fn save_ledger(pool: &rayon::ThreadPool, layout: &Layout, state: &mut BatchState) -> Result<()> {
+    sync_all(pool, &mut state.written)?;
+    skillhouse_model::fault::point("ingest.synced");
+    state.ledger.save(layout)?;
+    for file in state.superseded_files.drain(..) {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(IngestError::io(&file, e)),
+        }
+    }
+    skillhouse_model::fault::point("ingest.superseded_removed");
+    Ok(())
 }
 
 /// Syncs written files to disk, in parallel (each sync waits on the disk, not the CPU).
@@ -376,6 +408,8 @@ struct BatchState {
     seen: SeenFiles,
     /// Files written but not yet synced; synced in parallel before the ledger naming them is saved.
     written: Vec<PathBuf>,
+    /// Files of slices replaced by corrections; removed once the ledger marking them superseded is saved.
+    superseded_files: Vec<PathBuf>,
 }
 
 /// Commits one prepared file, in path order: duplicate numbers, the slice's replacement, files, ledger.
@@ -386,7 +420,7 @@ fn commit(
     batch_id: &str,
     state: &mut BatchState,
 ) -> Result<FileReport> {
-    let BatchState { ledger, index, seen: batch_seen, written } = state;
+    let BatchState { ledger, index, seen: batch_seen, written, superseded_files } = state;
     let start = Instant::now();
     let PreparedFile { job, content_hash, prepared, elapsed } = file;
     let already_seen = batch_seen.contains(&content_hash, &job.source_file);
@@ -461,7 +495,11 @@ fn commit(
         write_parquet(&path, &mut frame)?;
         written.push(path);
     }
-    layout.remove_slice(&job.agency_id, &job.period, &content_hash[..content_hash.len().min(12)])?;
+    superseded_files.extend(layout.slice_files(
+        &job.agency_id,
+        &job.period,
+        &content_hash[..content_hash.len().min(12)],
+    )?);
     index.insert(
         (job.agency_id.clone(), job.period.clone()),
         kept.iter().map(|(_, r)| cert_fingerprint(&r.cert_no)).collect(),

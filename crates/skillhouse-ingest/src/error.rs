@@ -77,6 +77,17 @@ pub enum IngestError {
         #[source]
         source: polars::error::PolarsError,
     },
+    /// The warehouse holds certificate or reject files but no ledger, so nothing says which of them count.
+    #[error(
+        "{path} is missing but the warehouse holds {files} certificate or reject files; restore it from the \
+         latest snapshot (snapshots/<id>/ledger/ledger.parquet) before ingesting"
+    )]
+    MissingLedger {
+        /// Where the ledger should be.
+        path: PathBuf,
+        /// How many data files were found.
+        files: usize,
+    },
     /// A bug: an invariant of this crate did not hold.
     #[error("internal error: {0}")]
     Internal(&'static str),

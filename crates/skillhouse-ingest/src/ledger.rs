@@ -130,7 +130,10 @@ impl Ledger {
     pub fn save(&self, layout: &Layout) -> Result<()> {
         let path = layout.ledger_path();
         let mut frame = self.frame().map_err(|e| IngestError::parquet(&path, e))?;
-        write_parquet_atomic(&path, &mut frame)
+        skillhouse_model::fault::point("ingest.ledger_before");
+        write_parquet_atomic(&path, &mut frame)?;
+        skillhouse_model::fault::point("ingest.ledger_saved");
+        Ok(())
     }
 
     fn frame(&self) -> PolarsResult<DataFrame> {

@@ -7,6 +7,8 @@
 //! nightly rebuild both call it.
 //!
 //! How a batch runs:
+//! 0. **Recover**: whatever an interrupted batch left — temporary files, data files no `loaded` ledger row names —
+//!    is removed ([`Layout::clean_leftovers`]); a new warehouse gets an empty ledger before any data file.
 //! 1. **Find** the files ([`IngestOptions::paths`]: landing folders, agency folders or files) and sort them in
 //!    path order — agency folder, then month.
 //! 2. **Read** a window of files in parallel (rayon): the content hash decides whether a file was already loaded
@@ -18,9 +20,12 @@
 //! 4. **Commit** the window's files one at a time in path order: certificate numbers already in the warehouse or
 //!    earlier in the batch are `duplicate_cert_no`; a file for an agency and month already loaded replaces that
 //!    slice (its numbers are not duplicates of the rows they replace) and the ledger marks the old file
-//!    superseded. Parquet files are written to a temporary name, fsynced and renamed.
-//! 5. **Finish**: the ledger and registry are rewritten atomically and duplicate claims recomputed over every
-//!    certificate.
+//!    superseded. Parquet files are written to a temporary name and renamed, never changed in place.
+//! 5. **Finish**: the written files are fsynced, then the ledger is rewritten atomically — the commit point: a
+//!    file's rows count once the ledger names it `loaded` — and only then are superseded files removed; then the
+//!    registry is rewritten and duplicate claims recomputed over every certificate. A crash at any step leaves the
+//!    warehouse as the last saved ledger describes it (plus leftovers step 0 clears), so nothing is ingested twice
+//!    or lost.
 //!
 //! Privacy (DESIGN §7): the raw ID number is only ever held in memory to derive `person_key` (HMAC-SHA256 under
 //! the caller's key), birth date, gender and 户籍 region; names are never kept; reject reports mask IDs.

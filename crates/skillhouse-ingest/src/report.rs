@@ -61,6 +61,9 @@ pub struct BatchReport {
     pub files: Vec<FileReport>,
     /// Certificates flagged duplicate_claim across the whole warehouse after this batch.
     pub duplicate_claims: usize,
+    /// Files an interrupted earlier ingest left (temporary files, files its ledger never named), removed before
+    /// this batch started.
+    pub leftovers_removed: usize,
     /// Wall time of the batch.
     pub duration: Duration,
 }

@@ -80,22 +80,80 @@ impl Layout {
 
     /// Removes the certificate and reject files of a slice, except those of the file `keep_hash12`.
     pub fn remove_slice(&self, agency_id: &str, period: &str, keep_hash12: &str) -> Result<()> {
+        for file in self.slice_files(agency_id, period, keep_hash12)? {
+            std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
+        }
+        Ok(())
+    }
+
+    /// The certificate and reject files of a slice, except those of the file `keep_hash12`.
+    pub fn slice_files(&self, agency_id: &str, period: &str, keep_hash12: &str) -> Result<Vec<PathBuf>> {
+        let mut out = Vec::new();
+        for file in self.data_files()? {
+            if let Some(slice) = SliceName::of_path(&file)
+                && slice.agency_id == agency_id
+                && slice.period == period
+                && slice.hash12 != keep_hash12
+            {
+                out.push(file);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every file in the folders of certificate and reject files (`certificates/issue_year=*/`, `rejects/`).
+    fn data_files(&self) -> Result<Vec<PathBuf>> {
         let mut dirs = vec![self.rejects_dir()];
         if self.certificates_dir().is_dir() {
             dirs.extend(read_dir_sorted(&self.certificates_dir())?.into_iter().filter(|p| p.is_dir()));
         }
+        let mut out = Vec::new();
         for dir in dirs.iter().filter(|d| d.is_dir()) {
-            for file in read_dir_sorted(dir)? {
-                if let Some(slice) = SliceName::of_path(&file)
-                    && slice.agency_id == agency_id
-                    && slice.period == period
-                    && slice.hash12 != keep_hash12
-                {
-                    std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
-                }
+            out.extend(read_dir_sorted(dir)?.into_iter().filter(|p| p.is_file()));
+        }
+        Ok(out)
+    }
+
+    /// Clears what an interrupted ingest left, before a batch starts: temporary files of unfinished writes, and
+    /// certificate and reject files that no `loaded` ledger row names — files of a batch that died before its
+    /// ledger was saved (their source files are read again, since the ledger does not list them either), and files
+    /// a correction superseded whose removal was cut short. Returns how many files were removed. A warehouse with
+    /// data files but no ledger is refused ([`IngestError::MissingLedger`]): nothing would say which files count.
+    pub fn clean_leftovers(&self, ledger: &crate::ledger::Ledger) -> Result<usize> {
+        let data_files = self.data_files()?;
+        if !self.ledger_path().is_file() {
+            let data = data_files.iter().filter(|p| SliceName::of_path(p).is_some()).count();
+            if data > 0 {
+                return Err(IngestError::MissingLedger { path: self.ledger_path(), files: data });
             }
         }
-        Ok(())
+        let live: std::collections::HashSet<String> = ledger
+            .entries()
+            .iter()
+            .filter(|e| e.status == crate::ledger::LedgerStatus::Loaded)
+            .map(|e| SliceName::stem(&e.agency_id, &e.period, &e.content_hash))
+            .collect();
+        let mut removed = 0usize;
+        let mut candidates = data_files;
+        for dir in [self.ledger_path(), self.agencies_path(), self.duplicate_claims_path()] {
+            if let Some(parent) = dir.parent().filter(|p| p.is_dir()) {
+                candidates.extend(read_dir_sorted(parent)?);
+            }
+        }
+        for file in candidates {
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let temporary = name.starts_with('.') && name.contains(".tmp-");
+            let orphan = SliceName::of_path(&file).is_some()
+                && file.file_stem().and_then(|s| s.to_str()).is_some_and(|stem| !live.contains(stem))
+                && !file.starts_with(self.root.join("ledger"))
+                && !file.starts_with(self.root.join("agencies"))
+                && !file.starts_with(self.root.join("duplicate_claims"));
+            if temporary || orphan {
+                std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 
@@ -150,7 +208,15 @@ pub fn write_parquet_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
 /// caller syncs it later with [`sync_file_and_folder`] (in parallel, before the ledger that names it is written).
 pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let dir = path.parent().ok_or(IngestError::Internal("a warehouse file has no parent folder"))?;
-    std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+        // A new folder (a new issue year) must survive a power cut with the files the ledger will name in it.
+        if let Some(parent) = dir.parent()
+            && let Ok(d) = File::open(parent)
+        {
+            let _ = d.sync_all();
+        }
+    }
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
@@ -162,6 +228,7 @@ pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
         .map_err(|e| IngestError::parquet(path, e))?;
     writer.flush().map_err(|e| IngestError::io(&tmp, e))?;
     drop(writer);
+    skillhouse_model::fault::point("ingest.parquet_tmp");
     std::fs::rename(&tmp, path).map_err(|e| IngestError::io(path, e))
 }
 

@@ -12,12 +12,14 @@
 //! variant's canonical code parses back to itself.
 //!
 //! It must not depend on any IO, engine or format crate (no polars, DataFusion, arrow, filesystem, network):
-//! ingestion, querying and serving all build on it, and it stays cheap to test exhaustively.
+//! ingestion, querying and serving all build on it, and it stays cheap to test exhaustively. (The one exception is
+//! [`fault`], the crash tests' fault-injection points, which reads one environment variable.)
 
 mod agency;
 mod cert_no;
 mod cert_type;
 mod date;
+pub mod fault;
 mod id_number;
 mod level;
 mod programme;

@@ -1,10 +1,11 @@
-//! The SQL definitions: models (`sql/models/*.sql`) and indicators (`sql/indicators/*.sql`), one object per file,
-//! with metadata in leading `-- key: value` comment lines.
+//! The SQL definitions: models (`sql/models/*.sql`), indicators (`sql/indicators/*.sql`) and the release gate's data
+//! tests (`sql/checks/*.sql`), one object per file, with metadata in leading `-- key: value` comment lines.
 //!
 //! The header is the run of lines at the top of the file that look like `-- key: value` with a lower-case key; the
 //! first other line ends it. A key may repeat (`-- description:` over several lines); the values are joined with a
 //! space. Models need `id` (equal to the file stem), `title_zh`, `title_en` and `grain`; indicators need also
-//! `unit`, `target`, `comparator` and `source` (use `—` where there is none).
+//! `unit`, `target`, `comparator` and `source` (use `—` where there is none); checks need `id`, `title_zh`,
+//! `title_en` and `description`. A check returns the rows that break it (dbt style): none means it passes.
 //!
 //! Files may use the named parameters of [`crate::BuildParams`] (`$as_of`, `$youth_min_age`, `$youth_max_age`,
 //! `$province_code`), always inside a `CAST(… AS type)` so their type never depends on inference; values are bound
@@ -23,6 +24,8 @@ pub enum SqlKind {
     Model,
     /// `sql/indicators/*.sql`: rows of `indicator_values`.
     Indicator,
+    /// `sql/checks/*.sql`: a data test of the release gate, returning the rows that fail it.
+    Check,
 }
 
 impl SqlKind {
@@ -31,6 +34,7 @@ impl SqlKind {
         match self {
             Self::Model => "models",
             Self::Indicator => "indicators",
+            Self::Check => "checks",
         }
     }
 
@@ -39,6 +43,7 @@ impl SqlKind {
         match self {
             Self::Model => "model",
             Self::Indicator => "indicator",
+            Self::Check => "check",
         }
     }
 
@@ -46,6 +51,7 @@ impl SqlKind {
         match self {
             Self::Model => &["id", "title_zh", "title_en", "grain"],
             Self::Indicator => &["id", "title_zh", "title_en", "unit", "grain", "target", "comparator", "source"],
+            Self::Check => &["id", "title_zh", "title_en", "description"],
         }
     }
 }
@@ -117,31 +123,41 @@ fn header_line(line: &str) -> Option<(&str, &str)> {
     is_key.then(|| (key, value.trim()))
 }
 
-/// Every model and indicator, models first, each sorted by file name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every model, indicator and check, each sorted by file name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SqlCatalog {
     /// Derived tables, built first, in file-name order. A model reads base tables and dimensions only.
     pub models: Vec<SqlFile>,
     /// Indicators, built after the models; they read models, dimensions and base tables.
     pub indicators: Vec<SqlFile>,
+    /// Data tests run by the release gate on a candidate snapshot (base tables, dimensions, `indicator_values`).
+    pub checks: Vec<SqlFile>,
 }
 
 impl SqlCatalog {
     /// The definitions compiled into this binary from the repository's `sql/` folder.
     pub fn bundled() -> Result<Self> {
-        let mut catalog = Self { models: Vec::new(), indicators: Vec::new() };
+        let mut catalog = Self::default();
         for (folder, name, sql) in BUNDLED_SQL {
-            let kind = if *folder == "models" { SqlKind::Model } else { SqlKind::Indicator };
+            let kind = match *folder {
+                "models" => SqlKind::Model,
+                "indicators" => SqlKind::Indicator,
+                _ => SqlKind::Check,
+            };
             catalog.push(SqlFile::parse(kind, name, sql)?);
         }
         Ok(catalog)
     }
 
-    /// The definitions in a folder laid out like the repository's `sql/` (`models/`, `indicators/`).
+    /// The definitions in a folder laid out like the repository's `sql/` (`models/`, `indicators/`, and
+    /// optionally `checks/`).
     pub fn load_dir(sql_dir: &Path) -> Result<Self> {
-        let mut catalog = Self { models: Vec::new(), indicators: Vec::new() };
-        for kind in [SqlKind::Model, SqlKind::Indicator] {
+        let mut catalog = Self::default();
+        for kind in [SqlKind::Model, SqlKind::Indicator, SqlKind::Check] {
             let dir = sql_dir.join(kind.folder());
+            if kind == SqlKind::Check && !dir.is_dir() {
+                continue;
+            }
             let entries = std::fs::read_dir(&dir).map_err(|e| QueryError::io("listing", &dir, e))?;
             let mut paths = Vec::new();
             for entry in entries {
@@ -164,12 +180,13 @@ impl SqlCatalog {
         match file.kind {
             SqlKind::Model => self.models.push(file),
             SqlKind::Indicator => self.indicators.push(file),
+            SqlKind::Check => self.checks.push(file),
         }
     }
 
-    /// Every file, models first.
+    /// Every file: models, indicators, checks.
     pub fn files(&self) -> impl Iterator<Item = &SqlFile> {
-        self.models.iter().chain(&self.indicators)
+        self.models.iter().chain(&self.indicators).chain(&self.checks)
     }
 }
 

@@ -138,6 +138,36 @@ pub enum QueryError {
         #[source]
         source: datafusion::error::DataFusionError,
     },
+    /// Another process holds the warehouse's writer lock (an ingest or rebuild is running).
+    #[error("another ingest or rebuild is running on this warehouse: {holder} holds {path}")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it (command, pid, host, start time), as far as its lock file says.
+        holder: String,
+    },
+    /// No snapshot of that id exists (or it is incomplete).
+    #[error("no complete snapshot `{id}` in {warehouse} (see `skillhouse snapshots list`)")]
+    UnknownSnapshot {
+        /// The warehouse directory.
+        warehouse: PathBuf,
+        /// The id asked for.
+        id: String,
+    },
+    /// A snapshot's files do not match its manifest.
+    #[error("snapshot `{id}` is damaged: {}", problems.join("; "))]
+    Integrity {
+        /// The snapshot.
+        id: String,
+        /// One line per missing or changed file.
+        problems: Vec<String>,
+    },
+    /// The release gate refused this snapshot; publishing it needs `--force`.
+    #[error("snapshot `{id}` was refused by the release gate; pass --force to publish it anyway")]
+    RefusedSnapshot {
+        /// The snapshot.
+        id: String,
+    },
     /// A bug: an invariant of this crate does not hold.
     #[error("internal error (a bug in skillhouse-query): {0}")]
     Internal(String),

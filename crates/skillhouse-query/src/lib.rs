@@ -1,12 +1,18 @@
 //! The query layer of SkillHouse: a DataFusion session over the warehouse and its snapshots, the models and
-//! indicators of `sql/`, and the snapshot build.
+//! indicators of `sql/`, the snapshot build with its release gate, and snapshots as a set (publish, verify, roll
+//! back, retention, locks).
 //!
-//! *What it owns.* [`build_snapshot`] reads the warehouse's Parquet (`certificates/issue_year=YYYY/`, `agencies/`,
-//! `duplicate_claims/`, `rejects/`, `ledger/` — the layout of `docs/warehouse.md`) and the reference CSVs, runs every
-//! model of `sql/models/` (stored as `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together
-//! as `indicator_values.parquet`, with targets, gaps and status joined from `targets`, and the catalogue as
-//! `indicators.parquet`), and writes `manifest.json`. [`open_snapshot`] reads `WAREHOUSE/CURRENT` and registers every
-//! table of DESIGN §15 for analysts; [`Snapshot::query`] runs read-only SQL; [`format_batches`] renders results.
+//! *What it owns.* [`build_snapshot`] hard-links the warehouse's current base files (`certificates/issue_year=YYYY/`,
+//! `rejects/`, `duplicate_claims/`, `ledger/` — the layout of `docs/warehouse.md`, the files the ledger says are
+//! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
+//! `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
+//! with targets, gaps and status joined from `targets`, and the catalogue as `indicators.parquet`), optionally the
+//! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
+//! writes `manifest.json` last (every file's size, SHA-256 and rows). [`publish_snapshot`] swaps `WAREHOUSE/CURRENT`
+//! atomically; [`open_snapshot`] reads it, leases the snapshot ([`SnapshotLease`]) and registers every table of DESIGN
+//! §15 from the snapshot's own files, so a later ingest never shows through; [`Snapshot::query`] runs read-only SQL;
+//! [`format_batches`] renders results. [`list_snapshots`], [`verify_snapshot`], [`rollback`] and
+//! [`prune_snapshots`] manage the set; [`WarehouseLock`] is the one-writer lock they and ingestion share.
 //!
 //! *Analyst SQL* (DESIGN §10), shared by the REPL and the Postgres wire front end: [`guard`] refuses every
 //! statement that is not a query (DDL, DML, COPY, engine SETs, files and URLs as tables) before anything runs;
@@ -23,16 +29,21 @@
 //! ingestion, and column names come from `skillhouse_model::schema`. No HTTP either — the server calls this crate.
 
 mod analyst;
+mod base;
 mod bounds;
 mod catalog;
 mod comments;
 mod config;
 mod error;
+mod gate;
 pub mod guard;
+mod lock;
+mod manifest;
 mod output;
 mod params;
 mod readonly;
 mod snapshot;
+mod store;
 mod tables;
 
 pub use analyst::{AnalystSession, describe_columns, describe_tables, sql_type_name};
@@ -45,13 +56,24 @@ pub use catalog::{SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use error::{QueryError, Result};
+pub use gate::{
+    CheckResult, CheckStatus, DEFAULT_HEADLINE_INDICATORS, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT,
+    DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig, GateReport,
+};
 pub use guard::{Refusal, RefusalCode, StatementKind};
+pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
+pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use output::{ResultFormat, format_batches};
 pub use params::BuildParams;
 pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{
-    APPROX_TOLERANCE, BuildReport, Manifest, Snapshot, build_snapshot, build_snapshot_with, indicator_values_schema,
-    new_snapshot_id, open_snapshot, open_snapshot_with, publish_snapshot, register_snapshot,
+    APPROX_TOLERANCE, BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
+    build_snapshot_with_options, current_snapshot_id, indicator_values_schema, new_snapshot_id, open_snapshot,
+    open_snapshot_with, publish_snapshot, register_snapshot,
+};
+pub use store::{
+    PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,
+    rollback, verify_snapshot,
 };
 pub use tables::{CERTIFICATE_FILES_TABLE, REFERENCE_TABLES, certificate_file_schema, register_warehouse};
 

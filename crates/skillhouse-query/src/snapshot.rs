@@ -1,8 +1,12 @@
 //! Building a snapshot (dims, models, indicator values, catalogue, manifest) and opening the published one.
 
+use crate::base;
 use crate::catalog::{SqlCatalog, SqlFile};
 use crate::config::{QueryConfig, read_only_sql_options};
 use crate::error::{QueryError, Result};
+use crate::gate::{GateConfig, Previous, run_gate};
+use crate::lock::{self, LeaseRefused, SnapshotLease};
+use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehouse_summary};
 use crate::params::BuildParams;
 use crate::tables;
 use chrono::{NaiveDate, Utc};
@@ -17,7 +21,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -90,23 +94,6 @@ pub fn indicator_values_schema() -> SchemaRef {
 const CATALOGUE_KEYS: [&str; 10] =
     ["title_zh", "title_en", "unit", "grain", "target", "comparator", "source", "clause", "description", "file"];
 
-/// The `manifest.json` of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Snapshot id (its folder name under `snapshots/`).
-    pub snapshot_id: String,
-    /// As-of date of the build (`YYYY-MM-DD`).
-    pub as_of: String,
-    /// When the build finished (RFC 3339, UTC).
-    pub built_at: String,
-    /// Version of the indicator definitions.
-    pub definition_version: String,
-    /// Rows per stored table (`dims/regions`, `models/persons`, `indicator_values`, …).
-    pub row_counts: BTreeMap<String, u64>,
-    /// SHA-256 (hex) of every stored file, by snapshot-relative path.
-    pub files: BTreeMap<String, String>,
-}
-
 /// What [`build_snapshot`] did (serialisable for `skillhouse rebuild --json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BuildReport {
@@ -116,8 +103,35 @@ pub struct BuildReport {
     pub manifest: Manifest,
     /// Wall time of each stored table's computation, in milliseconds, by table.
     pub timings_ms: BTreeMap<String, u64>,
+    /// Wall time of each phase (`link`, `dims`, `models`, `indicators`, `gate`, `manifest`), in milliseconds.
+    pub phases_ms: BTreeMap<String, u64>,
+    /// Base files copied because the filesystem refused hard links (0 normally).
+    pub base_files_copied: usize,
+    /// Base files whose checksums were taken over from the previous snapshot (unchanged files).
+    pub base_files_reused: usize,
     /// Wall time of the whole build, in milliseconds.
     pub elapsed_ms: u64,
+}
+
+/// A build progress callback: `(phase, done, total)`.
+pub type BuildProgressFn<'a> = dyn Fn(&str, usize, usize) + Sync + 'a;
+
+/// Options of [`build_snapshot_with_options`].
+#[derive(Default)]
+pub struct BuildOptions<'a> {
+    /// The snapshot folder published before this build: the gate compares against it, and checksums of the
+    /// warehouse files it shares with the new snapshot are taken over instead of recomputed.
+    pub previous: Option<&'a Path>,
+    /// Run the release gate with these thresholds (its report goes into the manifest and the build report).
+    pub gate: Option<&'a GateConfig>,
+    /// Called as the build moves on: `(phase, done, total)`, e.g. `("models", 2, 5)`.
+    pub progress: Option<&'a BuildProgressFn<'a>>,
+}
+
+impl std::fmt::Debug for BuildOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions").field("previous", &self.previous).field("gate", &self.gate).finish()
+    }
 }
 
 /// A snapshot id from the build time: `20250531T220000Z`.
@@ -154,18 +168,66 @@ pub async fn build_snapshot_with(
     catalog: &SqlCatalog,
     config: &QueryConfig,
 ) -> Result<BuildReport> {
+    build_snapshot_with_options(
+        warehouse_dir,
+        reference_dir,
+        snapshot_dir,
+        params,
+        catalog,
+        config,
+        &BuildOptions::default(),
+    )
+    .await
+}
+
+/// Builds a snapshot into `snapshot_dir`: links the warehouse's current base files into it (certificate
+/// partitions, rejects, duplicate claims, ledger — see `docs/warehouse.md`), then builds dimensions, models,
+/// indicator values and the catalogue from those links, runs the release gate if asked, and writes
+/// `manifest.json` last. Every file and folder is fsynced before the manifest is written, so a folder with a
+/// manifest is complete; one without is the remains of a crashed build. Publishing is the caller's step.
+pub async fn build_snapshot_with_options(
+    warehouse_dir: &Path,
+    reference_dir: &Path,
+    snapshot_dir: &Path,
+    params: &BuildParams,
+    catalog: &SqlCatalog,
+    config: &QueryConfig,
+    options: &BuildOptions<'_>,
+) -> Result<BuildReport> {
     let started = Instant::now();
+    let progress = |phase: &str, done: usize, total: usize| {
+        if let Some(report) = options.progress {
+            report(phase, done, total);
+        }
+    };
     let snapshot_id = snapshot_dir.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot").to_string();
     for sub in ["dims", "models"] {
         let dir = snapshot_dir.join(sub);
         std::fs::create_dir_all(&dir).map_err(|e| QueryError::io("creating", &dir, e))?;
     }
+    lock::create_readers_file(snapshot_dir)?;
+    let mut phases_ms = BTreeMap::new();
+
+    let clock = Instant::now();
+    progress("link", 0, 1);
+    let previous = match options.previous {
+        Some(dir) => read_manifest(dir).ok().map(|manifest| (dir, manifest)),
+        None => None,
+    };
+    let linked =
+        base::link_base_files(warehouse_dir, snapshot_dir, previous.as_ref().map(|(dir, m)| (*dir, &m.files)))?;
+    phases_ms.insert("link".to_string(), millis(clock));
+    skillhouse_model::fault::point("build.linked");
+
     let ctx = config.session()?;
-    tables::register_warehouse(&ctx, warehouse_dir).await?;
+    // The build reads the links, not the warehouse: the snapshot holds exactly what it was computed from.
+    tables::register_warehouse(&ctx, snapshot_dir).await?;
     tables::register_warehouse_agencies(&ctx, warehouse_dir).await?;
     let mut stored = Stored::new(snapshot_dir);
 
-    for table in tables::REFERENCE_TABLES {
+    let clock = Instant::now();
+    for (done, table) in tables::REFERENCE_TABLES.iter().enumerate() {
+        progress("dims", done, tables::REFERENCE_TABLES.len() + 1);
         let clock = Instant::now();
         let frame = tables::read_reference_csv(&ctx, reference_dir, table).await?;
         let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
@@ -173,9 +235,13 @@ pub async fn build_snapshot_with(
     }
     let agencies = ctx.table("agencies").await.map_err(|e| QueryError::engine("reading `agencies`", e))?;
     stored.write("dims/agencies.parquet", agencies, Instant::now()).await?;
+    phases_ms.insert("dims".to_string(), millis(clock));
+    skillhouse_model::fault::point("build.dims");
 
     let values = params.param_values();
-    for model in &catalog.models {
+    let clock = Instant::now();
+    for (done, model) in catalog.models.iter().enumerate() {
+        progress("models", done, catalog.models.len());
         let clock = Instant::now();
         let frame = plan(&ctx, model, &values).await?;
         let path =
@@ -184,10 +250,14 @@ pub async fn build_snapshot_with(
                 other => other,
             })?;
         tables::register_parquet_file(&ctx, model.id(), &path, None).await?;
+        skillhouse_model::fault::point("build.model");
     }
+    phases_ms.insert("models".to_string(), millis(clock));
 
+    let indicators_clock = Instant::now();
     let mut rows = Vec::new();
-    for indicator in &catalog.indicators {
+    for (done, indicator) in catalog.indicators.iter().enumerate() {
+        progress("indicators", done, catalog.indicators.len());
         let clock = Instant::now();
         let frame = plan(&ctx, indicator, &values).await?;
         let batches = frame.collect().await.map_err(|e| definition_error(indicator, e))?;
@@ -195,6 +265,7 @@ pub async fn build_snapshot_with(
             rows.push(conform_indicator_rows(indicator.id(), &batch)?);
         }
         stored.timings_ms.insert(format!("indicators/{}", indicator.id()), millis(clock));
+        skillhouse_model::fault::point("build.indicator");
     }
     let rows_schema = Arc::new(Schema::new(indicator_rows_fields()));
     let table =
@@ -211,30 +282,70 @@ pub async fn build_snapshot_with(
         .await
         .and_then(|f| f.with_param_values(final_values))
         .map_err(|e| QueryError::engine("joining indicator values with targets", e))?;
-    stored.write("indicator_values.parquet", joined, clock).await?;
+    let values_path = stored.write("indicator_values.parquet", joined, clock).await?;
+    tables::register_parquet_file(&ctx, "indicator_values", &values_path, None).await?;
+    skillhouse_model::fault::point("build.indicator_values");
 
     let clock = Instant::now();
     let catalogue = ctx
         .read_batch(catalogue_batch(&catalog.indicators)?)
         .map_err(|e| QueryError::engine("building the indicator catalogue", e))?;
     stored.write("indicators.parquet", catalogue, clock).await?;
+    phases_ms.insert("indicators".to_string(), millis(indicators_clock));
 
+    let mut row_counts = linked.row_counts;
+    row_counts.extend(stored.row_counts);
+    let gate = match options.gate {
+        Some(gate_config) => {
+            let clock = Instant::now();
+            progress("gate", 0, 1);
+            let previous = previous.as_ref().map(|(dir, manifest)| Previous { dir, manifest });
+            let report =
+                run_gate(&ctx, &catalog.checks, gate_config, &row_counts, previous, &params.province_code).await?;
+            phases_ms.insert("gate".to_string(), millis(clock));
+            skillhouse_model::fault::point("build.gate");
+            Some(report)
+        }
+        None => None,
+    };
+    let summary = warehouse_summary(&ctx).await?;
+
+    let clock = Instant::now();
+    progress("manifest", 0, 1);
+    let mut files = linked.files;
+    files.extend(stored.files);
     let manifest = Manifest {
         snapshot_id,
         as_of: params.as_of.to_string(),
         built_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         definition_version: skillhouse_model::DEFINITION_VERSION.to_string(),
-        row_counts: stored.row_counts,
-        files: stored.files,
+        row_counts,
+        files,
+        summary,
+        gate,
     };
-    let manifest_path = snapshot_dir.join("manifest.json");
+    // Every written file was synced as it was written; the folders' entries now, then the manifest last.
+    for sub in ["dims", "models", ""] {
+        base::sync_dir(&snapshot_dir.join(sub))?;
+    }
+    let manifest_path = snapshot_dir.join(MANIFEST_FILE);
     let text = serde_json::to_vec_pretty(&manifest)
         .map_err(|source| QueryError::Manifest { path: manifest_path.clone(), source })?;
-    write_atomically(&manifest_path, &text)?;
+    write_atomically(&manifest_path, &text, "build.manifest_tmp")?;
+    base::sync_dir(snapshot_dir)?;
+    // The snapshot folder's own entry in `snapshots/`, before anything (CURRENT) may name it.
+    if let Some(parent) = snapshot_dir.parent() {
+        base::sync_dir(parent)?;
+    }
+    phases_ms.insert("manifest".to_string(), millis(clock));
+    skillhouse_model::fault::point("build.manifest");
     Ok(BuildReport {
         snapshot_dir: snapshot_dir.to_path_buf(),
         manifest,
         timings_ms: stored.timings_ms,
+        phases_ms,
+        base_files_copied: linked.copied,
+        base_files_reused: linked.reused,
         elapsed_ms: millis(started),
     })
 }
@@ -304,7 +415,7 @@ fn catalogue_batch(indicators: &[SqlFile]) -> Result<RecordBatch> {
 struct Stored {
     dir: PathBuf,
     row_counts: BTreeMap<String, u64>,
-    files: BTreeMap<String, String>,
+    files: BTreeMap<String, FileEntry>,
     timings_ms: BTreeMap<String, u64>,
 }
 
@@ -324,7 +435,13 @@ impl Stored {
         let rows = write_parquet(frame, &path).await?;
         let table = relative.trim_end_matches(".parquet").to_string();
         let bytes = std::fs::read(&path).map_err(|e| QueryError::io("reading", &path, e))?;
-        self.files.insert(relative.to_string(), hex::encode(Sha256::digest(&bytes)));
+        let entry = FileEntry {
+            bytes: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            rows: Some(rows),
+            linked: false,
+        };
+        self.files.insert(relative.to_string(), entry);
         self.row_counts.insert(table.clone(), rows);
         self.timings_ms.insert(table, millis(clock));
         Ok(path)
@@ -376,22 +493,30 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
     }
     let file = writer.into_inner().map_err(parquet_error)?;
     file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+    skillhouse_model::fault::point("build.parquet_tmp");
     std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
     Ok(rows)
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
+/// temporary file and the rename.
+fn write_atomically(path: &Path, bytes: &[u8], fault: &str) -> Result<()> {
     let temporary = path.with_extension("tmp");
     let mut file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
     file.write_all(bytes).map_err(|e| QueryError::io("writing", &temporary, e))?;
     file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+    skillhouse_model::fault::point(fault);
     std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))
 }
 
-/// Publishes a built snapshot: writes its id to `WAREHOUSE/CURRENT` (temporary file, fsync, rename). Locking and
-/// the release gate belong to the rebuild command.
+/// Publishes a built snapshot: writes its id to `WAREHOUSE/CURRENT` (temporary file, fsync, rename, fsync of the
+/// warehouse folder), the one atomic step that switches readers to it. Locking and the release gate belong to the
+/// caller.
 pub fn publish_snapshot(warehouse_dir: &Path, snapshot_id: &str) -> Result<()> {
-    write_atomically(&warehouse_dir.join("CURRENT"), format!("{snapshot_id}\n").as_bytes())
+    skillhouse_model::fault::point("publish.before");
+    write_atomically(&warehouse_dir.join("CURRENT"), format!("{snapshot_id}\n").as_bytes(), "publish.current_tmp")?;
+    skillhouse_model::fault::point("publish.renamed");
+    base::sync_dir(warehouse_dir)
 }
 
 /// A published snapshot with every table of DESIGN §15 registered.
@@ -405,6 +530,15 @@ pub struct Snapshot {
     pub manifest: Manifest,
     /// The session; register nothing writable on it.
     pub ctx: SessionContext,
+    /// The reader's lease on the snapshot folder: retention leaves the snapshot alone while any clone lives.
+    lease: Option<Arc<SnapshotLease>>,
+}
+
+impl Snapshot {
+    /// Whether this session holds a lease on its snapshot (false only for snapshots built before leases).
+    pub fn is_leased(&self) -> bool {
+        self.lease.is_some()
+    }
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -447,31 +581,53 @@ pub async fn open_snapshot(warehouse_dir: &Path) -> Result<Snapshot> {
 }
 
 /// [`open_snapshot`] with an explicit configuration.
+///
+/// The snapshot is leased (a shared lock on its `.readers` file) before anything is read, so retention cannot
+/// remove it while the returned [`Snapshot`] or a clone of it lives. Should a rollback and a retention run remove the
+/// snapshot `CURRENT` named between reading `CURRENT` and taking the lease, `CURRENT` is read again.
 pub async fn open_snapshot_with(warehouse_dir: &Path, config: &QueryConfig) -> Result<Snapshot> {
-    let current = warehouse_dir.join("CURRENT");
-    let id = match std::fs::read_to_string(&current) {
-        Ok(text) => text.trim().to_string(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(QueryError::io("reading", &current, e)),
+    let mut attempts = 0;
+    let (id, dir, lease) = loop {
+        attempts += 1;
+        let id = current_snapshot_id(warehouse_dir)?
+            .ok_or_else(|| QueryError::NoSnapshot { warehouse: warehouse_dir.to_path_buf() })?;
+        let dir = warehouse_dir.join("snapshots").join(&id);
+        let lease = match SnapshotLease::try_acquire(&dir)? {
+            Ok(lease) => Some(Arc::new(lease)),
+            Err(LeaseRefused::Missing) => None,
+            Err(LeaseRefused::BeingRemoved) if attempts < 5 => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(LeaseRefused::BeingRemoved) => None,
+        };
+        if dir.join(MANIFEST_FILE).is_file() || attempts >= 5 {
+            break (id, dir, lease);
+        }
     };
-    if id.is_empty() {
-        return Err(QueryError::NoSnapshot { warehouse: warehouse_dir.to_path_buf() });
-    }
-    let dir = warehouse_dir.join("snapshots").join(&id);
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read(&manifest_path).map_err(|e| QueryError::io("reading", &manifest_path, e))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&text).map_err(|source| QueryError::Manifest { path: manifest_path, source })?;
+    let manifest = read_manifest(&dir)?;
     let ctx = config.session()?;
     register_snapshot(&ctx, warehouse_dir, &dir).await?;
-    Ok(Snapshot { id, dir, manifest, ctx })
+    Ok(Snapshot { id, dir, manifest, ctx, lease })
+}
+
+/// The published snapshot id (`WAREHOUSE/CURRENT`), or `None` when nothing is published.
+pub fn current_snapshot_id(warehouse_dir: &Path) -> Result<Option<String>> {
+    let current = warehouse_dir.join("CURRENT");
+    match std::fs::read_to_string(&current) {
+        Ok(text) => Ok(Some(text.trim().to_string()).filter(|id| !id.is_empty())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(QueryError::io("reading", &current, e)),
+    }
 }
 
 /// Registers a snapshot's tables on a session: `certificates` (and `certificate_files`, `duplicate_claims`),
-/// `rejects`, `ledger` from the warehouse; `dims/*`, `models/*`, `indicator_values` and `indicators` from the
-/// snapshot folder.
+/// `rejects` and `ledger` from the base files the snapshot links (so a later ingest never shows through);
+/// `dims/*`, `models/*`, `indicator_values` and `indicators` from the files the build wrote. A snapshot built
+/// before snapshots carried their base files (no `certificates/` folder) reads them from the warehouse.
 pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snapshot_dir: &Path) -> Result<()> {
-    tables::register_warehouse(ctx, warehouse_dir).await?;
+    let base = if snapshot_dir.join("certificates").is_dir() { snapshot_dir } else { warehouse_dir };
+    tables::register_warehouse(ctx, base).await?;
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for sub in ["dims", "models"] {
         for path in tables::parquet_files(&snapshot_dir.join(sub))? {

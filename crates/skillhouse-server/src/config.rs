@@ -39,6 +39,8 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// How often `CURRENT` is checked for a newly published snapshot.
     pub poll_interval: Duration,
+    /// The nightly rebuild the server runs itself (`--rebuild-at`); none by default.
+    pub rebuild: Option<crate::schedule::ScheduledRebuild>,
 }
 
 impl ServerConfig {
@@ -54,6 +56,7 @@ impl ServerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             body_limit: DEFAULT_BODY_LIMIT,
             poll_interval: DEFAULT_POLL_INTERVAL,
+            rebuild: None,
         }
     }
 

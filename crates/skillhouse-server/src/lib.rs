@@ -15,7 +15,9 @@
 //! hash-map lookup and a matching `If-None-Match` is a 304 before any rendering. [`state::AppState`] holds the
 //! served snapshot behind an atomic pointer: [`state::AppState::spawn_reloader`] polls `CURRENT`, loads a new
 //! snapshot completely in the background and swaps it in; a request answers from the snapshot it started on, and
-//! every answer names it in `X-SkillHouse-Snapshot`.
+//! every answer names it in `X-SkillHouse-Snapshot`. With a [`ScheduledRebuild`] configured ([`schedule`]), the
+//! server also runs the nightly rebuild itself at a time of day — a job the caller provides, so this crate stays
+//! free of ingestion — and reloads as soon as it has published.
 //!
 //! *Hardening.* One guard around every route ([`guard`]): body-size limit, a global concurrency limit that sheds
 //! with 503 at once (probes exempt), optional bearer tokens compared in constant time, a request timeout, metrics.
@@ -33,6 +35,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod published;
 pub mod routes;
+pub mod schedule;
 pub mod state;
 pub mod suppress;
 pub mod table;
@@ -40,6 +43,7 @@ pub mod table;
 pub use config::{ServerConfig, Tokens};
 pub use error::{ApiError, Result, ServerError};
 pub use routes::{SNAPSHOT_HEADER, router};
+pub use schedule::{RebuildRun, ScheduledRebuild, next_run, run_scheduled_rebuild};
 pub use state::{AppState, ReloadOutcome};
 
 use std::future::Future;
@@ -67,11 +71,15 @@ pub async fn serve_on(
         Err(error) => tracing::error!(%error, %addr, "listening, but the published snapshot did not load; not ready"),
     }
     let reloader = state.spawn_reloader();
+    let scheduler = schedule::spawn_scheduler(&state);
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServerError::Serve { addr, source });
     reloader.abort();
+    if let Some(scheduler) = scheduler {
+        scheduler.abort();
+    }
     result
 }
 

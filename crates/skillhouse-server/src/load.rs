@@ -2,9 +2,10 @@
 //!
 //! It reads `manifest.json` and the snapshot's small Parquet tables (`indicator_values`, `indicators`, `dims/*`)
 //! directly with the Parquet reader (no DataFusion session, no SQL): the server needs these tables whole, in memory,
-//! once per snapshot, and a plain read keeps it free of SQL text (STYLE: the server holds no SQL). The ledger comes
-//! from `WAREHOUSE/ledger/ledger.parquet` (it lives beside the snapshots, docs/warehouse.md) and is reduced to a
-//! per-agency summary at once: no file name or row ever leaves this module.
+//! once per snapshot, and a plain read keeps it free of SQL text (STYLE: the server holds no SQL). The ledger is the
+//! one the snapshot carries (`snapshots/<id>/ledger/ledger.parquet`, docs/warehouse.md; snapshots built before
+//! snapshots carried their base files read `WAREHOUSE/ledger/`) and is reduced to a per-agency summary at once: no
+//! file name or row ever leaves this module.
 
 use crate::error::{Result, ServerError};
 use crate::table::{Cell, ColumnType, Table};
@@ -91,6 +92,9 @@ pub fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
         });
     }
     let dir = warehouse.join("snapshots").join(id);
+    // Leased while its files are read, so retention cannot remove it mid-load; everything is in memory after.
+    let _lease = skillhouse_query::SnapshotLease::acquire(&dir)
+        .map_err(|e| ServerError::Layout { path: dir.clone(), message: e.to_string() })?;
     let manifest_path = dir.join("manifest.json");
     let text = std::fs::read(&manifest_path).map_err(|e| ServerError::io("reading", &manifest_path, e))?;
     let manifest: Manifest =
@@ -98,7 +102,9 @@ pub fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
     let values_table = read_parquet(&dir.join("indicator_values.parquet"))?;
     let values = value_rows(&values_table, &dir.join("indicator_values.parquet"))?;
     let optional = |path: PathBuf| if path.is_file() { read_parquet(&path) } else { Ok(Table::default()) };
-    let ledger_path = warehouse.join("ledger").join("ledger.parquet");
+    // A snapshot carries the ledger it was built with (docs/warehouse.md); older snapshots read the warehouse's.
+    let carries_base_files = dir.join("certificates").is_dir();
+    let ledger_path = if carries_base_files { &dir } else { warehouse }.join("ledger").join("ledger.parquet");
     let (submissions, ledger_hash) = if ledger_path.is_file() {
         let bytes = std::fs::read(&ledger_path).map_err(|e| ServerError::io("reading", &ledger_path, e))?;
         (submissions(&read_parquet(&ledger_path)?), hex::encode(Sha256::digest(&bytes)))

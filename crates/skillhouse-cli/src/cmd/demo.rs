@@ -25,7 +25,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let as_of = sample_as_of(&landing)?;
     let warehouse = dir.join("warehouse");
     println!("Rebuilding {} from the sample drops in {} (as of {as_of}) …", warehouse.display(), landing.display());
-    let report = super::rebuild::rebuild(&warehouse, &landing, &reference, as_of, key, true)?;
+    let settings = super::rebuild::Settings {
+        warehouse: warehouse.clone(),
+        landing: landing.clone(),
+        reference,
+        as_of: Some(as_of),
+        key,
+        keep: 3,
+        gate: skillhouse_query::GateConfig::default(),
+    };
+    let Some(lock) = super::lock_warehouse(&warehouse, "demo")? else { return Ok(Outcome::Locked) };
+    let report = super::rebuild::rebuild(&settings, &lock, true)?;
+    drop(lock);
+    if !report.published {
+        anyhow::bail!("the release gate refused the demo's snapshot (see `skillhouse rebuild` for the report)");
+    }
     println!(
         "Loaded {} files ({} unreadable, reported): {} rows = {} accepted + {} rejected; snapshot {}.\n",
         report.files_loaded + report.files_unreadable,

@@ -1,5 +1,5 @@
-//! `skillhouse ingest`: a thin edge over `skillhouse_ingest::ingest` — a progress bar on a terminal (plain log
-//! lines otherwise) and a summary at the end.
+//! `skillhouse ingest`: a thin edge over `skillhouse_ingest::ingest`, under the warehouse lock — a progress bar on a
+//! terminal (a few plain progress lines otherwise, never one per file) and a summary at the end.
 
 use crate::args::IngestArgs;
 use crate::exit::Outcome;
@@ -13,6 +13,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     let key = super::load_key(&args.key)?;
     let reference_dir = super::reference_dir(args.reference)?;
     let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let Some(_lock) = super::lock_warehouse(&args.warehouse.warehouse, "ingest")? else { return Ok(Outcome::Locked) };
     let options = IngestOptions::new(&args.warehouse.warehouse, args.paths, key, as_of, reference_dir);
     let report = run_batch(&options, true)?;
     print_summary(&report, as_of);
@@ -32,11 +33,14 @@ pub fn run_batch(options: &IngestOptions, show_progress: bool) -> anyhow::Result
     report
 }
 
-/// Progress bar on a terminal, one log line per file otherwise.
+/// Progress bar on a terminal; otherwise a line at every tenth of the files, so a cron log stays short however many
+/// files a night brings.
 struct Reporter {
     bar: Option<ProgressBar>,
     rows: Cell<u64>,
     rejects: Cell<u64>,
+    files: Cell<u64>,
+    total: Cell<u64>,
 }
 
 impl Reporter {
@@ -48,7 +52,7 @@ impl Reporter {
             bar.set_style(style);
             bar
         });
-        Self { bar, rows: Cell::new(0), rejects: Cell::new(0) }
+        Self { bar, rows: Cell::new(0), rejects: Cell::new(0), files: Cell::new(0), total: Cell::new(0) }
     }
 
     fn finish(&self) {
@@ -60,6 +64,7 @@ impl Reporter {
 
 impl Progress for Reporter {
     fn started(&self, files: usize) {
+        self.total.set(files as u64);
         match &self.bar {
             Some(bar) => bar.set_length(files as u64),
             None => eprintln!("ingest: {files} files to consider"),
@@ -69,6 +74,8 @@ impl Progress for Reporter {
     fn file_done(&self, report: &FileReport) {
         self.rows.set(self.rows.get() + report.rows_read);
         self.rejects.set(self.rejects.get() + report.rows_rejected);
+        self.files.set(self.files.get() + 1);
+        let (done, total) = (self.files.get(), self.total.get().max(1));
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
@@ -77,24 +84,16 @@ impl Progress for Reporter {
                     bar.println(format!("unreadable: {}: {message}", report.source_file));
                 }
             }
-            None => match &report.outcome {
-                FileOutcome::Loaded => eprintln!(
-                    "loaded {}: {} rows, {} accepted, {} rejected{}",
-                    report.source_file,
-                    report.rows_read,
-                    report.rows_accepted,
-                    report.rows_rejected,
-                    if report.superseded.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", replaces {}", report.superseded.join(", "))
-                    }
-                ),
-                FileOutcome::Skipped => eprintln!("skipped {}: already loaded", report.source_file),
-                FileOutcome::Unreadable { message } => {
-                    eprintln!("unreadable {}: {message}", report.source_file)
+            None => {
+                // A line when the done share crosses a tenth; unreadable files are listed in the summary.
+                if done * 10 / total != (done - 1) * 10 / total {
+                    eprintln!(
+                        "ingest: {done}/{total} files, {} rows read, {} rejected",
+                        self.rows.get(),
+                        self.rejects.get()
+                    );
                 }
-            },
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::args::{Command, KeyArgs};
 use crate::exit::Outcome;
 use anyhow::{Context, bail};
 use skillhouse_model::PseudonymKey;
+use skillhouse_query::{QueryError, WarehouseLock};
 use std::path::{Path, PathBuf};
 
 /// Runs one subcommand.
@@ -63,8 +64,15 @@ pub fn reference_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         .context("cannot find the bundled reference data (datasets/reference); pass --reference DIR")
 }
 
-/// Says that a subcommand arrives with a later part of the work, and how it will be used.
-pub fn unavailable(what: &str) -> anyhow::Result<Outcome> {
-    eprintln!("skillhouse {what}: not available in this build yet (see the README's status section).");
-    Ok(Outcome::Unavailable)
+/// Takes the warehouse's writer lock for `command`. When another ingest or rebuild holds it, says who and returns
+/// `None`: the caller exits with code 5.
+pub fn lock_warehouse(warehouse: &Path, command: &str) -> anyhow::Result<Option<WarehouseLock>> {
+    match WarehouseLock::try_acquire(warehouse, command) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(error @ QueryError::Locked { .. }) => {
+            eprintln!("skillhouse {command}: {error}. Nothing was done; run it again once that one has finished.");
+            Ok(None)
+        }
+        Err(error) => Err(anyhow::Error::new(error).context("taking the warehouse lock")),
+    }
 }

@@ -1,21 +1,18 @@
-//! `skillhouse serve`: the HTTP API over the published snapshot, reloaded when a new one is published, and with
-//! `--pg-addr` the Postgres wire protocol beside it.
+//! `skillhouse serve`: the HTTP API over the published snapshot, reloaded when a new one is published; with
+//! `--pg-addr` the Postgres wire protocol beside it; with `--rebuild-at HH:MM --landing DIR`, the nightly rebuild
+//! too, run by the server under the same warehouse lock as `skillhouse rebuild`.
 
 use crate::args::ServeArgs;
 use crate::exit::Outcome;
 use anyhow::Context;
-use skillhouse_server::{ServerConfig, Tokens};
+use skillhouse_server::{ScheduledRebuild, ServerConfig, Tokens};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Serves until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
-    if args.rebuild_at.is_some() {
-        eprintln!(
-            "skillhouse serve: --rebuild-at is not available in this build yet; run `skillhouse rebuild` from cron"
-        );
-        return Ok(Outcome::Unavailable);
-    }
     let pg = super::pg::config(&args, seconds(args.poll_interval, "--poll-interval")?)?;
+    let rebuild = args.rebuild_at.map(|at| scheduled_rebuild(&args, at)).transpose()?;
     let mut config = ServerConfig::new(args.warehouse.warehouse);
     config.suppress_k = args.suppress_k;
     config.cache_control = args.cache_control;
@@ -29,6 +26,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         tokens = tokens.merged(Tokens::from_file(path)?);
     }
     config.tokens = tokens;
+    config.rebuild = rebuild;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let addr = args.addr;
@@ -56,4 +54,38 @@ fn seconds(value: f64, flag: &str) -> anyhow::Result<Duration> {
         .ok()
         .filter(|d| !d.is_zero())
         .with_context(|| format!("{flag} must be a positive number of seconds"))
+}
+
+/// The server's nightly rebuild: `skillhouse rebuild` with the serve command's settings, as of the day it runs.
+fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<ScheduledRebuild> {
+    // Checked now, not at 2 a.m.: a missing key or reference folder stops the server from starting.
+    let key = super::load_key(&args.key).context("--rebuild-at needs the pseudonymisation key")?;
+    let landing = args.landing.clone().context("--rebuild-at needs --landing")?;
+    let settings = super::rebuild::Settings {
+        warehouse: args.warehouse.warehouse.clone(),
+        landing,
+        reference: super::reference_dir(args.reference.clone())?,
+        as_of: None,
+        key,
+        keep: args.publish.keep as usize,
+        gate: super::rebuild::gate_config(&args.publish),
+    };
+    let job = move || {
+        let lock = skillhouse_query::WarehouseLock::try_acquire(&settings.warehouse, "serve --rebuild-at")
+            .map_err(|e| e.to_string())?;
+        let report = super::rebuild::rebuild(&settings, &lock, false).map_err(|e| format!("{e:#}"))?;
+        let summary = format!(
+            "{} (exit {}): snapshot {}; {} files loaded, {} rows accepted, {} rejected, {} unreadable files",
+            report.outcome.replace('_', " "),
+            report.exit_code,
+            report.snapshot_id,
+            report.files_loaded,
+            report.rows_accepted,
+            report.rows_rejected,
+            report.files_unreadable
+        );
+        // Not published (the release gate refused) is an error for the operator reading the server's log.
+        if report.published { Ok(summary) } else { Err(summary) }
+    };
+    Ok(ScheduledRebuild { at, job: Arc::new(job) })
 }

@@ -1,4 +1,9 @@
-//! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes.
+//! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes; the nightly job
+//! (lock, release gate, snapshots) and the crash test.
+
+mod crash;
+mod nightly;
+mod nights;
 
 mod pgwire;
 mod sql;

@@ -112,3 +112,59 @@ fn duplicate_numbers_follow_path_order_and_later_batches() {
     assert_eq!(file(&runs[0], "A003/2024-08.csv").rejects_by_reason.get(&RejectReason::DuplicateCertNo), Some(&1));
     assert!(matches!(file(&report, "A002/2024-06.xlsx").outcome, FileOutcome::Loaded));
 }
+
+#[test]
+fn what_an_interrupted_batch_left_is_cleared_before_the_next_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let landing = fixtures::landing_copy(tmp.path());
+    let warehouse = tmp.path().join("warehouse");
+    let first = run(&fixtures::options(&warehouse, vec![landing.clone()]));
+    let layout = Layout::new(&warehouse);
+    let (some_file, _) = layout.certificate_files().expect("files").into_iter().next().expect("a certificate file");
+    let year_dir = some_file.parent().expect("year folder").to_path_buf();
+    // A batch that died before saving its ledger: a data file no ledger row names, and temporary files of writes
+    // that never reached their rename (one certificate file, one ledger).
+    std::fs::copy(&some_file, year_dir.join("A999__2024-05__0123456789ab.parquet")).expect("orphan");
+    std::fs::write(year_dir.join(".A999__2024-05__0123456789ab.parquet.tmp-4242"), b"half").expect("temp");
+    std::fs::write(warehouse.join("ledger/.ledger.parquet.tmp-4242"), b"half").expect("temp");
+
+    let second = run(&fixtures::options(&warehouse, vec![landing]));
+    assert_eq!(second.leftovers_removed, 3);
+    assert_eq!(second.files_loaded(), 0, "everything in the ledger was skipped");
+    assert_eq!(read_all(&layout.certificates_dir()).height() as u64, first.rows_accepted(), "the orphan's rows left");
+    assert!(!year_dir.join("A999__2024-05__0123456789ab.parquet").exists());
+    assert!(std::fs::read_dir(warehouse.join("ledger")).expect("ledger folder").count() == 1, "only ledger.parquet");
+}
+
+#[test]
+fn data_files_without_a_ledger_are_refused_rather_than_guessed_at() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let landing = fixtures::landing_copy(tmp.path());
+    let warehouse = tmp.path().join("warehouse");
+    run(&fixtures::options(&warehouse, vec![landing.clone()]));
+    let layout = Layout::new(&warehouse);
+    let data_files =
+        layout.certificate_files().expect("files").len() + crate::parquet_files(&layout.rejects_dir()).len();
+    std::fs::remove_file(layout.ledger_path()).expect("remove ledger");
+    match skillhouse_ingest::ingest(&fixtures::options(&warehouse, vec![landing]), &skillhouse_ingest::NoProgress) {
+        Err(skillhouse_ingest::IngestError::MissingLedger { files, .. }) => assert_eq!(files, data_files),
+        other => panic!("expected MissingLedger, got {:?}", other.map(|r| r.files.len())),
+    }
+    assert_eq!(
+        layout.certificate_files().expect("files").len() + crate::parquet_files(&layout.rejects_dir()).len(),
+        data_files,
+        "nothing was removed"
+    );
+}
+
+#[test]
+fn a_new_warehouse_gets_its_ledger_before_any_data_file() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let warehouse = tmp.path().join("warehouse");
+    let empty_landing = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty_landing).expect("mkdir");
+    run(&fixtures::options(&warehouse, vec![empty_landing]));
+    let ledger = Ledger::load(&Layout::new(&warehouse)).expect("ledger");
+    assert!(Layout::new(&warehouse).ledger_path().is_file());
+    assert!(ledger.entries().is_empty());
+}

@@ -23,7 +23,7 @@ async fn every_sql_file_plans() {
     let mut files = Vec::new();
     every_sql_file(&fixture::sql_dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 20, "expected the models and the 16 indicators, found {files:?}");
+    assert!(files.len() >= 24, "expected the models, the 16 indicators and the 4 checks, found {files:?}");
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("read sql file");
@@ -32,6 +32,7 @@ async fn every_sql_file_plans() {
         let kind = match folder {
             "models" => Some(SqlKind::Model),
             "indicators" => Some(SqlKind::Indicator),
+            "checks" => Some(SqlKind::Check),
             _ => None,
         };
         if let Some(kind) = kind

@@ -34,3 +34,23 @@ async fn a_snapshot_built_by_the_query_layer_is_served() {
     assert_eq!(snapshot["snapshot_id"], "built");
     assert_eq!(snapshot["as_of"], "2025-06-30");
 }
+
+#[tokio::test]
+async fn the_submissions_come_from_the_ledger_the_snapshot_was_built_with() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference");
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
+    crate::fixture::write_ledger(dir.path());
+    let snapshot_dir = dir.path().join("snapshots").join("built");
+    skillhouse_query::build_snapshot(dir.path(), &reference, as_of, &snapshot_dir).await.expect("build");
+    skillhouse_query::publish_snapshot(dir.path(), "built").expect("publish");
+    // A later ingest rewrites the warehouse's ledger; the published snapshot must not show it.
+    std::fs::remove_file(dir.path().join("ledger/ledger.parquet")).expect("remove");
+
+    let (_, app) = app_with(dir.path(), |_| {}).await;
+    let json = get(&app, "/api/v1/submissions").await.json();
+    let a01 = &json["data"][0];
+    assert_eq!(a01["agency_id"], "A01");
+    assert_eq!((a01["files"].clone(), a01["files_loaded"].clone()), (2.into(), 1.into()));
+    assert_eq!((a01["rows_read"].clone(), a01["rows_rejected"].clone()), (12.into(), 2.into()));
+}

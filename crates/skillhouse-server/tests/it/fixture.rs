@@ -203,7 +203,7 @@ pub fn publish(warehouse: &Path, id: &str, rows: &[Row]) {
         built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         definition_version: "2025.1".into(),
         row_counts,
-        files: BTreeMap::new(),
+        ..Manifest::default()
     };
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&manifest).expect("manifest")).expect("write");
     skillhouse_query::publish_snapshot(warehouse, id).expect("publish");
@@ -247,6 +247,7 @@ pub fn write_ledger(warehouse: &Path) {
         &warehouse.join("ledger/ledger.parquet"),
         vec![
             ("source_file", text(["A01/2024-01.csv", "A01/2024-01.xlsx", "A02/2024-02.csv"].map(Some))),
+            ("content_hash", text([&"a".repeat(64), &"b".repeat(64), &"c".repeat(64)].map(|h| Some(h.as_str())))),
             ("agency_id", text(["A01", "A01", "A02"].map(Some))),
             ("period", text(["2024-01", "2024-01", "2024-02"].map(Some))),
             ("status", text(["superseded", "loaded", "unreadable"].map(Some))),

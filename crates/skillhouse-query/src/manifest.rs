@@ -1,0 +1,164 @@
+//! A snapshot's `manifest.json`: what it holds (every file with size, SHA-256 and rows), when and how it was built,
+//! the ledger and reject summary at build time, and the release gate's report. Written last by the build: a snapshot
+//! folder is complete exactly when its manifest exists.
+
+use crate::error::{QueryError, Result};
+use crate::gate::GateReport;
+use datafusion::arrow::array::{Array, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The `manifest.json` of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Snapshot id (its folder name under `snapshots/`).
+    pub snapshot_id: String,
+    /// As-of date of the build (`YYYY-MM-DD`).
+    pub as_of: String,
+    /// When the build finished (RFC 3339, UTC).
+    pub built_at: String,
+    /// Version of the indicator definitions.
+    pub definition_version: String,
+    /// Rows per table: stored tables (`dims/regions`, `models/persons`, `indicator_values`, …) and base tables
+    /// (`certificates`, `certificates/issue_year=YYYY`, `rejects`, `duplicate_claims`, `ledger`).
+    pub row_counts: BTreeMap<String, u64>,
+    /// Every file of the snapshot by snapshot-relative path, with its size and SHA-256: the files the build wrote
+    /// and the warehouse files it refers to (hard links, `linked`), so `verify` can prove the snapshot intact.
+    pub files: BTreeMap<String, FileEntry>,
+    /// What the ledger and the rejects said when the snapshot was built.
+    #[serde(default)]
+    pub summary: WarehouseSummary,
+    /// The release gate's report, when the build ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateReport>,
+}
+
+/// One file of a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "FileEntryRepr")]
+pub struct FileEntry {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Rows, for Parquet files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// A reference to an immutable warehouse file (certificates, rejects, duplicate claims, ledger), not a file
+    /// the build wrote.
+    #[serde(default)]
+    pub linked: bool,
+}
+
+/// How a manifest spells a file: the current object, or the SHA-256 alone (snapshots built before sizes, row counts
+/// and links were recorded; their size reads as 0, which `verify` takes as unknown).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FileEntryRepr {
+    Full {
+        bytes: u64,
+        sha256: String,
+        #[serde(default)]
+        rows: Option<u64>,
+        #[serde(default)]
+        linked: bool,
+    },
+    Sha256(String),
+}
+
+impl From<FileEntryRepr> for FileEntry {
+    fn from(repr: FileEntryRepr) -> Self {
+        match repr {
+            FileEntryRepr::Full { bytes, sha256, rows, linked } => Self { bytes, sha256, rows, linked },
+            FileEntryRepr::Sha256(sha256) => Self { sha256, ..Self::default() },
+        }
+    }
+}
+
+/// The ledger and reject summary carried by a snapshot: what was submitted and what became of it, as of the build.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseSummary {
+    /// Ledger rows (submitted files) per status: `loaded`, `superseded`, `unreadable`.
+    pub files_by_status: BTreeMap<String, u64>,
+    /// Rows read from the files that count now (`loaded`).
+    pub rows_read: u64,
+    /// Rows accepted from them.
+    pub rows_accepted: u64,
+    /// Rows rejected from them.
+    pub rows_rejected: u64,
+    /// Rejected rows of those files per reason code.
+    pub rejects_by_reason: BTreeMap<String, u64>,
+}
+
+/// Name of the manifest file; a snapshot folder is complete when it exists.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Reads `manifest.json` of a snapshot folder.
+pub fn read_manifest(snapshot_dir: &Path) -> Result<Manifest> {
+    let path = snapshot_dir.join(MANIFEST_FILE);
+    let text = std::fs::read(&path).map_err(|e| QueryError::io("reading", &path, e))?;
+    serde_json::from_slice(&text).map_err(|source| QueryError::Manifest { path, source })
+}
+
+/// The ledger and reject summary of the registered base tables.
+pub(crate) async fn warehouse_summary(ctx: &SessionContext) -> Result<WarehouseSummary> {
+    let mut summary = WarehouseSummary::default();
+    let by_status = "SELECT COALESCE(status, 'unknown') AS status, COUNT(*) AS files, \
+        CAST(COALESCE(SUM(rows_read), 0) AS BIGINT) AS rows_read, \
+        CAST(COALESCE(SUM(rows_accepted), 0) AS BIGINT) AS rows_accepted, \
+        CAST(COALESCE(SUM(rows_rejected), 0) AS BIGINT) AS rows_rejected \
+        FROM ledger GROUP BY COALESCE(status, 'unknown')";
+    for row in text_and_counts(ctx, by_status, "summarising the ledger").await? {
+        let (status, counts) = row;
+        summary.files_by_status.insert(status.clone(), counts[0]);
+        if status == "loaded" {
+            (summary.rows_read, summary.rows_accepted, summary.rows_rejected) = (counts[1], counts[2], counts[3]);
+        }
+    }
+    let by_reason = "SELECT reason, COUNT(*) AS n FROM rejects GROUP BY reason";
+    for (reason, counts) in text_and_counts(ctx, by_reason, "summarising the rejects").await? {
+        summary.rejects_by_reason.insert(reason, counts[0]);
+    }
+    Ok(summary)
+}
+
+/// Runs a query whose first column is text and the others integer counts.
+async fn text_and_counts(ctx: &SessionContext, sql: &str, what: &str) -> Result<Vec<(String, Vec<u64>)>> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| QueryError::engine(what, e))?
+        .collect()
+        .await
+        .map_err(|e| QueryError::engine(what, e))?;
+    let mut out = Vec::new();
+    for batch in batches {
+        let encode = |source| QueryError::Encode { what: what.to_string(), source };
+        let text = cast(batch.column(0), &DataType::Utf8).map_err(encode)?;
+        let text = text
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| QueryError::Internal(format!("{what}: text column")))?
+            .clone();
+        let mut columns = Vec::new();
+        for index in 1..batch.num_columns() {
+            let column = cast(batch.column(index), &DataType::Int64).map_err(encode)?;
+            let column = column
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .ok_or_else(|| QueryError::Internal(format!("{what}: count column")))?
+                .clone();
+            columns.push(column);
+        }
+        for row in 0..batch.num_rows() {
+            let key = if text.is_null(row) { String::new() } else { text.value(row).to_string() };
+            let counts = columns.iter().map(|c| u64::try_from(c.value(row)).unwrap_or_default()).collect();
+            out.push((key, counts));
+        }
+    }
+    Ok(out)
+}
