@@ -107,6 +107,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_slow_handler_is_answered_503_timeout_once_the_configured_timeout_passes() {
+        // Every real handler answers from memory, so the timeout is proven on a route built for it, behind the
+        // same guard `crate::router` installs.
+        use axum::routing::get;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = ServerConfig::new(dir.path());
+        config.request_timeout = std::time::Duration::from_millis(100);
+        let state = AppState::new(config).expect("state");
+        let app = axum::Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    "too late"
+                }),
+            )
+            .route("/fast", get(|| async { "in time" }))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), super::guard));
+        let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
+
+        let started = std::time::Instant::now();
+        let slow = app.clone().oneshot(get("/slow")).await.expect("response");
+        let waited = started.elapsed();
+        assert_eq!(slow.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(slow.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+        assert_eq!(slow.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+        let bytes = axum::body::to_bytes(slow.into_body(), 1 << 20).await.expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        assert_eq!(json["error"], "timeout");
+        assert_eq!(json["message"], "the request took longer than 0.1 s");
+        assert!(waited >= std::time::Duration::from_millis(100), "answered before the timeout: {waited:?}");
+        assert!(waited < std::time::Duration::from_secs(10), "the handler's 30 s were awaited: {waited:?}");
+
+        let fast = app.oneshot(get("/fast")).await.expect("response");
+        assert_eq!(fast.status(), StatusCode::OK);
+        let metrics = state.inner.metrics.render(None);
+        assert!(metrics.contains("skillhouse_http_request_timeouts_total 1"), "{metrics}");
+        assert!(metrics.contains(r#"skillhouse_http_requests_total{route="/slow",status="503"} 1"#), "{metrics}");
+    }
+
+    #[tokio::test]
     async fn oversized_bodies_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = ServerConfig::new(dir.path());
