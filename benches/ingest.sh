@@ -3,6 +3,7 @@
 # conversion (read_csv + COPY … TO, 2 threads) on the same clean CSV files, in the same run.
 #
 # Usage: benches/ingest.sh [PERSONS ...]      (default: 650000 — about 1M certificate rows)
+# benches/run runs the same comparison (and the other stages) through the CLI, with repetitions.
 # Needs: python3 with duckdb (pip install duckdb), /usr/bin/time (GNU time, for peak RSS).
 # Writes: benches/cache/ (generated data, git-ignored) and benches/results/ingest-<UTC time>.txt.
 set -euo pipefail
@@ -60,13 +61,7 @@ for persons in "${scales[@]}"; do
 
   log="$cache/time-duckdb.log"
   rm -f "$cache/duckdb.parquet"
-  /usr/bin/time -v python3 - "$csv" "$cache/duckdb.parquet" > /dev/null 2> "$log" <<'PY'
-import duckdb, sys
-con = duckdb.connect()
-con.execute("SET threads = 2")
-con.execute(f"""COPY (SELECT * FROM read_csv('{sys.argv[1]}/*/*.csv', all_varchar = true, union_by_name = true))
-               TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)""")
-PY
+  /usr/bin/time -v python3 benches/peers/duckdb_csv_to_parquet.py "$csv" "$cache/duckdb.parquet" > /dev/null 2> "$log"
   rows=$(python3 -c "import duckdb,sys; print(duckdb.sql(f\"select count(*) from '{sys.argv[1]}'\").fetchone()[0])" "$cache/duckdb.parquet")
   s=$(wall_s "$log")
   printf "%-10s %-28s %10s %8.1f %12.0f %10.0f\n" "$persons" "duckdb:read_csv+copy(2thr)" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" "$(echo "$(peak_kb "$log") / 1024" | bc -l)" | tee -a "$out"
