@@ -12,8 +12,8 @@ use crate::reference::{Occupations, Registry};
 use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
 use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
 use crate::warehouse::{
-    Layout, Lineage, RejectRecord, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file_and_folder,
-    write_agencies, write_parquet,
+    Layout, Lineage, RejectRecord, SliceFiles, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file,
+    sync_folder, write_agencies, write_parquet,
 };
 use chrono::{Datelike, NaiveDate, Utc};
 use polars::prelude::*;
@@ -293,17 +293,37 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
     let mut report = BatchReport { batch_id: batch_id.clone(), leftovers_removed, ..BatchReport::default() };
     progress.started(discovery.jobs.len());
-    let window = pool.current_num_threads().max(1) * 2;
+    let window = pool.current_num_threads().max(1) * 8;
     let mut saved_at = 0usize;
-    let mut state =
-        BatchState { ledger, index, seen: SeenFiles::default(), written: Vec::new(), superseded_files: Vec::new() };
+    let mut state = BatchState {
+        ledger,
+        index,
+        slice_files: SliceFiles::load(&layout)?,
+        seen: SeenFiles::default(),
+        pending: Vec::new(),
+        written: Vec::new(),
+        superseded_files: Vec::new(),
+    };
     let mut jobs = discovery.jobs.into_iter().peekable();
     while jobs.peek().is_some() {
         let chunk: Vec<FileJob> = jobs.by_ref().take(window).collect();
         let prepared: Vec<PreparedFile> =
             pool.install(|| chunk.into_par_iter().map(|job| prepare(job, &shared)).collect());
+        let mut reports = Vec::with_capacity(prepared.len());
         for file in prepared {
-            let file_report = commit(file, &shared, &layout, &batch_id, &mut state)?;
+            reports.push(commit(file, &shared, &layout, &batch_id, &mut state)?);
+        }
+        // The window's files are written together, in parallel; none counts until the ledger naming it is saved.
+        let pending = std::mem::take(&mut state.pending);
+        let paths: Vec<PathBuf> = pool.install(|| {
+            pending
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|(path, mut frame)| write_parquet(&path, &mut frame).map(|()| path))
+                .collect::<Result<_>>()
+        })?;
+        state.written.extend(paths);
+        for file_report in reports {
             progress.file_done(&file_report);
             report.files.push(file_report);
             skillhouse_model::fault::point("ingest.file_committed");
@@ -343,9 +363,13 @@ fn save_ledger(pool: &rayon::ThreadPool, layout: &Layout, state: &mut BatchState
     Ok(())
 }
 
-/// Syncs written files to disk, in parallel (each sync waits on the disk, not the CPU).
+/// Syncs written files to disk, in parallel (each sync waits on the disk, not the CPU), then each folder they were
+/// renamed into, once.
 fn sync_all(pool: &rayon::ThreadPool, written: &mut Vec<PathBuf>) -> Result<()> {
-    pool.install(|| written.par_iter().with_max_len(1).map(|p| sync_file_and_folder(p)).collect::<Result<()>>())?;
+    pool.install(|| written.par_iter().with_max_len(1).map(|p| sync_file(p)).collect::<Result<()>>())?;
+    let folders: Vec<&std::path::Path> =
+        written.iter().filter_map(|p| p.parent()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    pool.install(|| folders.par_iter().with_max_len(1).for_each(|dir| sync_folder(dir)));
     written.clear();
     Ok(())
 }
@@ -404,8 +428,12 @@ struct BatchState {
     ledger: Ledger,
     /// Certificate numbers of the warehouse and of the files committed so far.
     index: CertIndex,
+    /// The warehouse's data files by slice, kept up to date as files are written.
+    slice_files: SliceFiles,
     /// Contents committed earlier in this batch.
     seen: SeenFiles,
+    /// Files committed but not yet written: written in parallel at the end of each window.
+    pending: Vec<(PathBuf, DataFrame)>,
     /// Files written but not yet synced; synced in parallel before the ledger naming them is saved.
     written: Vec<PathBuf>,
     /// Files of slices replaced by corrections; removed once the ledger marking them superseded is saved.
@@ -420,7 +448,7 @@ fn commit(
     batch_id: &str,
     state: &mut BatchState,
 ) -> Result<FileReport> {
-    let BatchState { ledger, index, seen: batch_seen, written, superseded_files } = state;
+    let BatchState { ledger, index, slice_files, seen: batch_seen, pending, written: _, superseded_files } = state;
     let start = Instant::now();
     let PreparedFile { job, content_hash, prepared, elapsed } = file;
     let already_seen = batch_seen.contains(&content_hash, &job.source_file);
@@ -465,6 +493,7 @@ fn commit(
         rejects.sort_by_key(|r| r.source_row);
     }
     let lineage = Lineage { source_file: &job.source_file, batch_id, content_hash: &content_hash };
+    let pending_before = pending.len();
     let stem = SliceName::stem(&job.agency_id, &job.period, &content_hash);
     if !kept.is_empty() {
         let agency = shared
@@ -482,24 +511,24 @@ fn commit(
         for year_rows in kept.chunk_by(|(_, a), (_, b)| a.issue_date.year() == b.issue_date.year()) {
             let year = year_rows[0].1.issue_date.year();
             let path = layout.year_dir(year).join(format!("{stem}.parquet"));
-            let mut frame =
-                certificates_frame(year_rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
-            write_parquet(&path, &mut frame)?;
-            written.push(path);
+            let frame = certificates_frame(year_rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
+            pending.push((path, frame));
         }
     }
     if !rejects.is_empty() {
         let path = layout.rejects_dir().join(format!("{stem}.parquet"));
-        let mut frame = rejects_frame(&rejects, &lineage, &job.agency_id, &job.period)
+        let frame = rejects_frame(&rejects, &lineage, &job.agency_id, &job.period)
             .map_err(|e| IngestError::parquet(&path, e))?;
-        write_parquet(&path, &mut frame)?;
-        written.push(path);
+        pending.push((path, frame));
     }
-    superseded_files.extend(layout.slice_files(
+    superseded_files.extend(slice_files.supersede(
         &job.agency_id,
         &job.period,
         &content_hash[..content_hash.len().min(12)],
-    )?);
+    ));
+    for (path, _) in &pending[pending_before..] {
+        slice_files.add(path.clone());
+    }
     index.insert(
         (job.agency_id.clone(), job.period.clone()),
         kept.iter().map(|(_, r)| cert_fingerprint(&r.cert_no)).collect(),

@@ -7,6 +7,7 @@ use crate::validate::AcceptedRow;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use skillhouse_model::{AgencyType, schema::CERTIFICATE_COLUMNS, schema::PARTITION_COLUMN};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -78,31 +79,8 @@ impl Layout {
         Ok(out)
     }
 
-    /// Removes the certificate and reject files of a slice, except those of the file `keep_hash12`.
-    pub fn remove_slice(&self, agency_id: &str, period: &str, keep_hash12: &str) -> Result<()> {
-        for file in self.slice_files(agency_id, period, keep_hash12)? {
-            std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
-        }
-        Ok(())
-    }
-
-    /// The certificate and reject files of a slice, except those of the file `keep_hash12`.
-    pub fn slice_files(&self, agency_id: &str, period: &str, keep_hash12: &str) -> Result<Vec<PathBuf>> {
-        let mut out = Vec::new();
-        for file in self.data_files()? {
-            if let Some(slice) = SliceName::of_path(&file)
-                && slice.agency_id == agency_id
-                && slice.period == period
-                && slice.hash12 != keep_hash12
-            {
-                out.push(file);
-            }
-        }
-        Ok(out)
-    }
-
     /// Every file in the folders of certificate and reject files (`certificates/issue_year=*/`, `rejects/`).
-    fn data_files(&self) -> Result<Vec<PathBuf>> {
+    pub fn data_files(&self) -> Result<Vec<PathBuf>> {
         let mut dirs = vec![self.rejects_dir()];
         if self.certificates_dir().is_dir() {
             dirs.extend(read_dir_sorted(&self.certificates_dir())?.into_iter().filter(|p| p.is_dir()));
@@ -188,6 +166,45 @@ impl SliceName {
     }
 }
 
+/// The warehouse's certificate and reject files by slice. A batch lists the folders once and keeps this up to date
+/// as it writes, so finding the files a correction supersedes costs a lookup, not a listing per committed file
+/// (which made a batch quadratic in its number of files).
+#[derive(Debug, Default)]
+pub struct SliceFiles {
+    by_slice: HashMap<(String, String), Vec<(String, PathBuf)>>,
+}
+
+impl SliceFiles {
+    /// Lists the warehouse's data files.
+    pub fn load(layout: &Layout) -> Result<Self> {
+        let mut files = Self::default();
+        for path in layout.data_files()? {
+            files.add(path);
+        }
+        Ok(files)
+    }
+
+    /// Records a data file just written; paths that are not slice files are ignored.
+    pub fn add(&mut self, path: PathBuf) {
+        if let Some(slice) = SliceName::of_path(&path) {
+            self.by_slice.entry((slice.agency_id, slice.period)).or_default().push((slice.hash12, path));
+        }
+    }
+
+    /// Takes out and returns the files of a slice other than those of the file `keep_hash12`: the files a
+    /// correction supersedes.
+    pub fn supersede(&mut self, agency_id: &str, period: &str, keep_hash12: &str) -> Vec<PathBuf> {
+        let Some(files) = self.by_slice.get_mut(&(agency_id.to_string(), period.to_string())) else {
+            return Vec::new();
+        };
+        let (kept, superseded): (Vec<_>, Vec<_>) = files.drain(..).partition(|(hash12, _)| hash12 == keep_hash12);
+        *files = kept;
+        let mut out: Vec<PathBuf> = superseded.into_iter().map(|(_, path)| path).collect();
+        out.sort();
+        out
+    }
+}
+
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| IngestError::io(dir, e))?
@@ -222,8 +239,10 @@ pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let file = File::create(&tmp).map_err(|e| IngestError::io(&tmp, e))?;
     let mut writer = std::io::BufWriter::new(file);
     ParquetWriter::new(&mut writer)
+        // Min/max/null statistics are what readers prune with; distinct counts cost a sketch per column of every
+        // small file and no reader uses them.
         .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
+        .with_statistics(StatisticsOptions::default())
         .finish(frame)
         .map_err(|e| IngestError::parquet(path, e))?;
     writer.flush().map_err(|e| IngestError::io(&tmp, e))?;
@@ -234,14 +253,24 @@ pub fn write_parquet(path: &Path, frame: &mut DataFrame) -> Result<()> {
 
 /// Flushes a file and the folder entry naming it to disk.
 pub fn sync_file_and_folder(path: &Path) -> Result<()> {
-    File::open(path).and_then(|f| f.sync_all()).map_err(|e| IngestError::io(path, e))?;
-    // Persist the rename; not every platform lets a folder be opened for syncing, so this is best effort.
-    if let Some(dir) = path.parent()
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
+    sync_file(path)?;
+    if let Some(dir) = path.parent() {
+        sync_folder(dir);
     }
     Ok(())
+}
+
+/// Flushes a file's contents to disk.
+pub fn sync_file(path: &Path) -> Result<()> {
+    File::open(path).and_then(|f| f.sync_all()).map_err(|e| IngestError::io(path, e))
+}
+
+/// Flushes a folder's entries (the renames into it) to disk. Not every platform lets a folder be opened for
+/// syncing, so this is best effort.
+pub fn sync_folder(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Reads a Parquet file, optionally only some columns.
