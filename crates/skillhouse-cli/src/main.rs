@@ -12,6 +12,11 @@ use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: the build's aggregations and the ingestion's many small frames spend a
+/// large share of their time in glibc malloc (perf, BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     init_logging(cli.verbose);

@@ -201,7 +201,7 @@ pub async fn build_snapshot_with_options(
         }
     };
     let snapshot_id = snapshot_dir.file_name().and_then(|n| n.to_str()).unwrap_or("snapshot").to_string();
-    for sub in ["dims", "models"] {
+    for sub in ["dims", "models", "compact"] {
         let dir = snapshot_dir.join(sub);
         std::fs::create_dir_all(&dir).map_err(|e| QueryError::io("creating", &dir, e))?;
     }
@@ -237,6 +237,15 @@ pub async fn build_snapshot_with_options(
     stored.write("dims/agencies.parquet", agencies, Instant::now()).await?;
     phases_ms.insert("dims".to_string(), millis(clock));
     skillhouse_model::fault::point("build.dims");
+
+    // One pass over the base's many small files; every model, check and served query then reads one file.
+    let clock = Instant::now();
+    progress("compact", 0, 1);
+    let certificates = ctx.table("certificates").await.map_err(|e| QueryError::engine("reading `certificates`", e))?;
+    let compact = stored.write(tables::COMPACT_CERTIFICATES, certificates, clock).await?;
+    tables::use_compact_certificates(&ctx, &compact).await?;
+    phases_ms.insert("compact".to_string(), millis(clock));
+    skillhouse_model::fault::point("build.compacted");
 
     let values = params.param_values();
     let clock = Instant::now();
@@ -325,7 +334,7 @@ pub async fn build_snapshot_with_options(
         gate,
     };
     // Every written file was synced as it was written; the folders' entries now, then the manifest last.
-    for sub in ["dims", "models", ""] {
+    for sub in ["dims", "models", "compact", ""] {
         base::sync_dir(&snapshot_dir.join(sub))?;
     }
     let manifest_path = snapshot_dir.join(MANIFEST_FILE);
@@ -457,6 +466,9 @@ fn storage_type(data_type: &DataType) -> DataType {
     }
 }
 
+/// Rows per row group of the files the build writes.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
 async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
     let mut stream =
@@ -471,8 +483,11 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
     ));
     let temporary = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
+    // Row groups of 128k rows: readers split a file between partitions by row group, so a large table in one
+    // file must have several.
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build();
     let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
     let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
@@ -640,6 +655,11 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
     names.insert("indicators".into(), snapshot_dir.join("indicators.parquet"));
     for (table, path) in names {
         tables::register_parquet_file(ctx, &table, &path, None).await?;
+    }
+    // Snapshots built before the compacted copy existed keep reading the base files.
+    let compact = snapshot_dir.join(tables::COMPACT_CERTIFICATES);
+    if compact.is_file() {
+        tables::use_compact_certificates(ctx, &compact).await?;
     }
     Ok(())
 }

@@ -216,6 +216,26 @@ async fn register_certificates(ctx: &SessionContext, warehouse: &Path) -> Result
     Ok(())
 }
 
+/// Where a snapshot keeps its compacted copy of `certificates`, relative to the snapshot folder.
+pub const COMPACT_CERTIFICATES: &str = "compact/certificates.parquet";
+
+/// Shadows `certificates` and `certificate_files` with a snapshot's compacted copy of `certificates` (one file
+/// written by the build from the base files and the duplicate claims). The copy holds the same rows and columns;
+/// reading one file with large row groups instead of one small file per agency-month is what makes the build and
+/// the served queries fast.
+pub(crate) async fn use_compact_certificates(ctx: &SessionContext, path: &Path) -> Result<()> {
+    let dropped = |e| QueryError::engine("replacing `certificates` with its compacted copy", e);
+    ctx.deregister_table("certificates").map_err(dropped)?;
+    ctx.deregister_table(CERTIFICATE_FILES_TABLE).map_err(dropped)?;
+    register_parquet_file(ctx, "certificates", path, None).await?;
+    let compact = ctx.table("certificates").await.map_err(dropped)?;
+    let columns: Vec<datafusion::prelude::Expr> =
+        compact.schema().fields().iter().filter(|f| f.name() != "duplicate_claim").map(|f| ident(f.name())).collect();
+    let files = compact.select(columns).map_err(dropped)?;
+    ctx.register_table(CERTIFICATE_FILES_TABLE, files.into_view()).map_err(dropped)?;
+    Ok(())
+}
+
 /// Registers the warehouse's base tables: `certificate_files`, `duplicate_claims`, `certificates`, `rejects` and
 /// `ledger`. Missing folders give empty tables.
 pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Result<()> {

@@ -117,6 +117,8 @@ pub struct RebuildReport {
     pub retention: PruneReport,
     /// Wall time per phase (ingest, link, dims, models, indicators, gate, manifest, publish, retention, total).
     pub timings_ms: BTreeMap<String, u64>,
+    /// Wall time per table the build wrote (`models/persons`, `indicators/high_skill_share`, …).
+    pub table_timings_ms: BTreeMap<String, u64>,
     pub ingest_ms: u64,
     pub build_ms: u64,
 }
@@ -322,6 +324,7 @@ fn report(
         row_counts: built.manifest.row_counts.clone(),
         retention,
         timings_ms: BTreeMap::new(),
+        table_timings_ms: built.timings_ms.clone(),
         ingest_ms: millis(batch.duration),
         build_ms: built.elapsed_ms,
     }
