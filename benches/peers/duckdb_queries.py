@@ -35,14 +35,22 @@ def main() -> int:
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
-    con.execute(f"""
-        CREATE VIEW certificates AS
-        SELECT c.*, d.cert_no IS NOT NULL AS duplicate_claim
-        FROM read_parquet('{wh}/certificates/*/*.parquet', hive_partitioning = true) AS c
-        LEFT JOIN (SELECT DISTINCT cert_no FROM read_parquet('{wh}/duplicate_claims/duplicate_claims.parquet')) AS d
-          ON d.cert_no = c.cert_no
-    """)
-    for path in sorted(snapshot.rglob("*.parquet")):
+    # The same files SkillHouse reads: the snapshot's compacted copy of `certificates` when it has one (else the base
+    # files joined with the duplicate claims), and the tables the build wrote.
+    compact = snapshot / "compact" / "certificates.parquet"
+    if compact.is_file():
+        con.execute(f"CREATE VIEW certificates AS SELECT * FROM read_parquet('{compact}')")
+    else:
+        con.execute(f"""
+            CREATE VIEW certificates AS
+            SELECT c.*, d.cert_no IS NOT NULL AS duplicate_claim
+            FROM read_parquet('{wh}/certificates/*/*.parquet', hive_partitioning = true) AS c
+            LEFT JOIN (SELECT DISTINCT cert_no FROM read_parquet('{wh}/duplicate_claims/duplicate_claims.parquet')) AS d
+              ON d.cert_no = c.cert_no
+        """)
+    built = [*sorted((snapshot / "dims").glob("*.parquet")), *sorted((snapshot / "models").glob("*.parquet")),
+             snapshot / "indicator_values.parquet", snapshot / "indicators.parquet"]
+    for path in built:
         con.execute(f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{path}')")
     setup_ms = (time.perf_counter() - started) * 1000
 
