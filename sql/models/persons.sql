@@ -11,9 +11,9 @@
 -- description: issue date, then the largest cert_no (null when the person is not skilled).
 --
 -- Plan: pick each person's best skill certificate per issue year first (one row per person and issue year), then
--- expand to every later year end and pick the best of those. The best certificate of a set is the best of the
--- per-year bests because the order (rank, issue date, cert_no) is lexicographic, so no certificate is replicated
--- across years.
+-- expand to every later year end up to the as-of year and pick the best of those. The best certificate of a set is
+-- the best of the per-year bests because the order (rank, issue date, cert_no) is lexicographic, so no certificate
+-- is replicated across years.
 WITH counted AS (
     SELECT
         person_key,
@@ -27,11 +27,6 @@ WITH counted AS (
     FROM certificates
     WHERE NOT duplicate_claim
       AND issue_date <= CAST($as_of AS DATE)
-),
-year_ends AS (
-    SELECT CAST(unnest(range(CAST(MIN(issue_year) AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1)) AS INT)
-        AS year
-    FROM counted
 ),
 per_issue_year AS (
     SELECT
@@ -49,10 +44,20 @@ per_issue_year AS (
     FROM counted
     GROUP BY person_key, issue_year
 ),
+-- Each per-year best counts at every year end from its issue year to the as-of year. Expanding with a series keeps
+-- this an aggregation over an equi-grouping; the range join it replaces (`issue_year <= year`) ran as a nested-loop
+-- join whose build side could be the large input (7.8 GB at 1M certificates).
+per_issue_year_ends AS (
+    SELECT
+        per_issue_year.*,
+        CAST(unnest(range(CAST(issue_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
+            AS INT) AS year
+    FROM per_issue_year
+),
 stock AS (
     SELECT
         p.person_key,
-        y.year,
+        p.year,
         MAX(p.best_rank) AS best_rank,
         first_value(p.best_region_code
             ORDER BY p.best_rank DESC NULLS LAST, p.best_issue_date DESC NULLS LAST, p.best_cert_no DESC NULLS LAST)
@@ -62,9 +67,8 @@ stock AS (
             AS principal_cert_no,
         MIN(p.first_skill_date) AS first_skill_date,
         MIN(p.first_cert_date) AS first_cert_date
-    FROM per_issue_year AS p
-    JOIN year_ends AS y ON p.issue_year <= y.year
-    GROUP BY p.person_key, y.year
+    FROM per_issue_year_ends AS p
+    GROUP BY p.person_key, p.year
 )
 SELECT
     person_key,
