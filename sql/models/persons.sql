@@ -2,6 +2,7 @@
 -- title_zh: 人员年末存量（每人每年末一行）
 -- title_en: Persons at each year end (stock)
 -- grain: person_key × year, for every year end from the first issue year in the data to the as-of year
+-- cluster_by: year
 -- source: DESIGN §8 (stock, highest level, principal region)
 -- description: Stock at the end of `year` uses the certificates issued on or before 31 December of that year (or the
 -- description: as-of date for the current year), excluding duplicate claims. Every person with at least one counted

@@ -6,6 +6,8 @@
 //! space. Models need `id` (equal to the file stem), `title_zh`, `title_en` and `grain`; indicators need also
 //! `unit`, `target`, `comparator` and `source` (use `—` where there is none); checks need `id`, `title_zh`,
 //! `title_en` and `description`. A check returns the rows that break it (dbt style): none means it passes.
+//! A model may name an integer column in `-- cluster_by: year`: each row group of its file then holds one value of
+//! that column, so queries filtering on it read only the matching groups.
 //!
 //! Files may use the named parameters of [`crate::BuildParams`] (`$as_of`, `$youth_min_age`, `$youth_max_age`,
 //! `$province_code`), always inside a `CAST(… AS type)` so their type never depends on inference; values are bound

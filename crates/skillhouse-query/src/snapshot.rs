@@ -10,13 +10,16 @@ use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehou
 use crate::params::BuildParams;
 use crate::tables;
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::kernels::cmp::eq;
+use datafusion::arrow::compute::{cast, filter_record_batch, is_null};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::scalar::ScalarValue;
@@ -253,8 +256,11 @@ pub async fn build_snapshot_with_options(
         progress("models", done, catalog.models.len());
         let clock = Instant::now();
         let frame = plan(&ctx, model, &values).await?;
-        let path =
-            stored.write(&format!("models/{}.parquet", model.id()), frame, clock).await.map_err(|e| match e {
+        let cluster_by = Some(model.get("cluster_by")).filter(|c| !c.is_empty());
+        let path = stored
+            .write_clustered(&format!("models/{}.parquet", model.id()), frame, cluster_by, clock)
+            .await
+            .map_err(|e| match e {
                 QueryError::Engine { source, .. } => definition_error(model, source),
                 other => other,
             })?;
@@ -440,8 +446,19 @@ impl Stored {
 
     /// Runs `frame` and writes it to `relative` (zstd Parquet with statistics); returns the file's path.
     async fn write(&mut self, relative: &str, frame: DataFrame, clock: Instant) -> Result<PathBuf> {
+        self.write_clustered(relative, frame, None, clock).await
+    }
+
+    /// [`Stored::write`], with every row group holding one value of the column `cluster_by` (see [`Clusters`]).
+    async fn write_clustered(
+        &mut self,
+        relative: &str,
+        frame: DataFrame,
+        cluster_by: Option<&str>,
+        clock: Instant,
+    ) -> Result<PathBuf> {
         let path = self.dir.join(relative);
-        let rows = write_parquet(frame, &path).await?;
+        let rows = write_parquet(frame, &path, cluster_by).await?;
         let table = relative.trim_end_matches(".parquet").to_string();
         let bytes = std::fs::read(&path).map_err(|e| QueryError::io("reading", &path, e))?;
         let entry = FileEntry {
@@ -470,7 +487,8 @@ fn storage_type(data_type: &DataType) -> DataType {
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
-async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
+/// With `cluster_by`, every row group holds rows of one value of that column, so a filter on it skips the others.
+async fn write_parquet(frame: DataFrame, path: &Path, cluster_by: Option<&str>) -> Result<u64> {
     let mut stream =
         frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
     let source_schema = stream.schema();
@@ -491,6 +509,13 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
         .build();
     let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
     let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
+    let mut clusters = match cluster_by {
+        Some(name) => Some(Clusters::new(&schema, name).map_err(|message| QueryError::Encode {
+            what: path.display().to_string(),
+            source: ArrowError::SchemaError(message),
+        })?),
+        None => None,
+    };
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
@@ -504,13 +529,114 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
         let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
             .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
         rows += batch.num_rows() as u64;
-        writer.write(&batch).map_err(parquet_error)?;
+        match clusters.as_mut() {
+            Some(clusters) => clusters.push(&batch, &mut writer).map_err(|e| cluster_error(path, e))?,
+            None => writer.write(&batch).map_err(parquet_error)?,
+        }
+    }
+    if let Some(clusters) = clusters.as_mut() {
+        clusters.finish(&mut writer).map_err(|e| cluster_error(path, e))?;
     }
     let file = writer.into_inner().map_err(parquet_error)?;
     file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
     skillhouse_model::fault::point("build.parquet_tmp");
     std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
     Ok(rows)
+}
+
+fn cluster_error(path: &Path, error: ClusterError) -> QueryError {
+    match error {
+        ClusterError::Arrow(source) => QueryError::Encode { what: path.display().to_string(), source },
+        ClusterError::Parquet(source) => QueryError::Parquet { path: path.to_path_buf(), source },
+    }
+}
+
+enum ClusterError {
+    Arrow(ArrowError),
+    Parquet(ParquetError),
+}
+
+impl From<ArrowError> for ClusterError {
+    fn from(e: ArrowError) -> Self {
+        Self::Arrow(e)
+    }
+}
+
+impl From<ParquetError> for ClusterError {
+    fn from(e: ParquetError) -> Self {
+        Self::Parquet(e)
+    }
+}
+
+/// Row groups of one value each (a model's `-- cluster_by: year` header). Rows are held per value until a row
+/// group's worth has come, then written and the row group closed, so memory stays at a row group per value and no
+/// sort is needed. Row-group statistics then carry min = max, and a reader filtering on the column (`WHERE year =
+/// 2025`) skips every other group. More than [`Clusters::MAX_OPEN`] values at once flushes them all (the file stays
+/// correct, the groups just get smaller).
+struct Clusters {
+    column: usize,
+    open: BTreeMap<Option<i64>, (Vec<RecordBatch>, usize)>,
+}
+
+impl Clusters {
+    const MAX_OPEN: usize = 64;
+
+    fn new(schema: &Schema, name: &str) -> std::result::Result<Self, String> {
+        let column = schema.index_of(name).map_err(|_| format!("cluster_by: there is no column `{name}`"))?;
+        let data_type = schema.field(column).data_type();
+        if !data_type.is_integer() {
+            return Err(format!("cluster_by: `{name}` is {data_type}, not an integer column"));
+        }
+        Ok(Self { column, open: BTreeMap::new() })
+    }
+
+    fn push(&mut self, batch: &RecordBatch, writer: &mut ArrowWriter<std::fs::File>) -> Result<(), ClusterError> {
+        let keys = cast(batch.column(self.column), &DataType::Int64)?;
+        let keys = keys
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| ArrowError::CastError("cluster key is not Int64 after a cast".into()))?;
+        let distinct: std::collections::BTreeSet<Option<i64>> = keys.iter().collect();
+        let single = distinct.len() == 1;
+        for key in distinct {
+            let part = if single {
+                batch.clone()
+            } else {
+                let mask = match key {
+                    Some(k) => eq(keys, &Int64Array::new_scalar(k))?,
+                    None => is_null(keys)?,
+                };
+                filter_record_batch(batch, &mask)?
+            };
+            let entry = self.open.entry(key).or_default();
+            entry.1 += part.num_rows();
+            entry.0.push(part);
+            if entry.1 >= ROW_GROUP_ROWS {
+                let (parts, _) = self.open.remove(&key).unwrap_or_default();
+                write_group(writer, &parts)?;
+            }
+        }
+        if self.open.len() > Self::MAX_OPEN {
+            self.finish(writer)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, writer: &mut ArrowWriter<std::fs::File>) -> Result<(), ClusterError> {
+        for (_, (parts, _)) in std::mem::take(&mut self.open) {
+            write_group(writer, &parts)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `parts` as row groups of their own.
+fn write_group(writer: &mut ArrowWriter<std::fs::File>, parts: &[RecordBatch]) -> Result<(), ClusterError> {
+    for part in parts {
+        writer.write(part)?;
+    }
+    writer.flush()?;
+    Ok(())
 }
 
 /// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
@@ -662,4 +788,75 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
         tables::use_compact_certificates(ctx, &compact).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int32Array;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    use datafusion::parquet::file::statistics::Statistics;
+
+    /// Rows of years 2021–2023 arriving interleaved in many small batches: the clustered file keeps every row, and
+    /// each row group holds one year (statistics min = max), so `WHERE year = …` can skip the others.
+    #[tokio::test]
+    async fn clustered_row_groups_hold_one_value_each() {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("year", DataType::Int32, true),
+            Field::new("n", DataType::Int32, false),
+        ]));
+        let total = 10_000;
+        let batches: Vec<RecordBatch> = (0..total)
+            .collect::<Vec<i32>>()
+            .chunks(997)
+            .map(|chunk| {
+                let years: Int32Array = chunk.iter().map(|n| (n % 7 != 6).then_some(2021 + n % 3)).collect();
+                let ns = Int32Array::from(chunk.to_vec());
+                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(years), Arc::new(ns)]).unwrap()
+            })
+            .collect();
+        let table = MemTable::try_new(Arc::clone(&schema), vec![batches]).unwrap();
+        let frame = ctx.read_table(Arc::new(table)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clustered.parquet");
+        assert_eq!(write_parquet(frame, &path, Some("year")).await.unwrap(), total as u64);
+
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut rows_per_year: BTreeMap<Option<i32>, i64> = BTreeMap::new();
+        for group in reader.metadata().row_groups() {
+            let stats = group.column(0).statistics().expect("year statistics");
+            let key = match stats {
+                Statistics::Int32(s) if stats.null_count_opt() == Some(0) => {
+                    assert_eq!(s.min_opt(), s.max_opt(), "a row group mixes years");
+                    s.min_opt().copied()
+                }
+                _ => {
+                    assert_eq!(stats.null_count_opt(), Some(group.num_rows() as u64), "nulls mixed with years");
+                    None
+                }
+            };
+            *rows_per_year.entry(key).or_default() += group.num_rows();
+        }
+        // Worked out from the generator: n % 7 == 6 is null (1,428 of 0..10,000); the rest cycle over three years.
+        let nulls = (0..total).filter(|n| n % 7 == 6).count() as i64;
+        assert_eq!(nulls, 1_428);
+        assert_eq!(rows_per_year[&None], nulls);
+        for (offset, year) in (2021..=2023).enumerate() {
+            let expected = (0..total).filter(|n| n % 7 != 6 && n % 3 == offset as i32).count() as i64;
+            assert_eq!(rows_per_year[&Some(year)], expected, "rows of {year}");
+        }
+        assert_eq!(rows_per_year.values().sum::<i64>(), total as i64);
+    }
+
+    #[tokio::test]
+    async fn clustering_on_a_missing_or_text_column_is_an_error() {
+        let ctx = SessionContext::new();
+        let dir = tempfile::tempdir().unwrap();
+        for (sql, column) in [("SELECT 1 AS year", "month"), ("SELECT 'a' AS year", "year")] {
+            let frame = ctx.sql(sql).await.unwrap();
+            let error = write_parquet(frame, &dir.path().join("x.parquet"), Some(column)).await.unwrap_err();
+            assert!(format!("{error:?}").contains("cluster_by"), "{error:?}");
+        }
+    }
 }
