@@ -2,7 +2,7 @@
 //! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
 //! stays bounded by a window of files rather than the whole input.
 
-use crate::claims::{CertIndex, cert_fingerprint, recompute_duplicate_claims};
+use crate::claims::{CertKeys, KeyRow, cert_fingerprint, group_fingerprint};
 use crate::error::{IngestError, Result};
 use crate::field::{FIELD_COUNT, Field, HeaderAliases};
 use crate::landing::{FileJob, discover};
@@ -128,6 +128,8 @@ struct ReadFile {
     rows_read: u64,
     /// (frame row index, source row, accepted record), in file order.
     accepted: Vec<(usize, i64, AcceptedRow)>,
+    /// The fingerprints of each accepted row, computed here in parallel rather than in the sequential commit.
+    keys: Vec<KeyRow>,
     rejects: Vec<RejectRecord>,
 }
 
@@ -196,7 +198,17 @@ fn validate_table(table: RawTable, job: &FileJob, shared: &Shared<'_>) -> Result
             }
         })
         .map_err(|cause| ReadError::Csv { cause })?;
-    Ok(ReadFile { table, rows_read, accepted, rejects })
+    let keys = accepted.iter().map(|(_, _, row)| key_row(row)).collect();
+    Ok(ReadFile { table, rows_read, accepted, keys, rejects })
+}
+
+/// An accepted row's fingerprints, from the values its certificate row will hold.
+fn key_row(row: &AcceptedRow) -> KeyRow {
+    let group = match (&row.occupation_code, row.level) {
+        (Some(occupation), Some(level)) => group_fingerprint(&row.person_key, occupation, level.code()),
+        _ => 0,
+    };
+    KeyRow { cert: cert_fingerprint(&row.cert_no), group }
 }
 
 fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
@@ -280,7 +292,14 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     for path in &discovery.registries {
         registry.merge(Registry::load(path)?);
     }
-    let index = pool.install(|| CertIndex::load(&layout))?;
+    let (index, keys_load) = pool.install(|| CertKeys::load(&layout))?;
+    tracing::info!(
+        cached_files = keys_load.cached_files,
+        read_files = keys_load.read_files,
+        gone_files = keys_load.gone_files,
+        claims_trusted = keys_load.trusted,
+        "certificate keys loaded"
+    );
     let shared = Shared {
         aliases,
         occupations,
@@ -339,8 +358,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         write_agencies(&layout, &shared.registry)?;
         skillhouse_model::fault::point("ingest.agencies_written");
     }
-    report.duplicate_claims = pool.install(|| recompute_duplicate_claims(&layout))?;
-    skillhouse_model::fault::point("ingest.claims_written");
+    report.duplicate_claims = pool.install(|| state.index.update_duplicate_claims(&layout))?;
     report.duration = batch_start.elapsed();
     Ok(report)
 }
@@ -426,8 +444,8 @@ fn ledger_entry(report: &FileReport, batch_id: &str, status: LedgerStatus) -> Le
 /// What the sequential commit phase changes as it goes.
 struct BatchState {
     ledger: Ledger,
-    /// Certificate numbers of the warehouse and of the files committed so far.
-    index: CertIndex,
+    /// Certificate fingerprints of the warehouse and of the files committed so far.
+    index: CertKeys,
     /// The warehouse's data files by slice, kept up to date as files are written.
     slice_files: SliceFiles,
     /// Contents committed earlier in this batch.
@@ -464,19 +482,19 @@ fn commit(
         }
         Prepared::Read(read) => read,
     };
-    let ReadFile { table, rows_read, accepted, mut rejects } = *read;
+    let ReadFile { table, rows_read, accepted, keys, mut rejects } = *read;
+    let hash12 = &content_hash[..content_hash.len().min(12)];
     // The slice being replaced no longer counts for duplicates: a correction's numbers are not duplicates of
     // the rows they replace.
-    index.remove_slice(&job.agency_id, &job.period);
+    index.remove_slice(&job.agency_id, &job.period, hash12);
     let mut seen: HashSet<u128> = HashSet::with_capacity(accepted.len());
-    let mut kept: Vec<(i64, &AcceptedRow)> = Vec::with_capacity(accepted.len());
+    let mut kept: Vec<(i64, &AcceptedRow, KeyRow)> = Vec::with_capacity(accepted.len());
     let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
-    for (row_index, source_row, row) in &accepted {
-        let print = cert_fingerprint(&row.cert_no);
-        if index.contains(print) || !seen.insert(print) {
+    for ((row_index, source_row, row), key) in accepted.iter().zip(&keys) {
+        if index.contains(key.cert) || !seen.insert(key.cert) {
             duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
         } else {
-            kept.push((*source_row, row));
+            kept.push((*source_row, row, *key));
         }
     }
     if !duplicate_rows.is_empty() {
@@ -500,7 +518,7 @@ fn commit(
             .registry
             .get(&job.agency_id)
             .ok_or(IngestError::Internal("accepted rows from an agency missing in the registry"))?;
-        kept.sort_by(|(_, a), (_, b)| {
+        kept.sort_by(|(_, a, _), (_, b, _)| {
             (a.issue_date, a.cert_type.code(), a.level.map_or(0, |l| l.rank()), &a.cert_no).cmp(&(
                 b.issue_date,
                 b.cert_type.code(),
@@ -508,10 +526,12 @@ fn commit(
                 &b.cert_no,
             ))
         });
-        for year_rows in kept.chunk_by(|(_, a), (_, b)| a.issue_date.year() == b.issue_date.year()) {
+        for year_rows in kept.chunk_by(|(_, a, _), (_, b, _)| a.issue_date.year() == b.issue_date.year()) {
             let year = year_rows[0].1.issue_date.year();
             let path = layout.year_dir(year).join(format!("{stem}.parquet"));
-            let frame = certificates_frame(year_rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
+            let rows: Vec<(i64, &AcceptedRow)> = year_rows.iter().map(|(line, row, _)| (*line, *row)).collect();
+            let frame = certificates_frame(&rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
+            index.add_file(&path, year_rows.iter().map(|(_, _, key)| *key).collect());
             pending.push((path, frame));
         }
     }
@@ -521,18 +541,10 @@ fn commit(
             .map_err(|e| IngestError::parquet(&path, e))?;
         pending.push((path, frame));
     }
-    superseded_files.extend(slice_files.supersede(
-        &job.agency_id,
-        &job.period,
-        &content_hash[..content_hash.len().min(12)],
-    ));
+    superseded_files.extend(slice_files.supersede(&job.agency_id, &job.period, hash12));
     for (path, _) in &pending[pending_before..] {
         slice_files.add(path.clone());
     }
-    index.insert(
-        (job.agency_id.clone(), job.period.clone()),
-        kept.iter().map(|(_, r)| cert_fingerprint(&r.cert_no)).collect(),
-    );
     let superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
     let mut rejects_by_reason: BTreeMap<RejectReason, u64> = BTreeMap::new();
     for reject in &rejects {

@@ -23,15 +23,17 @@
 //!    superseded. Parquet files are written to a temporary name and renamed, never changed in place.
 //! 5. **Finish**: the written files are fsynced, then the ledger is rewritten atomically — the commit point: a
 //!    file's rows count once the ledger names it `loaded` — and only then are superseded files removed; then the
-//!    registry is rewritten and duplicate claims recomputed over every certificate. A crash at any step leaves the
+//!    registry is rewritten and duplicate claims brought up to date: only the claim groups whose rows the batch
+//!    added or removed are recomputed (see `claims.rs` and `index/certificate_keys.bin`). A crash at any step leaves the
 //!    warehouse as the last saved ledger describes it (plus leftovers step 0 clears), so nothing is ingested twice
 //!    or lost.
 //!
 //! Privacy (DESIGN §7): the raw ID number is only ever held in memory to derive `person_key` (HMAC-SHA256 under
 //! the caller's key), birth date, gender and 户籍 region; names are never kept; reject reports mask IDs.
 //!
-//! Memory is bounded by a window of files (twice the thread count) plus a 16-byte fingerprint per certificate
-//! number already in the warehouse — not by the size of the whole input.
+//! Memory is bounded by a window of files (eight per thread) plus, per certificate already in the warehouse, its
+//! fingerprints (24 bytes, kept once per file and once in a hash set of certificate numbers) — not by the size of
+//! the whole input, and not by the rows' text.
 //!
 //! This crate knows nothing of the query engine: Parquet is the only contract, and column names come from
 //! `skillhouse_model::schema`.

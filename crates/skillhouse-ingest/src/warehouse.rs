@@ -59,6 +59,11 @@ impl Layout {
         self.root.join("duplicate_claims").join("duplicate_claims.parquet")
     }
 
+    /// `index/certificate_keys.bin`: the certificate fingerprints a batch starts from (a cache; see `claims.rs`).
+    pub fn certificate_keys_path(&self) -> PathBuf {
+        self.root.join("index").join("certificate_keys.bin")
+    }
+
     /// Every certificate partition file with its slice, sorted by path.
     pub fn certificate_files(&self) -> Result<Vec<(PathBuf, SliceName)>> {
         let mut out = Vec::new();
@@ -113,7 +118,9 @@ impl Layout {
             .collect();
         let mut removed = 0usize;
         let mut candidates = data_files;
-        for dir in [self.ledger_path(), self.agencies_path(), self.duplicate_claims_path()] {
+        for dir in
+            [self.ledger_path(), self.agencies_path(), self.duplicate_claims_path(), self.certificate_keys_path()]
+        {
             if let Some(parent) = dir.parent().filter(|p| p.is_dir()) {
                 candidates.extend(read_dir_sorted(parent)?);
             }

@@ -813,16 +813,16 @@ mod tests {
             .map(|chunk| {
                 let years: Int32Array = chunk.iter().map(|n| (n % 7 != 6).then_some(2021 + n % 3)).collect();
                 let ns = Int32Array::from(chunk.to_vec());
-                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(years), Arc::new(ns)]).unwrap()
+                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(years), Arc::new(ns)]).expect("test setup")
             })
             .collect();
-        let table = MemTable::try_new(Arc::clone(&schema), vec![batches]).unwrap();
-        let frame = ctx.read_table(Arc::new(table)).unwrap();
-        let dir = tempfile::tempdir().unwrap();
+        let table = MemTable::try_new(Arc::clone(&schema), vec![batches]).expect("test setup");
+        let frame = ctx.read_table(Arc::new(table)).expect("test setup");
+        let dir = tempfile::tempdir().expect("test setup");
         let path = dir.path().join("clustered.parquet");
-        assert_eq!(write_parquet(frame, &path, Some("year")).await.unwrap(), total as u64);
+        assert_eq!(write_parquet(frame, &path, Some("year")).await.expect("test setup"), total as u64);
 
-        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).expect("test setup")).expect("test setup");
         let mut rows_per_year: BTreeMap<Option<i32>, i64> = BTreeMap::new();
         for group in reader.metadata().row_groups() {
             let stats = group.column(0).statistics().expect("year statistics");
@@ -852,10 +852,10 @@ mod tests {
     #[tokio::test]
     async fn clustering_on_a_missing_or_text_column_is_an_error() {
         let ctx = SessionContext::new();
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("test setup");
         for (sql, column) in [("SELECT 1 AS year", "month"), ("SELECT 'a' AS year", "year")] {
-            let frame = ctx.sql(sql).await.unwrap();
-            let error = write_parquet(frame, &dir.path().join("x.parquet"), Some(column)).await.unwrap_err();
+            let frame = ctx.sql(sql).await.expect("test setup");
+            let error = write_parquet(frame, &dir.path().join("x.parquet"), Some(column)).await.expect_err("refused");
             assert!(format!("{error:?}").contains("cluster_by"), "{error:?}");
         }
     }

@@ -4,6 +4,7 @@ use crate::fixtures::{self, persons, sl};
 use crate::{file, read_all, run, strings};
 use skillhouse_ingest::{FileOutcome, Layout, Ledger, LedgerStatus};
 use skillhouse_model::RejectReason;
+use std::path::{Path, PathBuf};
 
 #[test]
 fn the_same_file_twice_is_skipped() {
@@ -167,4 +168,113 @@ fn a_new_warehouse_gets_its_ledger_before_any_data_file() {
     let ledger = Ledger::load(&Layout::new(&warehouse)).expect("ledger");
     assert!(Layout::new(&warehouse).ledger_path().is_file());
     assert!(ledger.entries().is_empty());
+}
+
+/// The committed sample drop.
+fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/sample")
+}
+
+/// A landing folder at `to` with the sample's registry and those of its files `keep` accepts (landing-relative).
+fn sample_subset(to: &Path, keep: impl Fn(&str) -> bool) -> PathBuf {
+    let sample = sample_dir();
+    std::fs::create_dir_all(to).expect("mkdir");
+    std::fs::copy(sample.join("agencies.csv"), to.join("agencies.csv")).expect("registry");
+    for agency in std::fs::read_dir(&sample).expect("sample").flatten().filter(|e| e.path().is_dir()) {
+        for file in std::fs::read_dir(agency.path()).expect("agency").flatten() {
+            let relative = format!("{}/{}", agency.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+            if keep(&relative) {
+                std::fs::create_dir_all(to.join(agency.file_name())).expect("mkdir");
+                std::fs::copy(file.path(), to.join(&relative)).expect("copy");
+            }
+        }
+    }
+    to.to_path_buf()
+}
+
+fn sample_options(warehouse: &Path, paths: Vec<PathBuf>) -> skillhouse_ingest::IngestOptions {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("datasets/sample/manifest.json")).expect("manifest"))
+            .expect("json");
+    let as_of =
+        chrono::NaiveDate::parse_from_str(manifest["as_of"].as_str().expect("as_of"), "%Y-%m-%d").expect("as_of");
+    let key = skillhouse_model::PseudonymKey::from_bytes(&[7; 32]).expect("key");
+    skillhouse_ingest::IngestOptions::new(warehouse, paths, key, as_of, root.join("datasets/reference"))
+}
+
+/// The claims file as sorted (cert_no, counted_cert_no) pairs.
+fn claims(layout: &Layout) -> Vec<(Option<String>, Option<String>)> {
+    let frame = skillhouse_ingest::read_parquet(&layout.duplicate_claims_path(), None).expect("claims file");
+    let mut pairs: Vec<_> = strings(&frame, "cert_no").into_iter().zip(strings(&frame, "counted_cert_no")).collect();
+    pairs.sort();
+    pairs
+}
+
+/// Duplicate claims kept from batch to batch (only the groups a batch touches are recomputed) equal those of one
+/// batch over everything, and a keys cache that is missing, stale or paired with another claims file is caught.
+#[test]
+fn claims_carried_between_batches_equal_one_batch() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // The sample's manifest says 19 repeated claims; one batch over the whole drop finds them.
+    let whole = tmp.path().join("whole");
+    let one = run(&sample_options(&whole, vec![sample_dir()]));
+    assert_eq!(one.duplicate_claims, 19);
+    let expected = claims(&Layout::new(&whole));
+    assert_eq!(expected.len(), 19);
+    // The file holding the certificate that counts for some repeated claim in another file: without it, that
+    // other certificate counts; once it comes in a later batch of its own, the group must be redone and every
+    // other group carried over.
+    let certificates = read_all(&Layout::new(&whole).certificates_dir());
+    let source_of: std::collections::HashMap<_, _> =
+        strings(&certificates, "cert_no").into_iter().zip(strings(&certificates, "source_file")).collect();
+    let late = expected
+        .iter()
+        .find_map(|(flagged, counted)| {
+            let (f, c) = (source_of[flagged].clone(), source_of[counted].clone());
+            (f != c).then_some(c)
+        })
+        .flatten()
+        .expect("a repeated claim across two files");
+    let first = sample_subset(&tmp.path().join("first"), |f| f != late);
+    let second = sample_subset(&tmp.path().join("second"), |f| f == late);
+
+    let warehouse = tmp.path().join("warehouse");
+    let layout = Layout::new(&warehouse);
+    let a = run(&sample_options(&warehouse, vec![first]));
+    assert_eq!(a.files.len() + 1, one.files.len());
+    let keys_after_first = std::fs::read(layout.certificate_keys_path()).expect("keys saved");
+    let claims_after_first = std::fs::read(layout.duplicate_claims_path()).expect("claims saved");
+    let b = run(&sample_options(&warehouse, vec![second.clone()]));
+    assert_eq!(b.files.len(), 1, "{late} alone");
+    assert_ne!(
+        claims_after_first,
+        std::fs::read(layout.duplicate_claims_path()).expect("claims"),
+        "{late} changed them"
+    );
+    assert_eq!(b.duplicate_claims, 19);
+    assert_eq!(claims(&layout), expected, "carried over + recomputed = one batch");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let again = |why: &str| {
+        let report = run(&sample_options(&warehouse, vec![empty.clone()]));
+        assert_eq!(report.duplicate_claims, 19, "{why}");
+        assert_eq!(claims(&layout), expected, "{why}");
+    };
+    again("nothing new");
+    // A batch that died after its ledger was saved, before claims and keys: both are the first batch's; the keys
+    // learn the second half's files from disk and recompute their groups.
+    std::fs::write(layout.certificate_keys_path(), &keys_after_first).expect("restore keys");
+    std::fs::write(layout.duplicate_claims_path(), &claims_after_first).expect("restore claims");
+    again("keys and claims one batch behind");
+    // Keys one batch behind a current claims file: not the pair they were saved with, so everything is recomputed.
+    std::fs::write(layout.certificate_keys_path(), &keys_after_first).expect("restore keys");
+    again("keys behind the claims file");
+    std::fs::remove_file(layout.certificate_keys_path()).expect("rm keys");
+    again("no keys");
+    std::fs::write(layout.certificate_keys_path(), b"not a keys file").expect("garbage");
+    again("damaged keys");
+    std::fs::remove_file(layout.duplicate_claims_path()).expect("rm claims");
+    again("no claims file");
 }
