@@ -1,6 +1,6 @@
 //! One ingestion batch: files are read and validated in parallel a window at a time, then committed one by one in
 //! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
-//! stays bounded by a window of files rather than the whole input.
+//! stays bounded by two windows of files (one being committed, the next being read) rather than the whole input.
 
 use crate::claims::{CertKeys, KeyRow, cert_fingerprint, group_fingerprint};
 use crate::error::{IngestError, Result};
@@ -293,7 +293,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         registry.merge(Registry::load(path)?);
     }
     let (index, keys_load) = pool.install(|| CertKeys::load(&layout))?;
-    tracing::info!(
+    tracing::debug!(
         cached_files = keys_load.cached_files,
         read_files = keys_load.read_files,
         gone_files = keys_load.gone_files,
@@ -323,26 +323,18 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         written: Vec::new(),
         superseded_files: Vec::new(),
     };
-    let mut jobs = discovery.jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        let chunk: Vec<FileJob> = jobs.by_ref().take(window).collect();
-        let prepared: Vec<PreparedFile> =
-            pool.install(|| chunk.into_par_iter().map(|job| prepare(job, &shared)).collect());
-        let mut reports = Vec::with_capacity(prepared.len());
-        for file in prepared {
-            reports.push(commit(file, &shared, &layout, &batch_id, &mut state)?);
-        }
-        // The window's files are written together, in parallel; none counts until the ledger naming it is saved.
-        let pending = std::mem::take(&mut state.pending);
-        let paths: Vec<PathBuf> = pool.install(|| {
-            pending
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|(path, mut frame)| write_parquet(&path, &mut frame).map(|()| path))
-                .collect::<Result<_>>()
-        })?;
-        state.written.extend(paths);
-        for file_report in reports {
+    let mut jobs = discovery.jobs.into_iter();
+    let prepare_window =
+        |chunk: Vec<FileJob>| -> Vec<PreparedFile> { chunk.into_par_iter().map(|job| prepare(job, &shared)).collect() };
+    let mut prepared: Vec<PreparedFile> = pool.install(|| prepare_window(jobs.by_ref().take(window).collect()));
+    while !prepared.is_empty() {
+        let next: Vec<FileJob> = jobs.by_ref().take(window).collect();
+        // The next window is read and validated while this one is committed and written. Committing is
+        // sequential (path order decides duplicates), so without the overlap one core would idle through it.
+        let (committed, next_prepared) = pool.install(|| {
+            rayon::join(|| commit_window(prepared, &shared, &layout, &batch_id, &mut state), || prepare_window(next))
+        });
+        for file_report in committed? {
             progress.file_done(&file_report);
             report.files.push(file_report);
             skillhouse_model::fault::point("ingest.file_committed");
@@ -352,6 +344,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
             save_ledger(pool, &layout, &mut state)?;
             saved_at = report.files.len();
         }
+        prepared = next_prepared;
     }
     save_ledger(pool, &layout, &mut state)?;
     if !shared.registry.is_empty() {
@@ -361,6 +354,29 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     report.duplicate_claims = pool.install(|| state.index.update_duplicate_claims(&layout))?;
     report.duration = batch_start.elapsed();
     Ok(report)
+}
+
+/// Commits a window's files one by one in path order, then writes their Parquet files together, in parallel
+/// (none counts until the ledger naming it is saved).
+fn commit_window(
+    prepared: Vec<PreparedFile>,
+    shared: &Shared<'_>,
+    layout: &Layout,
+    batch_id: &str,
+    state: &mut BatchState,
+) -> Result<Vec<FileReport>> {
+    let mut reports = Vec::with_capacity(prepared.len());
+    for file in prepared {
+        reports.push(commit(file, shared, layout, batch_id, state)?);
+    }
+    let pending = std::mem::take(&mut state.pending);
+    let paths: Vec<PathBuf> = pending
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|(path, mut frame)| write_parquet(&path, &mut frame).map(|()| path))
+        .collect::<Result<_>>()?;
+    state.written.extend(paths);
+    Ok(reports)
 }
 
 /// Commits the files written so far: syncs them, saves the ledger naming them (the commit point), and only then

@@ -17,10 +17,11 @@
 //!    recorded as unreadable with a message for the clerk; the other files go on.
 //! 3. **Validate** every row against DESIGN §6 in order ([`validate_row`]); each row ends accepted or rejected
 //!    with exactly one reason code, so rows read = accepted + rejected for every file.
-//! 4. **Commit** the window's files one at a time in path order: certificate numbers already in the warehouse or
-//!    earlier in the batch are `duplicate_cert_no`; a file for an agency and month already loaded replaces that
-//!    slice (its numbers are not duplicates of the rows they replace) and the ledger marks the old file
-//!    superseded. Parquet files are written to a temporary name and renamed, never changed in place.
+//! 4. **Commit** the window's files one at a time in path order, while the next window is read and validated:
+//!    certificate numbers already in the warehouse or earlier in the batch are `duplicate_cert_no`; a file for an
+//!    agency and month already loaded replaces that slice (its numbers are not duplicates of the rows they
+//!    replace) and the ledger marks the old file superseded. Parquet files are written to a temporary name and
+//!    renamed, never changed in place.
 //! 5. **Finish**: the written files are fsynced, then the ledger is rewritten atomically — the commit point: a
 //!    file's rows count once the ledger names it `loaded` — and only then are superseded files removed; then the
 //!    registry is rewritten and duplicate claims brought up to date: only the claim groups whose rows the batch
@@ -31,7 +32,7 @@
 //! Privacy (DESIGN §7): the raw ID number is only ever held in memory to derive `person_key` (HMAC-SHA256 under
 //! the caller's key), birth date, gender and 户籍 region; names are never kept; reject reports mask IDs.
 //!
-//! Memory is bounded by a window of files (eight per thread) plus, per certificate already in the warehouse, its
+//! Memory is bounded by two windows of files (eight per thread each) plus, per certificate already in the warehouse, its
 //! fingerprints (24 bytes, kept once per file and once in a hash set of certificate numbers) — not by the size of
 //! the whole input, and not by the rows' text.
 //!
