@@ -14,7 +14,7 @@ use skillhouse_query::datafusion::arrow::array::{Array, ArrayRef, Int32Array, In
 use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::DataType;
 use skillhouse_query::datafusion::catalog::{SchemaProvider, TableProvider};
-use skillhouse_query::datafusion::common::{DataFusionError, Result as DfResult, exec_err};
+use skillhouse_query::datafusion::common::{DataFusionError, Result as DfResult, ScalarValue, exec_err};
 use skillhouse_query::datafusion::datasource::{MemTable, TableType};
 use skillhouse_query::datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -50,6 +50,8 @@ pub(crate) async fn install(ctx: &SessionContext) -> Result<()> {
     ctx.register_udf(ScalarUDF::new_from_impl(Description::column(Arc::clone(&map))));
     ctx.register_udf(ScalarUDF::new_from_impl(SizePretty::new()));
     ctx.register_udf(ScalarUDF::new_from_impl(TableSize::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(Version::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(SerialSequence::new()));
     tracing::debug!(comments = map.len(), "table and column comments installed for the Postgres wire");
     Ok(())
 }
@@ -346,9 +348,95 @@ impl ScalarUDFImpl for TableSize {
     }
 }
 
+/// `version()` worded as Postgres words it. Clients parse it: SQLAlchemy's Postgres dialect (and so Superset) refuses
+/// a server whose `version()` does not start `PostgreSQL <major>.<minor>`, which DataFusion's own
+/// (`Apache DataFusion 55.2.0, …`) does not. The version is the one pgwire announces as `server_version` (16.6),
+/// the protocol and catalogue dialect we speak; what actually answers follows in brackets.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Version {
+    signature: Signature,
+}
+
+/// The text of `version()` on the Postgres wire.
+pub(crate) fn version_text() -> String {
+    format!(
+        "PostgreSQL 16.6 on {}-linux (SkillHouse {}: Apache DataFusion over Parquet, read-only)",
+        std::env::consts::ARCH,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+impl Version {
+    fn new() -> Self {
+        Self { signature: Signature::exact(vec![], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for Version {
+    fn name(&self) -> &str {
+        "version"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let _ = args;
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version_text()))))
+    }
+}
+
+/// `pg_get_serial_sequence(table, column)`: null — no column is backed by a sequence. SQLAlchemy's column
+/// inspection (Superset's table browser) calls it for every column.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SerialSequence {
+    signature: Signature,
+}
+
+impl SerialSequence {
+    fn new() -> Self {
+        Self { signature: Signature::any(2, Volatility::Stable) }
+    }
+}
+
+impl ScalarUDFImpl for SerialSequence {
+    fn name(&self) -> &str {
+        "pg_get_serial_sequence"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::size_pretty;
+    use super::{size_pretty, version_text};
+
+    /// SQLAlchemy's pattern for the server version (`sqlalchemy/dialects/postgresql/base.py`,
+    /// `_get_server_version_info`): `PostgreSQL <major>.<minor>` at the start, or it refuses to connect.
+    #[test]
+    fn version_reads_as_postgres() {
+        let text = version_text();
+        let rest = text.strip_prefix("PostgreSQL ").expect("starts with PostgreSQL");
+        let (major, rest) = rest.split_once('.').expect("major.minor");
+        let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        assert_eq!((major, minor.as_str()), ("16", "6"));
+        assert!(text.contains("SkillHouse") && text.contains("DataFusion"), "{text}");
+    }
 
     #[test]
     fn sizes_print_as_postgres_prints_them() {
