@@ -2,7 +2,7 @@
 //! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
 //! stays bounded by two windows of files (one being committed, the next being read) rather than the whole input.
 
-use crate::claims::{CertKeys, KeyRow, cert_fingerprint, group_fingerprint};
+use crate::claims::{CertKeys, KeyRow};
 use crate::error::{IngestError, Result};
 use crate::field::{FIELD_COUNT, Field, HeaderAliases};
 use crate::landing::{FileJob, discover};
@@ -204,11 +204,7 @@ fn validate_table(table: RawTable, job: &FileJob, shared: &Shared<'_>) -> Result
 
 /// An accepted row's fingerprints, from the values its certificate row will hold.
 fn key_row(row: &AcceptedRow) -> KeyRow {
-    let group = match (&row.occupation_code, row.level) {
-        (Some(occupation), Some(level)) => group_fingerprint(&row.person_key, occupation, level.code()),
-        _ => 0,
-    };
-    KeyRow { cert: cert_fingerprint(&row.cert_no), group }
+    KeyRow::of(&row.cert_no, &row.person_key, row.occupation_code.as_deref(), row.level.map(|l| l.code()))
 }
 
 fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {

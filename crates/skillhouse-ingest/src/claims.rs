@@ -81,6 +81,18 @@ pub(crate) struct KeyRow {
     pub(crate) group: u64,
 }
 
+impl KeyRow {
+    /// The fingerprints of a certificate as stored: its number, and its claim group (person, occupation, level)
+    /// when it has an occupation and a level.
+    pub(crate) fn of(cert_no: &str, person_key: &str, occupation: Option<&str>, level: Option<&str>) -> Self {
+        let group = match (occupation, level) {
+            (Some(occupation), Some(level)) => group_fingerprint(person_key, occupation, level),
+            _ => 0,
+        };
+        Self { cert: cert_fingerprint(cert_no), group }
+    }
+}
+
 /// The rows of one certificate file.
 #[derive(Debug, Clone)]
 struct FileKeys {
@@ -151,7 +163,7 @@ impl CertKeys {
             certificates_dir: certificates_dir.clone(),
         };
         let mut load = KeysLoad { trusted: base == ClaimsBase::Matches, ..KeysLoad::default() };
-        let mut to_read: Vec<(String, PathBuf, SliceName)> = Vec::new();
+        let mut to_read: Vec<(String, PathBuf, SliceName, u64)> = Vec::new();
         for (path, slice) in on_disk {
             let relative = relative_path(&certificates_dir, &path);
             let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
@@ -160,7 +172,7 @@ impl CertKeys {
                     load.cached_files += 1;
                     keys.insert_file(relative, &slice, file, false);
                 }
-                _ => to_read.push((relative, path, slice)),
+                _ => to_read.push((relative, path, slice, size)),
             }
         }
         // Files the cache knew that are gone: their groups changed.
@@ -172,9 +184,8 @@ impl CertKeys {
         keys.changed = load.read_files > 0 || load.gone_files > 0;
         let read: Vec<(String, SliceName, FileKeys)> = to_read
             .into_par_iter()
-            .map(|(relative, path, slice)| {
+            .map(|(relative, path, slice, size)| {
                 let rows = read_key_rows(&path)?;
-                let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
                 Ok((relative, slice, FileKeys { size: Some(size), rows }))
             })
             .collect::<Result<_>>()?;
@@ -420,56 +431,57 @@ fn count_rows(path: &Path) -> Result<usize> {
 
 /// The key columns of a certificate frame (as written, or as read back), row by row.
 struct KeyColumns {
-    cert_no: Vec<Option<String>>,
-    person: Vec<Option<String>>,
-    occupation: Vec<Option<String>>,
-    level: Vec<Option<String>>,
+    cert_no: StringChunked,
+    person: StringChunked,
+    occupation: StringChunked,
+    level: StringChunked,
     date: Vec<Option<i64>>,
 }
 
 impl KeyColumns {
+    /// The key columns of a frame read back, borrowed from its arrays (no string per row is copied).
     fn of(frame: &DataFrame, path: &Path) -> Result<Self> {
+        let text = |name: &'static str| -> Result<StringChunked> {
+            let err = |source| IngestError::WarehouseColumn { path: path.to_path_buf(), column: name, source };
+            Ok(frame.column(name).map_err(err)?.str().map_err(err)?.rechunk().into_owned())
+        };
         Ok(Self {
-            cert_no: str_values(frame, path, "cert_no")?,
-            person: str_values(frame, path, "person_key")?,
-            occupation: str_values(frame, path, "occupation_code")?,
-            level: str_values(frame, path, "level")?,
+            cert_no: text("cert_no")?,
+            person: text("person_key")?,
+            occupation: text("occupation_code")?,
+            level: text("level")?,
             date: i64_values(frame, path, "issue_date")?,
         })
     }
 
     /// Row `i` as a claim, when it takes part in claims.
     fn claim(&self, i: usize) -> Option<Claim> {
-        match (&self.cert_no[i], &self.person[i], &self.occupation[i], &self.level[i], self.date[i]) {
-            (Some(c), Some(p), Some(o), Some(l), Some(d)) => Some(Claim {
-                person_key: p.clone(),
-                occupation_code: o.clone(),
-                level: l.clone(),
-                issue_date: d,
-                cert_no: c.clone(),
-            }),
-            _ => None,
-        }
+        Some(Claim {
+            person_key: self.person.get(i)?.to_string(),
+            occupation_code: self.occupation.get(i)?.to_string(),
+            level: self.level.get(i)?.to_string(),
+            issue_date: self.date[i]?,
+            cert_no: self.cert_no.get(i)?.to_string(),
+        })
     }
 
     fn key_row(&self, i: usize) -> Option<KeyRow> {
-        let cert = cert_fingerprint(self.cert_no[i].as_deref()?);
-        let group = match (&self.person[i], &self.occupation[i], &self.level[i], self.date[i]) {
-            (Some(p), Some(o), Some(l), Some(_)) => group_fingerprint(p, o, l),
-            _ => 0,
-        };
-        Some(KeyRow { cert, group })
+        // A row without a person or a date takes part in no claim group, as one without occupation or level.
+        let grouped = self.date[i].is_some();
+        let person = self.person.get(i).filter(|_| grouped);
+        Some(KeyRow::of(
+            self.cert_no.get(i)?,
+            person.unwrap_or(""),
+            person.and(self.occupation.get(i)),
+            self.level.get(i),
+        ))
     }
 }
 
-/// The keys of a certificate frame about to be written.
-pub(crate) fn frame_key_rows(frame: &DataFrame, path: &Path) -> Result<Vec<KeyRow>> {
-    let columns = KeyColumns::of(frame, path)?;
-    Ok((0..frame.height()).filter_map(|i| columns.key_row(i)).collect())
-}
-
 fn read_key_rows(path: &Path) -> Result<Vec<KeyRow>> {
-    frame_key_rows(&read_parquet(path, Some(&KEY_COLUMNS))?, path)
+    let frame = read_parquet(path, Some(&KEY_COLUMNS))?;
+    let columns = KeyColumns::of(&frame, path)?;
+    Ok((0..frame.height()).filter_map(|i| columns.key_row(i)).collect())
 }
 
 /// The claims of a file's rows whose certificate fingerprint is in `certs`.
@@ -477,7 +489,7 @@ fn read_claims(path: &Path, certs: &FingerprintSet<u128>) -> Result<Vec<Claim>> 
     let frame = read_parquet(path, Some(&KEY_COLUMNS))?;
     let columns = KeyColumns::of(&frame, path)?;
     Ok((0..frame.height())
-        .filter(|&i| columns.cert_no[i].as_deref().is_some_and(|c| certs.contains(&cert_fingerprint(c))))
+        .filter(|&i| columns.cert_no.get(i).is_some_and(|c| certs.contains(&cert_fingerprint(c))))
         .filter_map(|i| columns.claim(i))
         .collect())
 }

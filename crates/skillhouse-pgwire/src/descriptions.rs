@@ -49,9 +49,9 @@ pub(crate) async fn install(ctx: &SessionContext) -> Result<()> {
     ctx.register_udf(ScalarUDF::new_from_impl(Description::object(Arc::clone(&map))));
     ctx.register_udf(ScalarUDF::new_from_impl(Description::column(Arc::clone(&map))));
     ctx.register_udf(ScalarUDF::new_from_impl(SizePretty::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(TableSize::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(Version::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(SerialSequence::new()));
+    for constant in [Constant::table_size(), Constant::serial_sequence(), Constant::version()] {
+        ctx.register_udf(ScalarUDF::new_from_impl(constant));
+    }
     tracing::debug!(comments = map.len(), "table and column comments installed for the Postgres wire");
     Ok(())
 }
@@ -318,46 +318,49 @@ impl ScalarUDFImpl for SizePretty {
     }
 }
 
-/// `pg_table_size(oid)`: unknown (null) — the tables are Parquet files, not Postgres heaps.
+/// A function whose answer does not depend on its arguments: Postgres catalogue functions that have nothing to look
+/// up here.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct TableSize {
+struct Constant {
+    name: &'static str,
     signature: Signature,
+    value: ScalarValue,
 }
 
-impl TableSize {
-    fn new() -> Self {
-        Self { signature: Signature::any(1, Volatility::Stable) }
+impl Constant {
+    /// `pg_table_size(oid)`: unknown (null) — the tables are Parquet files, not Postgres heaps.
+    fn table_size() -> Self {
+        Self {
+            name: "pg_table_size",
+            signature: Signature::any(1, Volatility::Stable),
+            value: ScalarValue::Int64(None),
+        }
+    }
+
+    /// `pg_get_serial_sequence(table, column)`: null — no column is backed by a sequence. SQLAlchemy's column
+    /// inspection (Superset's table browser) calls it for every column.
+    fn serial_sequence() -> Self {
+        Self {
+            name: "pg_get_serial_sequence",
+            signature: Signature::any(2, Volatility::Stable),
+            value: ScalarValue::Utf8(None),
+        }
+    }
+
+    /// `version()` worded as Postgres words it. Clients parse it: SQLAlchemy's Postgres dialect (and so Superset)
+    /// refuses a server whose `version()` does not start `PostgreSQL <major>.<minor>`, which DataFusion's own
+    /// (`Apache DataFusion 55.2.0, …`) does not.
+    fn version() -> Self {
+        Self {
+            name: "version",
+            signature: Signature::exact(vec![], Volatility::Immutable),
+            value: ScalarValue::Utf8(Some(version_text())),
+        }
     }
 }
 
-impl ScalarUDFImpl for TableSize {
-    fn name(&self) -> &str {
-        "pg_table_size"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Int64)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        Ok(ColumnarValue::Array(Arc::new(Int64Array::new_null(args.number_rows))))
-    }
-}
-
-/// `version()` worded as Postgres words it. Clients parse it: SQLAlchemy's Postgres dialect (and so Superset) refuses
-/// a server whose `version()` does not start `PostgreSQL <major>.<minor>`, which DataFusion's own
-/// (`Apache DataFusion 55.2.0, …`) does not. The version is the one pgwire announces as `server_version` (16.6),
-/// the protocol and catalogue dialect we speak; what actually answers follows in brackets.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Version {
-    signature: Signature,
-}
-
-/// The text of `version()` on the Postgres wire.
+/// The text of `version()` on the Postgres wire: the version pgwire announces as `server_version` (16.6), the
+/// protocol and catalogue dialect we speak, then what actually answers.
 pub(crate) fn version_text() -> String {
     format!(
         "PostgreSQL 16.6 on {}-linux (SkillHouse {}: Apache DataFusion over Parquet, read-only)",
@@ -366,15 +369,9 @@ pub(crate) fn version_text() -> String {
     )
 }
 
-impl Version {
-    fn new() -> Self {
-        Self { signature: Signature::exact(vec![], Volatility::Immutable) }
-    }
-}
-
-impl ScalarUDFImpl for Version {
+impl ScalarUDFImpl for Constant {
     fn name(&self) -> &str {
-        "version"
+        self.name
     }
 
     fn signature(&self) -> &Signature {
@@ -382,43 +379,11 @@ impl ScalarUDFImpl for Version {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let _ = args;
-        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(version_text()))))
-    }
-}
-
-/// `pg_get_serial_sequence(table, column)`: null — no column is backed by a sequence. SQLAlchemy's column
-/// inspection (Superset's table browser) calls it for every column.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SerialSequence {
-    signature: Signature,
-}
-
-impl SerialSequence {
-    fn new() -> Self {
-        Self { signature: Signature::any(2, Volatility::Stable) }
-    }
-}
-
-impl ScalarUDFImpl for SerialSequence {
-    fn name(&self) -> &str {
-        "pg_get_serial_sequence"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Utf8)
+        Ok(self.value.data_type())
     }
 
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))
+        Ok(ColumnarValue::Scalar(self.value.clone()))
     }
 }
 
