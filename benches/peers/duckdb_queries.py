@@ -37,8 +37,11 @@ def main() -> int:
     con.execute(f"SET threads = {args.threads}")
     # The same files SkillHouse reads: the snapshot's compacted copy of `certificates` when it has one (else the base
     # files joined with the duplicate claims), and the tables the build wrote.
-    compact = snapshot / "compact" / "certificates.parquet"
-    if compact.is_file():
+    compact_dir = snapshot / "compact" / "certificates"  # one file per issue year
+    compact = snapshot / "compact" / "certificates.parquet"  # snapshots before the per-year layout
+    if compact_dir.is_dir():
+        con.execute(f"CREATE VIEW certificates AS SELECT * FROM read_parquet('{compact_dir}/*.parquet')")
+    elif compact.is_file():
         con.execute(f"CREATE VIEW certificates AS SELECT * FROM read_parquet('{compact}')")
     else:
         con.execute(f"""
@@ -48,10 +51,13 @@ def main() -> int:
             LEFT JOIN (SELECT DISTINCT cert_no FROM read_parquet('{wh}/duplicate_claims/duplicate_claims.parquet')) AS d
               ON d.cert_no = c.cert_no
         """)
+    # Tables the build wrote: one file each, or a folder of one file per year (`models/persons/2025.parquet`).
     built = [*sorted((snapshot / "dims").glob("*.parquet")), *sorted((snapshot / "models").glob("*.parquet")),
+             *sorted(d for d in (snapshot / "models").iterdir() if d.is_dir()),
              snapshot / "indicator_values.parquet", snapshot / "indicators.parquet"]
     for path in built:
-        con.execute(f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{path}')")
+        source = f"{path}/*.parquet" if path.is_dir() else str(path)
+        con.execute(f"CREATE VIEW \"{path.stem}\" AS SELECT * FROM read_parquet('{source}')")
     setup_ms = (time.perf_counter() - started) * 1000
 
     out = {"setup_ms": setup_ms, "threads": args.threads, "queries": {}}

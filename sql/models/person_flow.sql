@@ -2,7 +2,7 @@
 -- title_zh: 新增取证人员（按人员、年份、发证地区）
 -- title_en: Newly certified persons by year and issuing region (flow)
 -- grain: person_key × year × region_code (the issuing agency's region), skill certificates only
--- cluster_by: year
+-- partition_by: year
 -- source: DESIGN §8 (flow in year Y)
 -- description: One row per person, issue year and issuing region for the skill certificates (duplicate claims
 -- description: excluded) issued in that year, with the earliest issue date of each qualifying kind: any skill
@@ -21,5 +21,6 @@ SELECT
 FROM certificates
 WHERE NOT duplicate_claim
   AND issue_date <= CAST($as_of AS DATE)
+  AND issue_year >= CAST($from_year AS INT)
   AND cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment', 'special_competence')
 GROUP BY person_key, issue_year, region_code

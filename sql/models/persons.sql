@@ -2,7 +2,7 @@
 -- title_zh: 人员年末存量（每人每年末一行）
 -- title_en: Persons at each year end (stock)
 -- grain: person_key × year, for every year end from the first issue year in the data to the as-of year
--- cluster_by: year
+-- partition_by: year
 -- source: DESIGN §8 (stock, highest level, principal region)
 -- description: Stock at the end of `year` uses the certificates issued on or before 31 December of that year (or the
 -- description: as-of date for the current year), excluding duplicate claims. Every person with at least one counted
@@ -21,6 +21,12 @@
 -- date, cert_no), and U+0001 sorts below every cert_no character, so a cert_no that is a prefix of another still
 -- sorts first. MAX keeps one string per group; the ordered first_value aggregates it replaces kept every ordering
 -- column per group and ran out of an 8 GiB pool at 10M certificates.
+--
+-- Year by year: the model returns the year ends from $from_year on. What came before is `persons_before`, this
+-- model's rows at the end of $from_year - 1 (from the previous snapshot; empty when the build starts from nothing):
+-- each of them stands for the person's best certificate issued before $from_year. Its issue date is not stored, so
+-- its key carries '0000-00-00' in the date's place: every certificate issued from $from_year on is later, and the
+-- order between the two is kept. The build carries the year ends before $from_year over from the previous snapshot.
 WITH counted AS (
     SELECT
         person_key,
@@ -33,6 +39,7 @@ WITH counted AS (
     FROM certificates
     WHERE NOT duplicate_claim
       AND issue_date <= CAST($as_of AS DATE)
+      AND issue_year >= CAST($from_year AS INT)
 ),
 per_issue_year AS (
     SELECT
@@ -43,6 +50,16 @@ per_issue_year AS (
         MAX(skill_key) AS best_key
     FROM counted
     GROUP BY person_key, issue_year
+    UNION ALL
+    SELECT
+        person_key,
+        CAST($from_year AS INT) AS issue_year,
+        first_cert_date,
+        first_skill_date,
+        CASE WHEN skilled
+            THEN concat(CAST(highest_rank AS VARCHAR), '0000-00-00', principal_cert_no, chr(1), region_code)
+        END AS best_key
+    FROM persons_before
 ),
 -- Each per-year best counts at every year end from its issue year to the as-of year. Expanding with a series keeps
 -- this an aggregation over an equi-grouping; the range join it replaces (`issue_year <= year`) ran as a nested-loop

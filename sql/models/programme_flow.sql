@@ -2,7 +2,7 @@
 -- title_zh: 专项新增取证人员（按人员、年份、专项）
 -- title_en: Newly certified persons by year and special programme (flow)
 -- grain: person_key × year × programme; sub-programmes 2.1–2.5 also roll up into 2
--- cluster_by: year
+-- partition_by: year
 -- source: DESIGN §8 (programme-level values), §9 (ten special programmes)
 -- description: Skill certificates (duplicate claims excluded) tagged with a programme. A certificate tagged 2.x gives
 -- description: a row for 2.x and a row for 2, so programme 2 counts each person once across its sub-programmes.
@@ -11,6 +11,7 @@ WITH tagged AS (
     FROM certificates
     WHERE NOT duplicate_claim
       AND issue_date <= CAST($as_of AS DATE)
+      AND issue_year >= CAST($from_year AS INT)
       AND programme IS NOT NULL
       AND cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment', 'special_competence')
 ),

@@ -130,6 +130,10 @@ pub struct RebuildArgs {
     /// Print the run report as JSON.
     #[arg(long, env = "SKILLHOUSE_JSON")]
     pub json: bool,
+    /// Recompute the models of every year. By default the years before the earliest one whose certificate files
+    /// changed (and before the as-of year) are taken over from the published snapshot.
+    #[arg(long)]
+    pub full: bool,
     #[command(flatten)]
     pub publish: PublishArgs,
 }

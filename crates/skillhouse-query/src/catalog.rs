@@ -6,11 +6,12 @@
 //! space. Models need `id` (equal to the file stem), `title_zh`, `title_en` and `grain`; indicators need also
 //! `unit`, `target`, `comparator` and `source` (use `—` where there is none); checks need `id`, `title_zh`,
 //! `title_en` and `description`. A check returns the rows that break it (dbt style): none means it passes.
-//! A model may name an integer column in `-- cluster_by: year`: each row group of its file then holds one value of
-//! that column, so queries filtering on it read only the matching groups.
+//! A model with `-- partition_by: year` is stored one file per value of its `year` column
+//! (`models/<id>/<year>.parquet`), so queries filtering on the year read only that file, and returns only the years
+//! from `$from_year` on: the build takes the earlier years over from the previous snapshot (see `carry.rs`).
 //!
 //! Files may use the named parameters of [`crate::BuildParams`] (`$as_of`, `$youth_min_age`, `$youth_max_age`,
-//! `$province_code`), always inside a `CAST(… AS type)` so their type never depends on inference; values are bound
+//! `$province_code`, `$from_year`), always inside a `CAST(… AS type)` so their type never depends on inference; values are bound
 //! with DataFusion's `ParamValues`, never spliced into the text.
 
 use crate::error::{QueryError, Result};
@@ -22,7 +23,7 @@ include!(concat!(env!("OUT_DIR"), "/bundled_sql.rs"));
 /// Whether a file defines a model (a derived table) or an indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SqlKind {
-    /// `sql/models/*.sql`: a derived table stored as `models/<id>.parquet`.
+    /// `sql/models/*.sql`: a derived table stored as `models/<id>.parquet`, or `models/<id>/<year>.parquet`.
     Model,
     /// `sql/indicators/*.sql`: rows of `indicator_values`.
     Indicator,

@@ -5,7 +5,8 @@
 //! *What it owns.* [`build_snapshot`] hard-links the warehouse's current base files (`certificates/issue_year=YYYY/`,
 //! `rejects/`, `duplicate_claims/`, `ledger/` — the layout of `docs/warehouse.md`, the files the ledger says are
 //! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
-//! `models/<id>.parquet`) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
+//! `models/<id>.parquet`, or one file per year under `models/<id>/`, the years an unchanged warehouse cannot have
+//! changed taken over from the previous snapshot) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
 //! with targets, gaps and status joined from `targets`, and the catalogue as `indicators.parquet`), optionally the
 //! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
 //! writes `manifest.json` last (every file's size, SHA-256 and rows). [`publish_snapshot`] swaps `WAREHOUSE/CURRENT`
@@ -31,6 +32,7 @@
 mod analyst;
 mod base;
 mod bounds;
+mod carry;
 mod catalog;
 mod comments;
 mod config;

@@ -35,6 +35,13 @@ pub struct Manifest {
     /// The release gate's report, when the build ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateReport>,
+    /// Digest of the definitions and layout the per-year files were computed with: a later build takes years over
+    /// only from a snapshot with the same digest (see `carry.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models_digest: Option<String>,
+    /// The first year this build recomputed; the years before it were taken over from the previous snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recomputed_from_year: Option<i32>,
 }
 
 /// One file of a snapshot.

@@ -37,6 +37,9 @@ impl BuildParams {
         values.insert("youth_min_age", ScalarValue::Int64(Some(i64::from(self.youth_min_age))));
         values.insert("youth_max_age", ScalarValue::Int64(Some(i64::from(self.youth_max_age))));
         values.insert("province_code", ScalarValue::Utf8(Some(self.province_code.clone())));
+        // The year-partitioned models return the years from `$from_year` on; the build moves it forward when it
+        // takes earlier years over from the previous snapshot (`carry.rs`).
+        values.insert("from_year", ScalarValue::Int32(Some(crate::carry::FULL_HISTORY)));
         ParamValues::from(values)
     }
 }

@@ -1,6 +1,7 @@
 //! Building a snapshot (dims, models, indicator values, catalogue, manifest) and opening the published one.
 
 use crate::base;
+use crate::carry::{self, CarryPlan};
 use crate::catalog::{SqlCatalog, SqlFile};
 use crate::config::{QueryConfig, read_only_sql_options};
 use crate::error::{QueryError, Result};
@@ -10,23 +11,20 @@ use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehou
 use crate::params::BuildParams;
 use crate::tables;
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::compute::kernels::cmp::eq;
-use datafusion::arrow::compute::{cast, filter_record_batch, is_null};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::arrow::error::ArrowError;
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,6 +110,11 @@ pub struct BuildReport {
     pub base_files_copied: usize,
     /// Base files whose checksums were taken over from the previous snapshot (unchanged files).
     pub base_files_reused: usize,
+    /// Per-year files (compacted certificates, models) linked from the previous snapshot instead of recomputed;
+    /// the first year recomputed is the manifest's `recomputed_from_year`.
+    pub carried_files: usize,
+    /// Why the build recomputed from that year (`the as-of year 2026`, `no previous snapshot`, …).
+    pub carry_reason: String,
     /// Wall time of the whole build, in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -129,11 +132,17 @@ pub struct BuildOptions<'a> {
     pub gate: Option<&'a GateConfig>,
     /// Called as the build moves on: `(phase, done, total)`, e.g. `("models", 2, 5)`.
     pub progress: Option<&'a BuildProgressFn<'a>>,
+    /// Recompute every year instead of taking the unchanged ones over from `previous`.
+    pub full: bool,
 }
 
 impl std::fmt::Debug for BuildOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BuildOptions").field("previous", &self.previous).field("gate", &self.gate).finish()
+        f.debug_struct("BuildOptions")
+            .field("previous", &self.previous)
+            .field("gate", &self.gate)
+            .field("full", &self.full)
+            .finish()
     }
 }
 
@@ -241,30 +250,79 @@ pub async fn build_snapshot_with_options(
     phases_ms.insert("dims".to_string(), millis(clock));
     skillhouse_model::fault::point("build.dims");
 
-    // One pass over the base's many small files; every model, check and served query then reads one file.
+    // What can be taken over from the previous snapshot: the years before `from_year` (see `carry.rs`).
+    let digest = carry::models_digest(catalog);
+    let carry = if options.full {
+        CarryPlan { from_year: carry::FULL_HISTORY, previous: None, reason: "asked for a full build".into() }
+    } else {
+        carry::plan(previous.as_ref().map(|(dir, m)| (*dir, m)), &linked.files, params.as_of, &digest)
+    };
+    tracing::debug!(from_year = carry.from_year, reason = %carry.reason, "years recomputed");
+    let mut values = params.param_values();
+    values = with_from_year(values, carry.from_year);
+
+    // One pass over the base's many small files, one file per issue year (the years before `from_year` linked from
+    // the previous snapshot); every model, check and served query then reads those.
     let clock = Instant::now();
     progress("compact", 0, 1);
-    let certificates = ctx.table("certificates").await.map_err(|e| QueryError::engine("reading `certificates`", e))?;
-    let compact = stored.write(tables::COMPACT_CERTIFICATES, certificates, clock).await?;
-    tables::use_compact_certificates(&ctx, &compact).await?;
+    let certificates = ctx
+        .table("certificates")
+        .await
+        .and_then(|frame| frame.filter(col(skillhouse_model::schema::PARTITION_COLUMN).gt_eq(lit(carry.from_year))))
+        .map_err(|e| QueryError::engine("reading `certificates`", e))?;
+    stored.carry(&carry, carry::COMPACT_DIR)?;
+    stored
+        .write_years(
+            carry::COMPACT_DIR,
+            certificates,
+            skillhouse_model::schema::PARTITION_COLUMN,
+            carry.from_year,
+            clock,
+        )
+        .await?;
+    tables::use_compact_certificates(&ctx, &snapshot_dir.join(carry::COMPACT_DIR)).await?;
     phases_ms.insert("compact".to_string(), millis(clock));
     skillhouse_model::fault::point("build.compacted");
 
-    let values = params.param_values();
+    for carry::StateTable { model, table, schema } in carry::STATE_TABLES {
+        let before = carry
+            .carried(&format!("models/{model}"))
+            .into_iter()
+            .find(|(year, _, _)| *year == carry.from_year - 1)
+            .and_then(|(_, rel, _)| carry.previous.as_ref().map(|(dir, _)| dir.join(rel)));
+        match before {
+            Some(path) => tables::register_parquet_file(&ctx, table, &path, None).await?,
+            None => tables::register_empty(&ctx, table, schema(), snapshot_dir)?,
+        }
+    }
+
     let clock = Instant::now();
     for (done, model) in catalog.models.iter().enumerate() {
         progress("models", done, catalog.models.len());
         let clock = Instant::now();
         let frame = plan(&ctx, model, &values).await?;
-        let cluster_by = Some(model.get("cluster_by")).filter(|c| !c.is_empty());
-        let path = stored
-            .write_clustered(&format!("models/{}.parquet", model.id()), frame, cluster_by, clock)
-            .await
-            .map_err(|e| match e {
-                QueryError::Engine { source, .. } => definition_error(model, source),
-                other => other,
-            })?;
-        tables::register_parquet_file(&ctx, model.id(), &path, None).await?;
+        let as_definition_error = |e| match e {
+            QueryError::Engine { source, .. } => definition_error(model, source),
+            other => other,
+        };
+        match Some(model.get(carry::PARTITION_KEY)).filter(|c| !c.is_empty()) {
+            Some(column) => {
+                let folder = format!("models/{}", model.id());
+                stored.carry(&carry, &folder)?;
+                stored
+                    .write_years(&folder, frame, column, carry.from_year, clock)
+                    .await
+                    .map_err(as_definition_error)?;
+                tables::register_parquet_dir(&ctx, model.id(), &snapshot_dir.join(&folder), None).await?;
+            }
+            None => {
+                let path = stored
+                    .write(&format!("models/{}.parquet", model.id()), frame, clock)
+                    .await
+                    .map_err(as_definition_error)?;
+                tables::register_parquet_file(&ctx, model.id(), &path, None).await?;
+            }
+        }
         skillhouse_model::fault::point("build.model");
     }
     phases_ms.insert("models".to_string(), millis(clock));
@@ -338,9 +396,11 @@ pub async fn build_snapshot_with_options(
         files,
         summary,
         gate,
+        models_digest: Some(digest),
+        recomputed_from_year: Some(carry.from_year),
     };
     // Every written file was synced as it was written; the folders' entries now, then the manifest last.
-    for sub in ["dims", "models", "compact", ""] {
+    for sub in stored.folders.iter().map(String::as_str).chain(["dims", "models", "compact", ""]) {
         base::sync_dir(&snapshot_dir.join(sub))?;
     }
     let manifest_path = snapshot_dir.join(MANIFEST_FILE);
@@ -361,6 +421,8 @@ pub async fn build_snapshot_with_options(
         phases_ms,
         base_files_copied: linked.copied,
         base_files_reused: linked.reused,
+        carried_files: stored.carried,
+        carry_reason: carry.reason,
         elapsed_ms: millis(started),
     })
 }
@@ -432,6 +494,10 @@ struct Stored {
     row_counts: BTreeMap<String, u64>,
     files: BTreeMap<String, FileEntry>,
     timings_ms: BTreeMap<String, u64>,
+    /// Per-year folders created (`models/persons`), to fsync before the manifest.
+    folders: BTreeSet<String>,
+    /// Per-year files linked from the previous snapshot.
+    carried: usize,
 }
 
 impl Stored {
@@ -441,26 +507,69 @@ impl Stored {
             row_counts: BTreeMap::new(),
             files: BTreeMap::new(),
             timings_ms: BTreeMap::new(),
+            folders: BTreeSet::new(),
+            carried: 0,
         }
     }
 
     /// Runs `frame` and writes it to `relative` (zstd Parquet with statistics); returns the file's path.
     async fn write(&mut self, relative: &str, frame: DataFrame, clock: Instant) -> Result<PathBuf> {
-        self.write_clustered(relative, frame, None, clock).await
+        let path = self.dir.join(relative);
+        let rows = write_parquet(frame, &path).await?;
+        self.record(relative, &path, rows)?;
+        let table = relative.trim_end_matches(".parquet").to_string();
+        self.row_counts.insert(table.clone(), rows);
+        self.timings_ms.insert(table, millis(clock));
+        Ok(path)
     }
 
-    /// [`Stored::write`], with every row group holding one value of the column `cluster_by` (see [`Clusters`]).
-    async fn write_clustered(
+    /// Runs `frame` and writes one file per value of `column` under the folder `relative` (`models/persons/2024.parquet`).
+    async fn write_years(
         &mut self,
         relative: &str,
         frame: DataFrame,
-        cluster_by: Option<&str>,
+        column: &str,
+        from_year: i32,
         clock: Instant,
-    ) -> Result<PathBuf> {
-        let path = self.dir.join(relative);
-        let rows = write_parquet(frame, &path, cluster_by).await?;
-        let table = relative.trim_end_matches(".parquet").to_string();
-        let bytes = std::fs::read(&path).map_err(|e| QueryError::io("reading", &path, e))?;
+    ) -> Result<()> {
+        let written = carry::write_years(frame, &self.dir.join(relative), column, from_year).await?;
+        self.folders.insert(relative.to_string());
+        for (_, path, rows) in written {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            self.record(&format!("{relative}/{name}"), &path, rows)?;
+            *self.row_counts.entry(relative.to_string()).or_default() += rows;
+        }
+        self.row_counts.entry(relative.to_string()).or_default();
+        self.timings_ms.insert(relative.to_string(), millis(clock));
+        Ok(())
+    }
+
+    /// Hard-links the previous snapshot's files of the years `plan` carries under the folder `relative`.
+    fn carry(&mut self, plan: &CarryPlan, relative: &str) -> Result<()> {
+        let Some((previous, _)) = &plan.previous else { return Ok(()) };
+        let folder = self.dir.join(relative);
+        std::fs::create_dir_all(&folder).map_err(|e| QueryError::io("creating", &folder, e))?;
+        self.folders.insert(relative.to_string());
+        for (_, rel, entry) in plan.carried(relative) {
+            let (source, target) = (previous.join(&rel), self.dir.join(&rel));
+            if let Err(link_error) = std::fs::hard_link(&source, &target) {
+                tracing::warn!(file = %rel, error = %link_error, "cannot hard-link a file of the previous snapshot; copying it");
+                std::fs::copy(&source, &target).map_err(|e| QueryError::io("copying", &source, e))?;
+                std::fs::File::open(&target)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| QueryError::io("syncing", &target, e))?;
+            }
+            skillhouse_model::fault::point("build.carry");
+            *self.row_counts.entry(relative.to_string()).or_default() += entry.rows.unwrap_or_default();
+            self.files.insert(rel, FileEntry { linked: false, ..entry });
+            self.carried += 1;
+        }
+        Ok(())
+    }
+
+    /// Adds a written file to the manifest's list with its size and SHA-256.
+    fn record(&mut self, relative: &str, path: &Path, rows: u64) -> Result<()> {
+        let bytes = std::fs::read(path).map_err(|e| QueryError::io("reading", path, e))?;
         let entry = FileEntry {
             bytes: bytes.len() as u64,
             sha256: hex::encode(Sha256::digest(&bytes)),
@@ -468,9 +577,18 @@ impl Stored {
             linked: false,
         };
         self.files.insert(relative.to_string(), entry);
-        self.row_counts.insert(table.clone(), rows);
-        self.timings_ms.insert(table, millis(clock));
-        Ok(path)
+        Ok(())
+    }
+}
+
+/// The build's parameters with `$from_year` set.
+fn with_from_year(values: ParamValues, from_year: i32) -> ParamValues {
+    match values {
+        ParamValues::Map(mut map) => {
+            map.insert("from_year".into(), ScalarValue::Int32(Some(from_year)).into());
+            ParamValues::Map(map)
+        }
+        other => other,
     }
 }
 
@@ -483,160 +601,64 @@ fn storage_type(data_type: &DataType) -> DataType {
     }
 }
 
-/// Rows per row group of the files the build writes.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
-
-/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
-/// With `cluster_by`, every row group holds rows of one value of that column, so a filter on it skips the others.
-async fn write_parquet(frame: DataFrame, path: &Path, cluster_by: Option<&str>) -> Result<u64> {
-    let mut stream =
-        frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
-    let source_schema = stream.schema();
-    let schema: SchemaRef = Arc::new(Schema::new(
-        source_schema
+/// A result schema with every column at its [`storage_type`].
+pub(crate) fn storage_schema(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(
+        schema
             .fields()
             .iter()
             .map(|f| f.as_ref().clone().with_data_type(storage_type(f.data_type())))
             .collect::<Vec<_>>(),
-    ));
-    let temporary = path.with_extension("parquet.tmp");
-    let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-    // Row groups of 128k rows: readers split a file between partitions by row group, so a large table in one
-    // file must have several.
-    let properties = WriterProperties::builder()
+    ))
+}
+
+/// A result batch cast to the storage schema.
+pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef, path: &Path) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
+    RecordBatch::try_new(Arc::clone(schema), columns)
+        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })
+}
+
+/// Rows per row group of the files the build writes.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// zstd level 3, row groups of 128k rows: readers split a file between partitions by row group, so a large table in
+/// one file must have several.
+pub(crate) fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build();
+        .build()
+}
+
+/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
+async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
+    let mut stream =
+        frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
+    let schema = storage_schema(&stream.schema());
+    let temporary = path.with_extension("parquet.tmp");
+    let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
     let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
-    let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
-    let mut clusters = match cluster_by {
-        Some(name) => Some(Clusters::new(&schema, name).map_err(|message| QueryError::Encode {
-            what: path.display().to_string(),
-            source: ArrowError::SchemaError(message),
-        })?),
-        None => None,
-    };
+    let mut writer =
+        ArrowWriter::try_new(file, Arc::clone(&schema), Some(writer_properties())).map_err(parquet_error)?;
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
-        let columns = batch
-            .columns()
-            .iter()
-            .zip(schema.fields())
-            .map(|(c, f)| cast(c, f.data_type()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
-        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)
-            .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
+        let batch = conform(&batch, &schema, path)?;
         rows += batch.num_rows() as u64;
-        match clusters.as_mut() {
-            Some(clusters) => clusters.push(&batch, &mut writer).map_err(|e| cluster_error(path, e))?,
-            None => writer.write(&batch).map_err(parquet_error)?,
-        }
-    }
-    if let Some(clusters) = clusters.as_mut() {
-        clusters.finish(&mut writer).map_err(|e| cluster_error(path, e))?;
+        writer.write(&batch).map_err(parquet_error)?;
     }
     let file = writer.into_inner().map_err(parquet_error)?;
     file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
     skillhouse_model::fault::point("build.parquet_tmp");
     std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
     Ok(rows)
-}
-
-fn cluster_error(path: &Path, error: ClusterError) -> QueryError {
-    match error {
-        ClusterError::Arrow(source) => QueryError::Encode { what: path.display().to_string(), source },
-        ClusterError::Parquet(source) => QueryError::Parquet { path: path.to_path_buf(), source },
-    }
-}
-
-enum ClusterError {
-    Arrow(ArrowError),
-    Parquet(ParquetError),
-}
-
-impl From<ArrowError> for ClusterError {
-    fn from(e: ArrowError) -> Self {
-        Self::Arrow(e)
-    }
-}
-
-impl From<ParquetError> for ClusterError {
-    fn from(e: ParquetError) -> Self {
-        Self::Parquet(e)
-    }
-}
-
-/// Row groups of one value each (a model's `-- cluster_by: year` header). Rows are held per value until a row
-/// group's worth has come, then written and the row group closed, so memory stays at a row group per value and no
-/// sort is needed. Row-group statistics then carry min = max, and a reader filtering on the column (`WHERE year =
-/// 2025`) skips every other group. More than [`Clusters::MAX_OPEN`] values at once flushes them all (the file stays
-/// correct, the groups just get smaller).
-struct Clusters {
-    column: usize,
-    open: BTreeMap<Option<i64>, (Vec<RecordBatch>, usize)>,
-}
-
-impl Clusters {
-    const MAX_OPEN: usize = 64;
-
-    fn new(schema: &Schema, name: &str) -> std::result::Result<Self, String> {
-        let column = schema.index_of(name).map_err(|_| format!("cluster_by: there is no column `{name}`"))?;
-        let data_type = schema.field(column).data_type();
-        if !data_type.is_integer() {
-            return Err(format!("cluster_by: `{name}` is {data_type}, not an integer column"));
-        }
-        Ok(Self { column, open: BTreeMap::new() })
-    }
-
-    fn push(&mut self, batch: &RecordBatch, writer: &mut ArrowWriter<std::fs::File>) -> Result<(), ClusterError> {
-        let keys = cast(batch.column(self.column), &DataType::Int64)?;
-        let keys = keys
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| ArrowError::CastError("cluster key is not Int64 after a cast".into()))?;
-        let distinct: std::collections::BTreeSet<Option<i64>> = keys.iter().collect();
-        let single = distinct.len() == 1;
-        for key in distinct {
-            let part = if single {
-                batch.clone()
-            } else {
-                let mask = match key {
-                    Some(k) => eq(keys, &Int64Array::new_scalar(k))?,
-                    None => is_null(keys)?,
-                };
-                filter_record_batch(batch, &mask)?
-            };
-            let entry = self.open.entry(key).or_default();
-            entry.1 += part.num_rows();
-            entry.0.push(part);
-            if entry.1 >= ROW_GROUP_ROWS {
-                let (parts, _) = self.open.remove(&key).unwrap_or_default();
-                write_group(writer, &parts)?;
-            }
-        }
-        if self.open.len() > Self::MAX_OPEN {
-            self.finish(writer)?;
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, writer: &mut ArrowWriter<std::fs::File>) -> Result<(), ClusterError> {
-        for (_, (parts, _)) in std::mem::take(&mut self.open) {
-            write_group(writer, &parts)?;
-        }
-        Ok(())
-    }
-}
-
-/// Writes `parts` as row groups of their own.
-fn write_group(writer: &mut ArrowWriter<std::fs::File>, parts: &[RecordBatch]) -> Result<(), ClusterError> {
-    for part in parts {
-        writer.write(part)?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 /// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
@@ -771,92 +793,42 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
     tables::register_warehouse(ctx, base).await?;
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for sub in ["dims", "models"] {
-        for path in tables::parquet_files(&snapshot_dir.join(sub))? {
-            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                names.insert(stem.to_string(), path.clone());
+        for entry in sorted_entries(&snapshot_dir.join(sub))? {
+            let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let per_year = entry.is_dir();
+            if per_year || entry.extension().is_some_and(|e| e == "parquet") {
+                names.insert(stem, entry);
             }
         }
     }
     names.insert("indicator_values".into(), snapshot_dir.join("indicator_values.parquet"));
     names.insert("indicators".into(), snapshot_dir.join("indicators.parquet"));
     for (table, path) in names {
-        tables::register_parquet_file(ctx, &table, &path, None).await?;
+        if path.is_dir() {
+            tables::register_parquet_dir(ctx, &table, &path, None).await?;
+        } else {
+            tables::register_parquet_file(ctx, &table, &path, None).await?;
+        }
     }
-    // Snapshots built before the compacted copy existed keep reading the base files.
-    let compact = snapshot_dir.join(tables::COMPACT_CERTIFICATES);
-    if compact.is_file() {
-        tables::use_compact_certificates(ctx, &compact).await?;
+    // Snapshots built before the compacted copy existed keep reading the base files; those built before the
+    // per-year layout read their one file.
+    for compact in [snapshot_dir.join(carry::COMPACT_DIR), snapshot_dir.join(tables::COMPACT_CERTIFICATES_FILE)] {
+        if compact.exists() {
+            tables::use_compact_certificates(ctx, &compact).await?;
+            break;
+        }
     }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::Int32Array;
-    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
-    use datafusion::parquet::file::statistics::Statistics;
-
-    /// Rows of years 2021–2023 arriving interleaved in many small batches: the clustered file keeps every row, and
-    /// each row group holds one year (statistics min = max), so `WHERE year = …` can skip the others.
-    #[tokio::test]
-    async fn clustered_row_groups_hold_one_value_each() {
-        let ctx = SessionContext::new();
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("year", DataType::Int32, true),
-            Field::new("n", DataType::Int32, false),
-        ]));
-        let total = 10_000;
-        let batches: Vec<RecordBatch> = (0..total)
-            .collect::<Vec<i32>>()
-            .chunks(997)
-            .map(|chunk| {
-                let years: Int32Array = chunk.iter().map(|n| (n % 7 != 6).then_some(2021 + n % 3)).collect();
-                let ns = Int32Array::from(chunk.to_vec());
-                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(years), Arc::new(ns)]).expect("test setup")
-            })
-            .collect();
-        let table = MemTable::try_new(Arc::clone(&schema), vec![batches]).expect("test setup");
-        let frame = ctx.read_table(Arc::new(table)).expect("test setup");
-        let dir = tempfile::tempdir().expect("test setup");
-        let path = dir.path().join("clustered.parquet");
-        assert_eq!(write_parquet(frame, &path, Some("year")).await.expect("test setup"), total as u64);
-
-        let reader = SerializedFileReader::new(std::fs::File::open(&path).expect("test setup")).expect("test setup");
-        let mut rows_per_year: BTreeMap<Option<i32>, i64> = BTreeMap::new();
-        for group in reader.metadata().row_groups() {
-            let stats = group.column(0).statistics().expect("year statistics");
-            let key = match stats {
-                Statistics::Int32(s) if stats.null_count_opt() == Some(0) => {
-                    assert_eq!(s.min_opt(), s.max_opt(), "a row group mixes years");
-                    s.min_opt().copied()
-                }
-                _ => {
-                    assert_eq!(stats.null_count_opt(), Some(group.num_rows() as u64), "nulls mixed with years");
-                    None
-                }
-            };
-            *rows_per_year.entry(key).or_default() += group.num_rows();
-        }
-        // Worked out from the generator: n % 7 == 6 is null (1,428 of 0..10,000); the rest cycle over three years.
-        let nulls = (0..total).filter(|n| n % 7 == 6).count() as i64;
-        assert_eq!(nulls, 1_428);
-        assert_eq!(rows_per_year[&None], nulls);
-        for (offset, year) in (2021..=2023).enumerate() {
-            let expected = (0..total).filter(|n| n % 7 != 6 && n % 3 == offset as i32).count() as i64;
-            assert_eq!(rows_per_year[&Some(year)], expected, "rows of {year}");
-        }
-        assert_eq!(rows_per_year.values().sum::<i64>(), total as i64);
+/// A folder's entries, sorted; none when it does not exist.
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
     }
-
-    #[tokio::test]
-    async fn clustering_on_a_missing_or_text_column_is_an_error() {
-        let ctx = SessionContext::new();
-        let dir = tempfile::tempdir().expect("test setup");
-        for (sql, column) in [("SELECT 1 AS year", "month"), ("SELECT 'a' AS year", "year")] {
-            let frame = ctx.sql(sql).await.expect("test setup");
-            let error = write_parquet(frame, &dir.path().join("x.parquet"), Some(column)).await.expect_err("refused");
-            assert!(format!("{error:?}").contains("cluster_by"), "{error:?}");
-        }
-    }
+    let mut out = std::fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>())
+        .map_err(|e| QueryError::io("listing", dir, e))?;
+    out.sort();
+    Ok(out)
 }

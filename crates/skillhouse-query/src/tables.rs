@@ -124,7 +124,7 @@ fn listing_path(path: &Path, folder: bool) -> Result<String> {
     Ok(text)
 }
 
-fn register_empty(ctx: &SessionContext, table: &str, schema: SchemaRef, path: &Path) -> Result<()> {
+pub(crate) fn register_empty(ctx: &SessionContext, table: &str, schema: SchemaRef, path: &Path) -> Result<()> {
     let empty = MemTable::try_new(schema, vec![vec![]]).map_err(|source| QueryError::Register {
         table: table.into(),
         path: path.into(),
@@ -156,10 +156,18 @@ pub(crate) async fn register_parquet_file(
         .map_err(|source| QueryError::Register { table: table.into(), path: path.into(), source })
 }
 
-/// Registers a folder of Parquet files, or an empty table of `schema` when it holds none.
-async fn register_parquet_dir(ctx: &SessionContext, table: &str, dir: &Path, schema: SchemaRef) -> Result<()> {
+/// Registers a folder of Parquet files, or an empty table of `schema` when it holds none (an error without one).
+pub(crate) async fn register_parquet_dir(
+    ctx: &SessionContext,
+    table: &str,
+    dir: &Path,
+    schema: Option<SchemaRef>,
+) -> Result<()> {
     if parquet_files(dir)?.is_empty() {
-        return register_empty(ctx, table, schema, dir);
+        return match schema {
+            Some(schema) => register_empty(ctx, table, schema, dir),
+            None => Err(QueryError::Layout { path: dir.into(), message: format!("`{table}` has no files") }),
+        };
     }
     let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     ctx.register_listing_table(table, listing_path(dir, true)?, options, None, None)
@@ -216,18 +224,24 @@ async fn register_certificates(ctx: &SessionContext, warehouse: &Path) -> Result
     Ok(())
 }
 
-/// Where a snapshot keeps its compacted copy of `certificates`, relative to the snapshot folder.
-pub const COMPACT_CERTIFICATES: &str = "compact/certificates.parquet";
+/// Where snapshots before the per-year layout kept their compacted copy of `certificates` (one file).
+pub const COMPACT_CERTIFICATES_FILE: &str = "compact/certificates.parquet";
 
-/// Shadows `certificates` and `certificate_files` with a snapshot's compacted copy of `certificates` (one file
-/// written by the build from the base files and the duplicate claims). The copy holds the same rows and columns;
-/// reading one file with large row groups instead of one small file per agency-month is what makes the build and
-/// the served queries fast.
+/// Shadows `certificates` and `certificate_files` with a snapshot's compacted copy of `certificates`: one file per
+/// issue year (`compact/certificates/2024.parquet`, written by the build from the base files and the duplicate
+/// claims), or the single file of older snapshots. The copy holds the same rows and columns; reading a few files
+/// with large row groups instead of one small file per agency-month is what makes the build and the served queries
+/// fast.
 pub(crate) async fn use_compact_certificates(ctx: &SessionContext, path: &Path) -> Result<()> {
     let dropped = |e| QueryError::engine("replacing `certificates` with its compacted copy", e);
+    let schema = ctx.table("certificates").await.map_err(dropped)?.schema().as_arrow().clone();
     ctx.deregister_table("certificates").map_err(dropped)?;
     ctx.deregister_table(CERTIFICATE_FILES_TABLE).map_err(dropped)?;
-    register_parquet_file(ctx, "certificates", path, None).await?;
+    if path.is_dir() {
+        register_parquet_dir(ctx, "certificates", path, Some(Arc::new(schema))).await?;
+    } else {
+        register_parquet_file(ctx, "certificates", path, None).await?;
+    }
     let compact = ctx.table("certificates").await.map_err(dropped)?;
     let columns: Vec<datafusion::prelude::Expr> =
         compact.schema().fields().iter().filter(|f| f.name() != "duplicate_claim").map(|f| ident(f.name())).collect();
@@ -240,7 +254,7 @@ pub(crate) async fn use_compact_certificates(ctx: &SessionContext, path: &Path) 
 /// `ledger`. Missing folders give empty tables.
 pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
     register_certificates(ctx, warehouse).await?;
-    register_parquet_dir(ctx, "rejects", &warehouse.join("rejects"), rejects_schema()).await?;
+    register_parquet_dir(ctx, "rejects", &warehouse.join("rejects"), Some(rejects_schema())).await?;
     let ledger = warehouse.join("ledger").join("ledger.parquet");
     register_parquet_file(ctx, "ledger", &ledger, Some(ledger_schema())).await?;
     Ok(())

@@ -33,6 +33,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         key,
         keep: 3,
         gate: skillhouse_query::GateConfig::default(),
+        full: false,
     };
     let Some(lock) = super::lock_warehouse(&warehouse, "demo")? else { return Ok(Outcome::Locked) };
     let report = super::rebuild::rebuild(&settings, &lock, true)?;

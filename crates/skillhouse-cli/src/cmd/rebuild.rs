@@ -31,6 +31,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         key,
         keep: args.publish.keep as usize,
         gate: gate_config(&args.publish),
+        full: args.full,
     };
     let Some(lock) = super::lock_warehouse(&settings.warehouse, "rebuild")? else {
         if args.json {
@@ -77,6 +78,8 @@ pub struct Settings {
     pub keep: usize,
     /// Release gate thresholds.
     pub gate: GateConfig,
+    /// Recompute every year instead of taking the years nothing changed in over from the published snapshot.
+    pub full: bool,
 }
 
 /// The run report: printed as a summary, or as JSON with `--json`.
@@ -113,6 +116,12 @@ pub struct RebuildReport {
     pub gate: GateReport,
     /// Rows per table of the candidate.
     pub row_counts: BTreeMap<String, u64>,
+    /// The first year whose models were recomputed; earlier years were taken over from the previous snapshot.
+    pub recomputed_from_year: Option<i32>,
+    /// Why from that year (`the as-of year 2026`, `certificate files of 2024 changed`, `no previous snapshot`, …).
+    pub recompute_reason: String,
+    /// Per-year files (compacted certificates, models) taken over from the previous snapshot.
+    pub carried_files: usize,
     /// Retention after the run.
     pub retention: PruneReport,
     /// Wall time per phase (ingest, link, dims, models, indicators, gate, manifest, publish, retention, total).
@@ -184,6 +193,7 @@ pub fn rebuild(settings: &Settings, lock: &WarehouseLock, show_progress: bool) -
         previous: previous_dir.as_deref(),
         gate: Some(&settings.gate),
         progress: Some(&report_progress),
+        full: settings.full,
     };
     let catalog = skillhouse_query::SqlCatalog::bundled()?;
     let built = runtime
@@ -322,6 +332,9 @@ fn report(
         published,
         gate,
         row_counts: built.manifest.row_counts.clone(),
+        recomputed_from_year: built.manifest.recomputed_from_year,
+        recompute_reason: built.carry_reason.clone(),
+        carried_files: built.carried_files,
         retention,
         timings_ms: BTreeMap::new(),
         table_timings_ms: built.timings_ms.clone(),
@@ -375,6 +388,15 @@ fn print_summary(r: &RebuildReport) {
             CheckStatus::Skipped => "skip",
         };
         println!("    {mark} {:<26} {}", check.id, check.detail);
+    }
+    match r.recomputed_from_year {
+        Some(year) if r.carried_files > 0 => println!(
+            "  models: recomputed from {year} ({}); {} files of earlier years taken over from {}",
+            r.recompute_reason,
+            r.carried_files,
+            r.previous_snapshot.as_deref().unwrap_or("the previous snapshot")
+        ),
+        _ => println!("  models: every year recomputed ({})", r.recompute_reason),
     }
     let t = &r.timings_ms;
     println!(

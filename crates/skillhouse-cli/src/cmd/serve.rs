@@ -69,6 +69,7 @@ fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<
         key,
         keep: args.publish.keep as usize,
         gate: super::rebuild::gate_config(&args.publish),
+        full: false,
     };
     let job = move || {
         let lock = skillhouse_query::WarehouseLock::try_acquire(&settings.warehouse, "serve --rebuild-at")

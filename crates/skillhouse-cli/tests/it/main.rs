@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `skillhouse` binary: arguments, environment variables, exit codes; the nightly job
 //! (lock, release gate, snapshots) and the crash test.
 
+mod carry;
 mod crash;
 mod nightly;
 mod nights;

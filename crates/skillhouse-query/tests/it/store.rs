@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 async fn build(warehouse: &Path, id: &str, previous: Option<&str>, gate: Option<&GateConfig>) -> Manifest {
     let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
-    let options = BuildOptions { previous: previous_dir.as_deref(), gate, progress: None };
+    let options = BuildOptions { previous: previous_dir.as_deref(), gate, progress: None, full: false };
     skillhouse_query::build_snapshot_with_options(
         warehouse,
         &fixture::fixtures_dir().join("reference"),
@@ -158,13 +158,13 @@ async fn verification_finds_changed_and_missing_files_and_rollback_refuses_a_dam
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&catalogue, &bytes).expect("rewrite");
-    std::fs::remove_file(snapshot.join("models/persons.parquet")).expect("remove");
+    std::fs::remove_file(snapshot.join("models/persons/2023.parquet")).expect("remove");
     let report = skillhouse_query::verify_snapshot(warehouse, "s1").expect("verify");
     assert_eq!(
         report.problems,
         vec![
             "indicators.parquet: checksum differs from the manifest".to_string(),
-            "models/persons.parquet: missing".to_string()
+            "models/persons/2023.parquet: missing".to_string()
         ]
     );
     let lock = WarehouseLock::try_acquire(warehouse, "test").expect("lock");
