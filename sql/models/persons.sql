@@ -23,10 +23,14 @@
 -- column per group and ran out of an 8 GiB pool at 10M certificates.
 --
 -- Year by year: the model returns the year ends from $from_year on. What came before is `persons_before`, this
--- model's rows at the end of $from_year - 1 (from the previous snapshot; empty when the build starts from nothing):
--- each of them stands for the person's best certificate issued before $from_year. Its issue date is not stored, so
--- its key carries '0000-00-00' in the date's place: every certificate issued from $from_year on is later, and the
--- order between the two is kept. The build carries the year ends before $from_year over from the previous snapshot.
+-- model's rows at the end of $from_year - 1 (from the previous snapshot; empty when the build starts from nothing).
+-- A person with no counted certificate from $from_year on keeps that row at every later year end. For the others,
+-- the row stands for their best certificate issued before $from_year; its issue date is not stored, so its key
+-- carries '0000-00-00' in the date's place: every certificate issued from $from_year on is later, and the order
+-- between the two is kept. The build carries the year ends before $from_year over from the previous snapshot.
+-- On a build from nothing $from_year is 0 and persons_before empty: `$from_year > 0` then removes both branches that
+-- read it at planning, so the per-year bests are not computed again to find who is touched (80 s instead of 55 s
+-- for `persons` at 10M certificates without it).
 WITH counted AS (
     SELECT
         person_key,
@@ -50,26 +54,36 @@ per_issue_year AS (
         MAX(skill_key) AS best_key
     FROM counted
     GROUP BY person_key, issue_year
+),
+-- Persons with a counted certificate from $from_year on: their stock is recomputed, continuing from their row in
+-- persons_before. Everyone else keeps that row at every year end from $from_year on (the last SELECT).
+touched AS (
+    SELECT DISTINCT person_key FROM per_issue_year
+),
+merged AS (
+    SELECT person_key, issue_year, first_cert_date, first_skill_date, best_key FROM per_issue_year
     UNION ALL
     SELECT
-        person_key,
+        b.person_key,
         CAST($from_year AS INT) AS issue_year,
-        first_cert_date,
-        first_skill_date,
-        CASE WHEN skilled
-            THEN concat(CAST(highest_rank AS VARCHAR), '0000-00-00', principal_cert_no, chr(1), region_code)
+        b.first_cert_date,
+        b.first_skill_date,
+        CASE WHEN b.skilled
+            THEN concat(CAST(b.highest_rank AS VARCHAR), '0000-00-00', b.principal_cert_no, chr(1), b.region_code)
         END AS best_key
-    FROM persons_before
+    FROM persons_before AS b
+    WHERE CAST($from_year AS INT) > 0
+      AND EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
 ),
 -- Each per-year best counts at every year end from its issue year to the as-of year. Expanding with a series keeps
 -- this an aggregation over an equi-grouping; the range join it replaces (`issue_year <= year`) ran as a nested-loop
 -- join whose build side could be the large input (7.8 GB at 1M certificates).
 per_issue_year_ends AS (
     SELECT
-        per_issue_year.*,
+        merged.*,
         CAST(unnest(range(CAST(issue_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
             AS INT) AS year
-    FROM per_issue_year
+    FROM merged
 ),
 stock AS (
     SELECT
@@ -108,3 +122,20 @@ SELECT
     first_skill_date,
     first_cert_date
 FROM unpacked
+UNION ALL
+SELECT
+    b.person_key,
+    CAST(unnest(range(CAST($from_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
+        AS INT) AS year,
+    b.highest_rank,
+    b.highest_level,
+    b.region_code,
+    b.principal_cert_no,
+    b.skilled,
+    b.high_skilled,
+    b.mid_high,
+    b.first_skill_date,
+    b.first_cert_date
+FROM persons_before AS b
+WHERE CAST($from_year AS INT) > 0
+  AND NOT EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
