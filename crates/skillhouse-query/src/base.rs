@@ -174,7 +174,7 @@ fn file_name(path: &Path) -> String {
     path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string()
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
         return Ok(Vec::new());
     }

@@ -793,7 +793,7 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
     tables::register_warehouse(ctx, base).await?;
     let mut names: HashMap<String, PathBuf> = HashMap::new();
     for sub in ["dims", "models"] {
-        for entry in sorted_entries(&snapshot_dir.join(sub))? {
+        for entry in base::sorted_entries(&snapshot_dir.join(sub))? {
             let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
             let per_year = entry.is_dir();
             if per_year || entry.extension().is_some_and(|e| e == "parquet") {
@@ -819,16 +819,4 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
         }
     }
     Ok(())
-}
-
-/// A folder's entries, sorted; none when it does not exist.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut out = std::fs::read_dir(dir)
-        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>())
-        .map_err(|e| QueryError::io("listing", dir, e))?;
-    out.sort();
-    Ok(out)
 }
