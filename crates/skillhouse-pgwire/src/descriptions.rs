@@ -1,21 +1,20 @@
 //! SkillHouse's table and column comments (`sql/comments.toml`: 技能人才, 高技能人才, 发证日期 …) as Postgres sees
 //! comments: rows of `pg_catalog.pg_description` (DBeaver's and Superset's browsers join it) and the functions
-//! `obj_description` and `col_description` (psql's `\dt+`, `\d+`), plus `pg_size_pretty` and `pg_table_size`,
-//! which psql's `\dt+` calls as well.
+//! `obj_description` and `col_description` (psql's `\dt+`, `\d+`), plus `pg_size_pretty`, which psql's `\dt+`
+//! calls as well.
 //!
 //! datafusion-postgres hands out object ids (OIDs) as it first meets each table and keeps them by name, so the
-//! comments are keyed by the OIDs it reports for our tables in this session (each snapshot gets its own). `pg_description` keeps datafusion-postgres's rows (the built-in functions' descriptions) and adds
-//! ours.
+//! comments are keyed by the OIDs it reports for our tables in this session (each snapshot gets its own).
+//! `pg_description` keeps datafusion-postgres's rows (the built-in functions' descriptions) and adds ours.
 
-use crate::CATALOG_NAME;
 use crate::error::{PgError, Result};
 use skillhouse_query::Comments;
 use skillhouse_query::datafusion::arrow::array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::DataType;
-use skillhouse_query::datafusion::catalog::{SchemaProvider, TableProvider};
-use skillhouse_query::datafusion::common::{DataFusionError, Result as DfResult, ScalarValue, exec_err};
-use skillhouse_query::datafusion::datasource::{MemTable, TableType};
+use skillhouse_query::datafusion::catalog::TableProvider;
+use skillhouse_query::datafusion::common::{DataFusionError, Result as DfResult, exec_err};
+use skillhouse_query::datafusion::datasource::MemTable;
 use skillhouse_query::datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -31,29 +30,18 @@ fn catalog_error(source: DataFusionError) -> PgError {
     PgError::Catalog(Box::new(source))
 }
 
-/// Replaces the session's `pg_catalog` by one whose `pg_description` carries our comments, and registers the
-/// functions. Call once per session, after `setup_pg_catalog`.
-pub(crate) async fn install(ctx: &SessionContext) -> Result<()> {
-    let catalog = ctx
-        .catalog(CATALOG_NAME)
-        .ok_or_else(|| catalog_error(DataFusionError::Plan(format!("no catalogue `{CATALOG_NAME}`"))))?;
-    let inner = catalog
-        .schema("pg_catalog")
-        .ok_or_else(|| catalog_error(DataFusionError::Plan("pg_catalog is not installed".into())))?;
+/// Registers the functions and returns the `pg_description` that carries our comments, for [`crate::catalog`] to
+/// put in place of datafusion-postgres's. Call once per session, after `setup_pg_catalog`.
+pub(crate) async fn install(ctx: &SessionContext) -> Result<Arc<dyn TableProvider>> {
     let builtin = collect(ctx, "SELECT objoid, classoid, objsubid, description FROM pg_catalog.pg_description").await?;
     let (map, pg_class_oid) = comment_map(ctx).await?;
     let description = description_table(builtin, &map, pg_class_oid)?;
-    let overlay = PgCatalogOverlay { inner, description };
-    catalog.register_schema("pg_catalog", Arc::new(overlay)).map_err(catalog_error)?;
     let map = Arc::new(map);
     ctx.register_udf(ScalarUDF::new_from_impl(Description::object(Arc::clone(&map))));
     ctx.register_udf(ScalarUDF::new_from_impl(Description::column(Arc::clone(&map))));
     ctx.register_udf(ScalarUDF::new_from_impl(SizePretty::new()));
-    for constant in [Constant::table_size(), Constant::serial_sequence(), Constant::version()] {
-        ctx.register_udf(ScalarUDF::new_from_impl(constant));
-    }
     tracing::debug!(comments = map.len(), "table and column comments installed for the Postgres wire");
-    Ok(())
+    Ok(description)
 }
 
 /// Our comments keyed by the OIDs datafusion-postgres reports for our tables, and the OID of `pg_class` itself.
@@ -155,35 +143,6 @@ fn utf8(batch: &RecordBatch, index: usize) -> Result<StringArray> {
         .downcast_ref::<StringArray>()
         .cloned()
         .ok_or_else(|| catalog_error(DataFusionError::Internal("cast to Utf8".into())))
-}
-
-/// datafusion-postgres's `pg_catalog` with `pg_description` replaced.
-#[derive(Debug)]
-struct PgCatalogOverlay {
-    inner: Arc<dyn SchemaProvider>,
-    description: Arc<dyn TableProvider>,
-}
-
-#[async_trait::async_trait]
-impl SchemaProvider for PgCatalogOverlay {
-    fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
-    }
-
-    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        if name.eq_ignore_ascii_case("pg_description") {
-            return Ok(Some(Arc::clone(&self.description)));
-        }
-        self.inner.table(name).await
-    }
-
-    async fn table_type(&self, name: &str) -> DfResult<Option<TableType>> {
-        self.inner.table_type(name).await
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
-    }
 }
 
 /// `obj_description(oid [, catalog])` and `col_description(oid, column_number)`.
@@ -318,90 +277,9 @@ impl ScalarUDFImpl for SizePretty {
     }
 }
 
-/// A function whose answer does not depend on its arguments: Postgres catalogue functions that have nothing to look
-/// up here.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Constant {
-    name: &'static str,
-    signature: Signature,
-    value: ScalarValue,
-}
-
-impl Constant {
-    /// `pg_table_size(oid)`: unknown (null) — the tables are Parquet files, not Postgres heaps.
-    fn table_size() -> Self {
-        Self {
-            name: "pg_table_size",
-            signature: Signature::any(1, Volatility::Stable),
-            value: ScalarValue::Int64(None),
-        }
-    }
-
-    /// `pg_get_serial_sequence(table, column)`: null — no column is backed by a sequence. SQLAlchemy's column
-    /// inspection (Superset's table browser) calls it for every column.
-    fn serial_sequence() -> Self {
-        Self {
-            name: "pg_get_serial_sequence",
-            signature: Signature::any(2, Volatility::Stable),
-            value: ScalarValue::Utf8(None),
-        }
-    }
-
-    /// `version()` worded as Postgres words it. Clients parse it: SQLAlchemy's Postgres dialect (and so Superset)
-    /// refuses a server whose `version()` does not start `PostgreSQL <major>.<minor>`, which DataFusion's own
-    /// (`Apache DataFusion 55.2.0, …`) does not.
-    fn version() -> Self {
-        Self {
-            name: "version",
-            signature: Signature::exact(vec![], Volatility::Immutable),
-            value: ScalarValue::Utf8(Some(version_text())),
-        }
-    }
-}
-
-/// The text of `version()` on the Postgres wire: the version pgwire announces as `server_version` (16.6), the
-/// protocol and catalogue dialect we speak, then what actually answers.
-pub(crate) fn version_text() -> String {
-    format!(
-        "PostgreSQL 16.6 on {}-linux (SkillHouse {}: Apache DataFusion over Parquet, read-only)",
-        std::env::consts::ARCH,
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-impl ScalarUDFImpl for Constant {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(self.value.data_type())
-    }
-
-    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        Ok(ColumnarValue::Scalar(self.value.clone()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{size_pretty, version_text};
-
-    /// SQLAlchemy's pattern for the server version (`sqlalchemy/dialects/postgresql/base.py`,
-    /// `_get_server_version_info`): `PostgreSQL <major>.<minor>` at the start, or it refuses to connect.
-    #[test]
-    fn version_reads_as_postgres() {
-        let text = version_text();
-        let rest = text.strip_prefix("PostgreSQL ").expect("starts with PostgreSQL");
-        let (major, rest) = rest.split_once('.').expect("major.minor");
-        let minor: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        assert_eq!((major, minor.as_str()), ("16", "6"));
-        assert!(text.contains("SkillHouse") && text.contains("DataFusion"), "{text}");
-    }
+    use super::size_pretty;
 
     #[test]
     fn sizes_print_as_postgres_prints_them() {

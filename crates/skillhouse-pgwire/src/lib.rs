@@ -2,16 +2,19 @@
 //! Metabase and query the published snapshot read-only, under the same guard and bounds as the REPL.
 //!
 //! *What it owns.* [`serve`] opens the published snapshot (`WAREHOUSE/CURRENT`) on one DataFusion session, installs
-//! datafusion-postgres's `pg_catalog` (enough for psql's `\dt`/`\d`, DBeaver's and Superset's table browsers) with
-//! SkillHouse's table and column comments as `pg_description`, and listens. Logins are checked with SCRAM-SHA-256
+//! datafusion-postgres's `pg_catalog` with what psql's `\dt`/`\d`, DBeaver's navigator and SQLAlchemy's inspector
+//! (Superset) also need (`catalog`: SkillHouse's table and column comments as `pg_description`, a few tables and
+//! functions), and listens. Catalogue queries DataFusion cannot plan as sent are rewritten first (`compat`). Logins are checked with SCRAM-SHA-256
 //! against the configured [`Users`]. Every statement — simple or extended protocol, parameters bound by the client —
 //! goes through `skillhouse_query::guard` first and runs on its own bounded session ([`service`]). A newly
 //! published snapshot is picked up without a restart: the server polls `CURRENT` and prepares a new session over
 //! it, which serves the next statements.
 //!
-//! *What it must not depend on.* No SQL of its own and nothing of HTTP: the query crate owns the session, the guard
+//! *What it must not depend on.* No SQL over the warehouse of its own and nothing of HTTP: the query crate owns the session, the guard
 //! and the bounds; this crate adapts them to the wire.
 
+mod catalog;
+mod compat;
 mod descriptions;
 mod error;
 pub mod service;
@@ -38,8 +41,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-/// Name of the database clients connect to (`psql -d skillhouse`); any name is accepted.
+/// The DataFusion catalogue the snapshot's tables and `pg_catalog` live in.
 pub const CATALOG_NAME: &str = "datafusion";
+
+/// Name of the database as clients see it: `current_database()` and the row of `pg_database` for our tables
+/// (DBeaver looks its connection's database up there). Clients may connect with any database name.
+pub const DATABASE_NAME: &str = "skillhouse";
 
 /// Settings of the Postgres wire front end.
 #[derive(Debug, Clone)]
@@ -123,7 +130,7 @@ async fn prepare_session(warehouse: &Path, query: &QueryConfig) -> Result<(Arc<S
     let snapshot = skillhouse_query::open_snapshot_with(warehouse, query).await?;
     let ctx = snapshot.ctx.clone();
     setup_pg_catalog(&ctx, CATALOG_NAME, EmptyContextProvider).map_err(PgError::Catalog)?;
-    descriptions::install(&ctx).await?;
+    catalog::install(&ctx).await?;
     Ok((Arc::new(ctx), snapshot.id))
 }
 

@@ -7,6 +7,7 @@
 //! streams back are wrapped by [`Bounded`], which ends the stream — dropping the engine's work — at the statement
 //! timeout or on a cancel request (psql's Ctrl-C).
 
+use crate::compat::{ClientSql, fix_client_sql};
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
@@ -42,53 +43,6 @@ use std::time::{Duration, Instant};
 /// Client metadata key under which datafusion-postgres keeps a client's `SET statement_timeout` (milliseconds).
 const CLIENT_STATEMENT_TIMEOUT: &str = "statement_timeout_ms";
 
-/// Rewrites of exact client catalogue SQL that datafusion-postgres cannot plan yet, to an equivalent it can
-/// (what is dropped is always empty here: our tables have no storage options).
-const CLIENT_SQL_FIXES: [(&str, &str); 1] = [
-    // psql 15's `\d+`: DataFusion has no ARRAY(subquery).
-    (
-        "pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')",
-        "''",
-    ),
-];
-
-/// `sql` with the known client catalogue queries rewritten (borrowed when there is nothing to rewrite).
-fn fix_client_sql(sql: &str) -> std::borrow::Cow<'_, str> {
-    let mut fixed = std::borrow::Cow::Borrowed(sql);
-    for (from, to) in CLIENT_SQL_FIXES {
-        if fixed.contains(from) {
-            fixed = std::borrow::Cow::Owned(fixed.replace(from, to));
-        }
-    }
-    if fixed.contains("'pg_") {
-        fixed = std::borrow::Cow::Owned(qualify_catalog_regclass(&fixed));
-    }
-    fixed
-}
-
-/// `'pg_class'::regclass` → `'pg_catalog.pg_class'::regclass`: Postgres always searches `pg_catalog` first, but
-/// datafusion-postgres resolves an unqualified name in the current schema only, so DBeaver's
-/// `d.classoid = 'pg_class'::regclass` joins of `pg_description` found nothing.
-fn qualify_catalog_regclass(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut rest = sql;
-    while let Some(start) = rest.find("'pg_") {
-        let (before, candidate) = rest.split_at(start);
-        out.push_str(before);
-        let name_len = candidate[1..].find(|c: char| !(c.is_ascii_lowercase() || c == '_')).map_or(0, |n| n);
-        let name = &candidate[1..1 + name_len];
-        if candidate[1 + name_len..].starts_with("'::regclass") {
-            out.push_str(&format!("'pg_catalog.{name}'"));
-            rest = &candidate[2 + name_len..];
-        } else {
-            out.push('\'');
-            rest = &candidate[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// What datafusion-postgres's handlers store per prepared statement.
 pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
 
@@ -110,6 +64,7 @@ impl GuardedService {
         let parser = Arc::new(GuardedParser {
             inner: RwLock::new(planner(&base, &hooks)),
             sql: PostgresCompatibilityParser::new(),
+            client_sql: ClientSql::new(&base),
         });
         Self { base: RwLock::new(base), bounds, hooks, parser, cancels }
     }
@@ -214,9 +169,8 @@ impl SimpleQueryHandler for GuardedService {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let query = fix_client_sql(query);
-        let query = query.as_ref();
-        let statements = self.parser.sql.parse(query).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let (query, statements) = self.parser.prepare(query)?;
+        let query = query.as_str();
         guard::check_all(&statements).map_err(|refusal| {
             tracing::info!(code = %refusal.code, "refused a statement");
             refusal_error(&refusal)
@@ -265,6 +219,23 @@ impl ExtendedQueryHandler for GuardedService {
 pub struct GuardedParser {
     inner: RwLock<Arc<Parser>>,
     sql: PostgresCompatibilityParser,
+    client_sql: ClientSql,
+}
+
+impl GuardedParser {
+    /// The client's SQL as it will be planned ([`crate::compat`]'s rewrites applied) and its statements.
+    fn prepare(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
+        let fixed = fix_client_sql(sql);
+        let mut statements = self.sql.parse(&fixed).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let sql = match self.client_sql.rewrite(&mut statements) {
+            Some(rewritten) => {
+                tracing::debug!(sql = %rewritten, "client catalogue SQL rewritten");
+                rewritten
+            }
+            None => fixed.into_owned(),
+        };
+        Ok((sql, statements))
+    }
 }
 
 #[async_trait::async_trait]
@@ -275,9 +246,8 @@ impl QueryParser for GuardedParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let sql = fix_client_sql(sql);
-        let sql = sql.as_ref();
-        let statements = self.sql.parse(sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let (sql, statements) = self.prepare(sql)?;
+        let sql = sql.as_str();
         if statements.len() > 1 {
             return Err(user_error("42601", "cannot insert multiple commands into a prepared statement".to_owned()));
         }
@@ -428,24 +398,5 @@ impl CancelHandler for CancelStatements {
         let streaming = self.cancels.cancel(request.pid, &request.secret_key);
         let planning = self.connections.cancel(request.pid, &request.secret_key).await;
         tracing::info!(pid = request.pid, found = streaming || planning, "cancel request");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalogue_regclass_literals_are_qualified() {
-        assert_eq!(
-            fix_client_sql("SELECT 1 WHERE d.classoid='pg_class'::regclass AND x = 'pg_'").as_ref(),
-            "SELECT 1 WHERE d.classoid='pg_catalog.pg_class'::regclass AND x = 'pg_'"
-        );
-        assert_eq!(fix_client_sql("SELECT 'persons'::regclass").as_ref(), "SELECT 'persons'::regclass");
-        assert_eq!(
-            fix_client_sql("SELECT 'pg_namespace'::regclass, 'pg_constraint'::regclass").as_ref(),
-            "SELECT 'pg_catalog.pg_namespace'::regclass, 'pg_catalog.pg_constraint'::regclass"
-        );
-        assert!(matches!(fix_client_sql("SELECT 1"), std::borrow::Cow::Borrowed(_)));
     }
 }

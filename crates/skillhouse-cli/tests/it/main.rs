@@ -2,6 +2,7 @@
 //! (lock, release gate, snapshots) and the crash test.
 
 mod carry;
+mod clients;
 mod crash;
 mod nightly;
 mod nights;

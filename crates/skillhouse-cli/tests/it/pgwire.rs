@@ -9,13 +9,13 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const USER: &str = "analyst";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const USER: &str = "analyst";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// A `skillhouse serve` child with the Postgres port on; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    pg_port: u16,
+    pub(crate) pg_port: u16,
     _users_dir: tempfile::TempDir,
 }
 
@@ -32,7 +32,7 @@ fn free_port() -> u16 {
 
 impl Server {
     /// Starts the server on the sample with `extra` flags and waits until psql can log in.
-    fn start(extra: &[&str]) -> Self {
+    pub(crate) fn start(extra: &[&str]) -> Self {
         Self::start_on(sample_warehouse(), extra)
     }
 
@@ -70,7 +70,7 @@ impl Server {
         server
     }
 
-    fn conninfo(&self, user: &str, password: &str) -> String {
+    pub(crate) fn conninfo(&self, user: &str, password: &str) -> String {
         format!("host=127.0.0.1 port={} dbname=skillhouse user={user} password='{password}'", self.pg_port)
     }
 
@@ -92,7 +92,7 @@ impl Server {
     }
 
     /// Unaligned, tuples-only output of one statement, as the analyst.
-    fn rows(&self, sql: &str) -> String {
+    pub(crate) fn rows(&self, sql: &str) -> String {
         let output = self.psql(USER, PASSWORD, &["-A", "-t", "-F", ",", "-c", sql]);
         assert!(output.status.success(), "{sql}: {}", stderr(&output));
         stdout(&output)
@@ -108,7 +108,7 @@ impl Server {
     }
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -123,7 +123,7 @@ fn psql_version() -> u32 {
 }
 
 /// One statement with parameters through libpq's PQexecParams (the extended protocol).
-fn exec_params(server: &Server, sql: &str, params: &[&str]) -> Output {
+pub(crate) fn exec_params(server: &Server, sql: &str, params: &[&str]) -> Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/pq_exec_params.py");
     Command::new("python3")
         .arg(script)

@@ -3,6 +3,9 @@ protocol (Parse/Bind/Execute), and prints the rows tab-separated; errors go to s
 the connection fails). psql before 16 has no \\bind, so the wire tests use this for a real libpq client.
 
 Usage: python3 pq_exec_params.py CONNINFO SQL [PARAM ...]
+
+A PARAM is sent as text with its type left to the server, unless it is typed as JDBC (DBeaver) binds them:
+`int8:2200` / `int4:7` in binary with type int8 / int4, `varchar:persons` as text with type varchar.
 """
 import ctypes, sys
 from ctypes import c_char_p, c_int, c_void_p, POINTER
@@ -22,9 +25,18 @@ lib.PQfinish.argtypes = [c_void_p]; lib.PQclear.argtypes = [c_void_p]
 conn = lib.PQconnectdb(sys.argv[1].encode())
 if lib.PQstatus(conn) != 0:
     sys.stderr.write(lib.PQerrorMessage(conn).decode()); sys.exit(2)
-params = [p.encode() for p in sys.argv[3:]]
-values = (c_char_p * len(params))(*params)
-res = lib.PQexecParams(conn, sys.argv[2].encode(), len(params), None, values, None, None, 0)
+import struct
+TYPED = {"int8": (20, ">q"), "int4": (23, ">i"), "varchar": (1043, None)}
+types, params, lengths, formats = [], [], [], []
+for arg in sys.argv[3:]:
+    kind, _, value = arg.partition(":")
+    oid, packing = TYPED.get(kind, (0, None)) if value else (0, None)
+    data = struct.pack(packing, int(value)) if packing else (value if oid else arg).encode()
+    types.append(oid); params.append(data); lengths.append(len(data)); formats.append(1 if packing else 0)
+n = len(params)
+values = (c_char_p * n)(*params)
+res = lib.PQexecParams(conn, sys.argv[2].encode(), n, (ctypes.c_uint * n)(*types), values,
+                       (c_int * n)(*lengths), (c_int * n)(*formats), 0)
 status = lib.PQresultStatus(res)
 if status not in (1, 2):  # PGRES_COMMAND_OK, PGRES_TUPLES_OK
     sys.stderr.write(lib.PQresultErrorMessage(res).decode()); sys.exit(1)
