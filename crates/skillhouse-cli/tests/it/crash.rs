@@ -1,5 +1,5 @@
 //! The crash test (DESIGN §11): the nightly rebuild is killed — `std::process::abort()` at a fault point, which
-//! like `kill -9` runs no destructor and flushes nothing — at 22 points spread over ingestion, the snapshot build,
+//! like `kill -9` runs no destructor and flushes nothing — at 23 points spread over ingestion, the snapshot build,
 //! file writing, publishing and retention. After each crash:
 //! - the published snapshot is intact (every file's size and checksum match its manifest) and answers SQL;
 //! - the next rebuild succeeds and publishes;
@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// `name[:n]`: abort the n-th time the named point is passed. Ordered as a night runs.
-const POINTS: [&str; 22] = [
+const POINTS: [&str; 23] = [
     // Ingestion.
     "ingest.start",
     "ingest.file_read:5",
@@ -32,6 +32,7 @@ const POINTS: [&str; 22] = [
     // The snapshot build: linking, dimensions, models, indicators, gate, manifest.
     "build.link:10",
     "build.linked",
+    "build.carry:2",
     "build.parquet_tmp:4",
     "build.model:2",
     "build.indicator:8",
