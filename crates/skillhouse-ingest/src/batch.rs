@@ -503,7 +503,7 @@ fn commit(
     let mut kept: Vec<(i64, &AcceptedRow, KeyRow)> = Vec::with_capacity(accepted.len());
     let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
     for ((row_index, source_row, row), key) in accepted.iter().zip(&keys) {
-        if index.contains(key.cert) || !seen.insert(key.cert) {
+        if index.contains(key.cert()) || !seen.insert(key.cert()) {
             duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
         } else {
             kept.push((*source_row, row, *key));

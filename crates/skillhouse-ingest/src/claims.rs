@@ -73,15 +73,26 @@ impl Hasher for FingerprintHasher {
 
 type FingerprintSet<T> = HashSet<T, BuildHasherDefault<FingerprintHasher>>;
 
-/// One certificate row's fingerprints.
+/// One certificate row's fingerprints: 24 bytes, one per certificate of the warehouse held in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyRow {
-    pub(crate) cert: u128,
+    /// The certificate number's fingerprint in two halves (low, high): a `u128` field is 16-byte aligned and would
+    /// pad the row to 32 bytes.
+    cert: [u64; 2],
     /// 0 when the row takes no part in claims (no occupation or no level).
     pub(crate) group: u64,
 }
 
 impl KeyRow {
+    pub(crate) fn new(cert: u128, group: u64) -> Self {
+        Self { cert: [cert as u64, (cert >> 64) as u64], group }
+    }
+
+    /// The certificate number's fingerprint.
+    pub(crate) fn cert(&self) -> u128 {
+        u128::from(self.cert[0]) | (u128::from(self.cert[1]) << 64)
+    }
+
     /// The fingerprints of a certificate as stored: its number, and its claim group (person, occupation, level)
     /// when it has an occupation and a level.
     pub(crate) fn of(cert_no: &str, person_key: &str, occupation: Option<&str>, level: Option<&str>) -> Self {
@@ -89,7 +100,7 @@ impl KeyRow {
             (Some(occupation), Some(level)) => group_fingerprint(person_key, occupation, level),
             _ => 0,
         };
-        Self { cert: cert_fingerprint(cert_no), group }
+        Self::new(cert_fingerprint(cert_no), group)
     }
 }
 
@@ -122,8 +133,11 @@ pub(crate) struct CertKeys {
     slices: HashMap<(String, String), BTreeSet<String>>,
     /// Every certificate number's fingerprint.
     all: FingerprintSet<u128>,
-    /// Claim groups whose members changed since the claims file was computed.
+    /// Claim groups whose members changed since the claims file was computed, while few enough to recompute one
+    /// by one; see [`CertKeys::touch`].
     touched: FingerprintSet<u64>,
+    /// So many groups changed that every group is recomputed (`touched` is then left empty).
+    touched_all: bool,
     base: ClaimsBase,
     /// Whether the files differ from the saved cache.
     changed: bool,
@@ -158,6 +172,7 @@ impl CertKeys {
             slices: HashMap::new(),
             all: FingerprintSet::default(),
             touched: FingerprintSet::default(),
+            touched_all: false,
             base,
             changed: false,
             certificates_dir: certificates_dir.clone(),
@@ -178,7 +193,7 @@ impl CertKeys {
         // Files the cache knew that are gone: their groups changed.
         for (_, file) in cached {
             load.gone_files += 1;
-            keys.touched.extend(file.rows.iter().map(|r| r.group).filter(|g| *g != 0));
+            keys.touch(file.rows.iter().map(|r| r.group));
         }
         load.read_files = to_read.len();
         keys.changed = load.read_files > 0 || load.gone_files > 0;
@@ -196,12 +211,26 @@ impl CertKeys {
     }
 
     fn insert_file(&mut self, relative: String, slice: &SliceName, file: FileKeys, touch: bool) {
-        self.all.extend(file.rows.iter().map(|r| r.cert));
+        self.all.extend(file.rows.iter().map(KeyRow::cert));
         if touch {
-            self.touched.extend(file.rows.iter().map(|r| r.group).filter(|g| *g != 0));
+            self.touch(file.rows.iter().map(|r| r.group));
         }
         self.slices.entry((slice.agency_id.clone(), slice.period.clone())).or_default().insert(relative.clone());
         self.files.insert(relative, file);
+    }
+
+    /// Marks claim groups changed (0, no group, is skipped). Once they are more than an eighth of the certificates —
+    /// a first load touches nearly every group — every group will be recomputed, so they are no longer kept one by
+    /// one: on a first load of 30M rows the set would take 0.6 GB.
+    fn touch(&mut self, groups: impl Iterator<Item = u64>) {
+        if self.touched_all {
+            return;
+        }
+        self.touched.extend(groups.filter(|g| *g != 0));
+        if self.touched.len() > self.all.len() / 8 {
+            self.touched = FingerprintSet::default();
+            self.touched_all = true;
+        }
     }
 
     /// Whether a certificate number is in the warehouse (or committed earlier in the batch).
@@ -218,16 +247,16 @@ impl CertKeys {
             .filter(|relative| SliceName::of_path(Path::new(relative.as_str())).is_none_or(|s| s.hash12 != keep_hash12))
             .cloned()
             .collect();
+        for relative in &gone {
+            files.remove(relative);
+        }
         for relative in gone {
-            files.remove(&relative);
             self.changed = true;
             if let Some(file) = self.files.remove(&relative) {
                 for row in &file.rows {
-                    self.all.remove(&row.cert);
-                    if row.group != 0 {
-                        self.touched.insert(row.group);
-                    }
+                    self.all.remove(&row.cert());
                 }
+                self.touch(file.rows.iter().map(|r| r.group));
             }
         }
     }
@@ -248,7 +277,7 @@ impl CertKeys {
         let path = layout.duplicate_claims_path();
         let total_rows: usize = self.files.values().map(|f| f.rows.len()).sum();
         // Many touched groups (a first load): recomputing everything is cheaper than sifting.
-        let full = self.base == ClaimsBase::Unknown || self.touched.len() > total_rows / 8;
+        let full = self.base == ClaimsBase::Unknown || self.touched_all || self.touched.len() > total_rows / 8;
         if !full && self.touched.is_empty() && path.is_file() {
             if self.changed || !layout.certificate_keys_path().is_file() {
                 self.save(layout, file_digest(&path)?)?;
@@ -268,6 +297,7 @@ impl CertKeys {
         skillhouse_model::fault::point("ingest.claims_written");
         self.base = ClaimsBase::Matches;
         self.touched.clear();
+        self.touched_all = false;
         self.save(layout, file_digest(&path)?)?;
         Ok(n)
     }
@@ -295,7 +325,7 @@ impl CertKeys {
             .iter()
             .filter_map(|(relative, f)| {
                 let certs: FingerprintSet<u128> =
-                    f.rows.iter().filter(|r| groups.contains(&r.group)).map(|r| r.cert).collect();
+                    f.rows.iter().filter(|r| groups.contains(&r.group)).map(KeyRow::cert).collect();
                 (!certs.is_empty()).then(|| (self.certificates_dir.join(relative), certs))
             })
             .collect();
@@ -351,7 +381,7 @@ impl CertKeys {
             write(&file.size.unwrap_or(0).to_le_bytes())?;
             write(&(file.rows.len() as u64).to_le_bytes())?;
             for row in &file.rows {
-                write(&row.cert.to_le_bytes())?;
+                write(&row.cert().to_le_bytes())?;
                 write(&row.group.to_le_bytes())?;
             }
         }
@@ -399,9 +429,11 @@ fn read_cache(path: &Path) -> Option<Cache> {
         let raw = take(n_rows.checked_mul(24)?)?;
         let rows = raw
             .chunks_exact(24)
-            .map(|r| KeyRow {
-                cert: u128::from_le_bytes(r[..16].try_into().unwrap_or_default()),
-                group: u64::from_le_bytes(r[16..].try_into().unwrap_or_default()),
+            .map(|r| {
+                KeyRow::new(
+                    u128::from_le_bytes(r[..16].try_into().unwrap_or_default()),
+                    u64::from_le_bytes(r[16..].try_into().unwrap_or_default()),
+                )
             })
             .collect();
         files.insert(relative, FileKeys { size: Some(size), rows });
@@ -581,6 +613,14 @@ mod tests {
     }
 
     #[test]
+    fn a_key_row_is_24_bytes_and_keeps_all_128_bits() {
+        assert_eq!(std::mem::size_of::<KeyRow>(), 24);
+        let print = cert_fingerprint("Y1");
+        assert_eq!(KeyRow::new(print, 3).cert(), print);
+        assert_eq!(KeyRow::new(u128::MAX - 1, 0).cert(), u128::MAX - 1);
+    }
+
+    #[test]
     fn a_damaged_or_foreign_cache_is_not_trusted() {
         let dir = tempfile::tempdir().expect("tmp");
         let layout = Layout::new(dir.path());
@@ -589,17 +629,20 @@ mod tests {
             slices: HashMap::new(),
             all: FingerprintSet::default(),
             touched: FingerprintSet::default(),
+            touched_all: false,
             base: ClaimsBase::Matches,
             changed: true,
             certificates_dir: layout.certificates_dir(),
         };
-        let rows = vec![KeyRow { cert: 7, group: 9 }, KeyRow { cert: 8, group: 0 }];
+        let rows = vec![KeyRow::new(7 | (5 << 64), 9), KeyRow::new(8, 0)];
         keys.files.insert("issue_year=2024/A__2024-01__0123456789ab.parquet".into(), FileKeys { size: Some(5), rows });
         keys.save(&layout, Some([3; 32])).expect("save");
         let path = layout.certificate_keys_path();
         let (digest, files) = read_cache(&path).expect("a saved cache reads back");
         assert_eq!(digest, Some([3; 32]));
-        assert_eq!(files["issue_year=2024/A__2024-01__0123456789ab.parquet"].rows[1], KeyRow { cert: 8, group: 0 });
+        let read = &files["issue_year=2024/A__2024-01__0123456789ab.parquet"].rows;
+        assert_eq!((read[0].cert(), read[0].group), (7 | (5 << 64), 9));
+        assert_eq!(read[1], KeyRow::new(8, 0));
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() - 3]).expect("truncate");
         assert!(read_cache(&path).is_none(), "a truncated cache");
