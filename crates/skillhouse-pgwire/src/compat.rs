@@ -4,17 +4,21 @@
 //! DataFusion counterpart. Two kinds of rewrite happen here, before the guard and before planning:
 //!
 //! - *Text*: exact fragments of known client queries ([`CLIENT_SQL_FIXES`]) and `'pg_class'::regclass` literals.
-//! - *Syntax tree* ([`ClientSql::rewrite`]), on the statements as datafusion-postgres's own parser leaves them:
+//! - *Syntax tree* ([`ClientSql::rewrite`]), on the statements as sent (datafusion-postgres's parser, with its own
+//!   rewrites, then reads the result):
 //!   - `LIKE pattern ESCAPE '/'` with a constant pattern: the pattern rewritten to backslash escapes, the only
 //!     escape character DataFusion's LIKE runs with (SQLAlchemy's schema list);
 //!   - a scalar subquery that reads a catalogue table that is always empty here (`pg_attrdef`: no column has a
 //!     default; `pg_sequence`: no sequences …) in an inner position, without aggregates: `NULL`, which is what
 //!     Postgres returns for a scalar subquery without rows (SQLAlchemy's column list);
-//!   - any other correlated scalar subquery without aggregates: its one column wrapped in `first_value(…)`.
-//!     DataFusion only decorrelates aggregated subqueries; the answer is the same whenever the subquery finds at most one row,
-//!     which Postgres requires of a scalar subquery anyway (it fails on more, we return one of them);
+//!   - in a catalogue query, any other correlated scalar subquery without aggregates: its one column wrapped in
+//!     `first_value(…)`. DataFusion only decorrelates aggregated subqueries; the answer is the same whenever the
+//!     subquery finds at most one row, which Postgres requires of a scalar subquery anyway (it fails on more, we
+//!     return one of them). An analyst's query is left to DataFusion, which says the subquery must be aggregated;
 //!   - a cast to Postgres's `name` type (`'_RETURN'::name`, DBeaver's rule list): a cast to text, which is what a
 //!     `name` holds;
+//!   - in an analyst's query (one that reads no catalogue table), a correlated scalar subquery that is a column of
+//!     the select list: parenthesised once more, so that datafusion-postgres's parser does not replace it with NULL;
 //!   - `generate_subscripts(array, 1)`: `unnest(generate_series(1, cardinality(array)))` (SQLAlchemy's primary key
 //!     and index queries, beside `unnest(pg_index.indkey)`, which [`crate::catalog`] makes an array).
 //!
@@ -24,7 +28,7 @@ use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::datafusion::sql::sqlparser::ast::{
     BinaryOperator, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, JoinOperator,
     ObjectNamePart, Query, Select, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins, Value, VisitMut,
-    VisitorMut, visit_expressions,
+    VisitorMut, visit_expressions, visit_relations,
 };
 use skillhouse_query::datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use skillhouse_query::datafusion::sql::sqlparser::parser::Parser;
@@ -69,11 +73,19 @@ impl ClientSql {
         Self { aggregates }
     }
 
+    /// The SQL text to plan for `sql` when a syntax-tree rewrite applies to it; `None` when none does, or when it
+    /// does not parse here (datafusion-postgres's parser then has its say).
+    pub fn rewrite_sql(&self, sql: &str) -> Option<String> {
+        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+        self.rewrite(&mut statements)
+    }
+
     /// `statements` (parsed from the client's SQL) with the syntax-tree rewrites applied; the SQL text to plan
     /// when any applied.
     pub fn rewrite(&self, statements: &mut [Statement]) -> Option<String> {
-        let mut rewriter = Rewriter { sql: self, changed: false };
+        let mut rewriter = Rewriter { sql: self, changed: false, analyst: false };
         for statement in statements.iter_mut() {
+            rewriter.analyst = !reads_the_catalogue(statement);
             let _ = statement.visit(&mut rewriter);
         }
         rewriter.changed.then(|| statements.iter().map(ToString::to_string).collect::<Vec<_>>().join(";\n"))
@@ -137,6 +149,8 @@ fn qualify_catalog_regclass(sql: &str) -> String {
 struct Rewriter<'a> {
     sql: &'a ClientSql,
     changed: bool,
+    /// The statement reads no catalogue table: an analyst's query over the snapshot.
+    analyst: bool,
 }
 
 impl VisitorMut for Rewriter<'_> {
@@ -146,6 +160,29 @@ impl VisitorMut for Rewriter<'_> {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Self::Break> {
         if self.rewrite(expr).is_some() {
             self.changed = true;
+        }
+        ControlFlow::Continue(())
+    }
+
+    // datafusion-postgres's parser replaces a correlated scalar subquery that is a whole column of the select list
+    // with NULL, silently. In an analyst's query it is parenthesised once more, which that rule does not look
+    // through, so DataFusion answers it (or says why it cannot). Catalogue queries keep the rule: clients send some
+    // DataFusion cannot decorrelate and read NULL as "none".
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<Self::Break> {
+        if !self.analyst {
+            return ControlFlow::Continue(());
+        }
+        for item in &mut select.projection {
+            let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else { continue };
+            let Expr::Subquery(query) = expr else { continue };
+            let correlated = match query.body.as_ref() {
+                SetExpr::Select(inner) => is_correlated(inner),
+                _ => false,
+            };
+            if correlated {
+                *expr = Expr::Nested(Box::new(expr.clone()));
+                self.changed = true;
+            }
         }
         ControlFlow::Continue(())
     }
@@ -193,7 +230,7 @@ impl Rewriter<'_> {
                 }
                 if select.from.iter().any(reads_an_empty_table) {
                     *expr = Expr::value(Value::Null);
-                } else if is_correlated(select) {
+                } else if !self.analyst && is_correlated(select) {
                     let wrapped = parse_expr(&format!("first_value({column})"))?;
                     *single_column_mut(plain_select_mut(query)?)? = wrapped;
                 } else {
@@ -204,6 +241,18 @@ impl Rewriter<'_> {
         }
         Some(())
     }
+}
+
+/// Whether a statement reads a `pg_catalog` or `information_schema` table (qualified, or by a `pg_` name).
+fn reads_the_catalogue(statement: &Statement) -> bool {
+    visit_relations(statement, |relation| {
+        let parts: Vec<String> =
+            relation.0.iter().filter_map(|p| p.as_ident()).map(|ident| ident.value.to_ascii_lowercase()).collect();
+        let catalogue = parts.iter().any(|p| p == "pg_catalog" || p == "information_schema")
+            || parts.last().is_some_and(|table| table.starts_with("pg_"));
+        if catalogue { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })
+    .is_break()
 }
 
 fn parse_expr(sql: &str) -> Option<Expr> {

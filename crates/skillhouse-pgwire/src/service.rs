@@ -223,17 +223,16 @@ pub struct GuardedParser {
 }
 
 impl GuardedParser {
-    /// The client's SQL as it will be planned ([`crate::compat`]'s rewrites applied) and its statements.
+    /// The client's SQL as it will be planned ([`crate::compat`]'s rewrites applied) and its statements as
+    /// datafusion-postgres's parser reads them (for the guard).
     fn prepare(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
         let fixed = fix_client_sql(sql);
-        let mut statements = self.sql.parse(&fixed).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-        let sql = match self.client_sql.rewrite(&mut statements) {
-            Some(rewritten) => {
-                tracing::debug!(sql = %rewritten, "client catalogue SQL rewritten");
-                rewritten
-            }
-            None => fixed.into_owned(),
-        };
+        let rewritten = self.client_sql.rewrite_sql(&fixed);
+        if let Some(rewritten) = &rewritten {
+            tracing::debug!(sql = %rewritten, "client SQL rewritten");
+        }
+        let sql = rewritten.unwrap_or_else(|| fixed.into_owned());
+        let statements = self.sql.parse(&sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
         Ok((sql, statements))
     }
 }

@@ -179,6 +179,15 @@ fn psql_logs_in_lists_describes_joins_and_binds_parameters() {
     assert_eq!(name, "河南省");
     assert!(count.parse::<u64>().is_ok_and(|n| n > 1000), "{joined}");
 
+    // A correlated subquery in the select list answers as in Postgres (datafusion-postgres alone answers NULL).
+    let correlated = server.rows(
+        "SELECT (SELECT count(*) FROM persons p WHERE p.region_code = r.region_code AND p.year = 2025) \
+         FROM regions r WHERE r.region_code = '410300'",
+    );
+    let direct = server.rows("SELECT count(*) FROM persons WHERE region_code = '410300' AND year = 2025");
+    assert!(direct.trim().parse::<u64>().is_ok_and(|n| n > 0), "{direct}");
+    assert_eq!(correlated, direct);
+
     // A parameterised query over the extended protocol (libpq PQexecParams; psql 16+ also via \bind).
     let bound = exec_params(
         &server,

@@ -44,7 +44,10 @@ fn queries_no_rule_applies_to_pass_as_sent() {
         "SELECT a, (SELECT b FROM u) FROM t",
         // Aggregated already, or ordered and limited: left alone.
         "SELECT (SELECT count(*) FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_catalog.pg_attribute a",
-        "SELECT (SELECT u.b FROM u WHERE u.a = t.a ORDER BY u.b LIMIT 1) FROM t",
+        "SELECT (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = a.attrelid ORDER BY 1 LIMIT 1) \
+         FROM pg_catalog.pg_attribute a",
+        // An analyst's correlated subquery outside the select list: DataFusion's to plan or refuse.
+        "SELECT a FROM t WHERE t.c > (SELECT max(u.c) FROM u WHERE u.a = t.a)",
         "SELECT generate_subscripts(a, 2) FROM t",
         "SELECT CAST(x AS text), 'a'::varchar FROM t",
     ] {
@@ -116,23 +119,54 @@ fn scalar_subqueries_over_always_empty_catalogue_tables_are_null() {
 }
 
 #[tokio::test]
-async fn correlated_scalar_subqueries_answer_as_postgres() {
+async fn correlated_scalar_subqueries_of_catalogue_queries_answer_as_postgres() {
     let ctx = SessionContext::new();
-    ctx.sql("CREATE TABLE t (a INT, c INT) AS VALUES (1, 10), (2, 20), (3, 30)").await.expect("t").collect().await.ok();
-    ctx.sql("CREATE TABLE u (a INT, b VARCHAR) AS VALUES (1, 'one'), (3, 'three')")
+    // Tables named as catalogue tables are, so the query counts as a catalogue query.
+    ctx.sql("CREATE TABLE pg_t (a INT, c INT) AS VALUES (1, 10), (2, 20), (3, 30)")
+        .await
+        .expect("t")
+        .collect()
+        .await
+        .ok();
+    ctx.sql("CREATE TABLE pg_u (a INT, b VARCHAR) AS VALUES (1, 'one'), (3, 'three')")
         .await
         .expect("u")
         .collect()
         .await
         .ok();
     // SQLAlchemy's collation lookup has this shape: a correlated subquery inside CASE, one row or none per outer row.
-    let sql = "SELECT t.a, CASE WHEN t.c > 15 THEN (SELECT u.b FROM u WHERE u.a = t.a) ELSE 'small' END AS b \
-               FROM t ORDER BY t.a";
+    let sql = "SELECT pg_t.a, CASE WHEN pg_t.c > 15 THEN (SELECT pg_u.b FROM pg_u WHERE pg_u.a = pg_t.a) ELSE 'small' END \
+               AS b FROM pg_t ORDER BY pg_t.a";
     assert!(ctx.sql(sql).await.is_err() || ctx.sql(sql).await.expect("plans").collect().await.is_err());
     // By hand: a=1 has c=10 → 'small'; a=2 has no u row → null; a=3 → 'three'.
     let rows = run(&ctx, sql).await;
     let lines: Vec<&str> = rows.lines().filter(|l| l.starts_with("| ")).skip(1).collect();
     assert_eq!(lines, ["| 1 | small |", "| 2 |       |", "| 3 | three |"], "{rows}");
+}
+
+#[test]
+fn an_analysts_correlated_subquery_in_the_select_list_is_kept_from_being_nulled() {
+    // datafusion-postgres's parser would replace `(SELECT count(*) …)` with NULL; one more pair of parentheses
+    // keeps it, and the parser then reads the query as the client meant it.
+    let sql = "SELECT r.region_code, (SELECT count(*) FROM persons p WHERE p.region_code = r.region_code) AS n FROM regions r";
+    let planned = rewritten(sql).expect("rewritten");
+    assert_eq!(
+        planned,
+        "SELECT r.region_code, ((SELECT count(*) FROM persons p WHERE p.region_code = r.region_code)) AS n FROM regions r"
+    );
+    let parsed = datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser::new()
+        .parse(&planned)
+        .expect("parses");
+    assert!(parsed[0].to_string().contains("SELECT count(*) FROM persons"), "{}", parsed[0]);
+    let unprotected =
+        datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser::new().parse(sql).expect("parses");
+    assert!(!unprotected[0].to_string().contains("SELECT count(*) FROM persons"), "the rule this works around");
+    // Not aggregated: left for DataFusion to refuse, not wrapped in first_value as a catalogue query is.
+    let single = rewritten("SELECT (SELECT p.year FROM persons p WHERE p.region_code = r.region_code) FROM regions r")
+        .expect("parenthesised");
+    assert!(!single.contains("first_value"), "{single}");
+    // Uncorrelated: nothing to protect.
+    assert_eq!(rewritten("SELECT (SELECT count(*) FROM persons) AS n FROM regions r"), None);
 }
 
 #[test]
