@@ -621,7 +621,8 @@ mod tests {
             types[0].contains("List(Int16)") && types[0].contains("List(Int32)") && types[0].contains("Boolean"),
             "{types:?}"
         );
-        // Postgres's invariant: `indkey` holds one entry per index column (`indnatts`), `indclass` one per key column, over rows that exist.
+        // Postgres's invariant: `indkey` holds one entry per index column (`indnatts`), `indclass` one per key
+        // column; checked over rows that exist.
         let mismatched = rows(
             &ctx,
             "SELECT count(*) FILTER (WHERE cardinality(indkey) <> indnatts \

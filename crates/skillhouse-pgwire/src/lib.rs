@@ -4,14 +4,14 @@
 //! *What it owns.* [`serve`] opens the published snapshot (`WAREHOUSE/CURRENT`) on one DataFusion session, installs
 //! datafusion-postgres's `pg_catalog` with what psql's `\dt`/`\d`, DBeaver's navigator and SQLAlchemy's inspector
 //! (Superset) also need (`catalog`: SkillHouse's table and column comments as `pg_description`, a few tables and
-//! functions), and listens. Catalogue queries DataFusion cannot plan as sent are rewritten first (`compat`). Logins are checked with SCRAM-SHA-256
-//! against the configured [`Users`]. Every statement — simple or extended protocol, parameters bound by the client —
-//! goes through `skillhouse_query::guard` first and runs on its own bounded session ([`service`]). A newly
-//! published snapshot is picked up without a restart: the server polls `CURRENT` and prepares a new session over
-//! it, which serves the next statements.
+//! functions), and listens. Catalogue queries DataFusion cannot plan as sent are rewritten first (`compat`). Logins
+//! are checked with SCRAM-SHA-256 against the configured [`Users`]. Every statement — simple or extended protocol,
+//! parameters bound by the client — goes through `skillhouse_query::guard` first (as it will run, rewrites
+//! included) and runs on its own bounded session ([`service`]). A newly published snapshot is picked up without a
+//! restart: the server polls `CURRENT` and prepares a new session over it, which serves the next statements.
 //!
-//! *What it must not depend on.* No SQL over the warehouse of its own and nothing of HTTP: the query crate owns the session, the guard
-//! and the bounds; this crate adapts them to the wire.
+//! *What it must not depend on.* No SQL over the warehouse of its own and nothing of HTTP: the query crate owns the
+//! session, the guard and the bounds; this crate adapts them to the wire.
 
 mod catalog;
 mod compat;

@@ -135,8 +135,8 @@ async fn correlated_scalar_subqueries_of_catalogue_queries_answer_as_postgres() 
         .await
         .ok();
     // SQLAlchemy's collation lookup has this shape: a correlated subquery inside CASE, one row or none per outer row.
-    let sql = "SELECT pg_t.a, CASE WHEN pg_t.c > 15 THEN (SELECT pg_u.b FROM pg_u WHERE pg_u.a = pg_t.a) ELSE 'small' END \
-               AS b FROM pg_t ORDER BY pg_t.a";
+    let sql = "SELECT pg_t.a, CASE WHEN pg_t.c > 15 THEN (SELECT pg_u.b FROM pg_u WHERE pg_u.a = pg_t.a) \
+               ELSE 'small' END AS b FROM pg_t ORDER BY pg_t.a";
     assert!(ctx.sql(sql).await.is_err() || ctx.sql(sql).await.expect("plans").collect().await.is_err());
     // By hand: a=1 has c=10 → 'small'; a=2 has no u row → null; a=3 → 'three'.
     let rows = run(&ctx, sql).await;
@@ -148,11 +148,13 @@ async fn correlated_scalar_subqueries_of_catalogue_queries_answer_as_postgres() 
 fn an_analysts_correlated_subquery_in_the_select_list_is_kept_from_being_nulled() {
     // datafusion-postgres's parser would replace `(SELECT count(*) …)` with NULL; one more pair of parentheses
     // keeps it, and the parser then reads the query as the client meant it.
-    let sql = "SELECT r.region_code, (SELECT count(*) FROM persons p WHERE p.region_code = r.region_code) AS n FROM regions r";
+    let sql = "SELECT r.region_code, (SELECT count(*) FROM persons p WHERE p.region_code = r.region_code) AS n \
+               FROM regions r";
     let planned = rewritten(sql).expect("rewritten");
     assert_eq!(
         planned,
-        "SELECT r.region_code, ((SELECT count(*) FROM persons p WHERE p.region_code = r.region_code)) AS n FROM regions r"
+        "SELECT r.region_code, ((SELECT count(*) FROM persons p WHERE p.region_code = r.region_code)) AS n \
+         FROM regions r"
     );
     let parsed = datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser::new()
         .parse(&planned)
