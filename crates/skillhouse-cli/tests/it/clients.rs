@@ -1,8 +1,9 @@
 //! The tools analysts browse with, against `skillhouse serve --pg-addr`: SQLAlchemy's PostgreSQL inspector (what
 //! Superset's table browser calls; psycopg2 and SQLAlchemy from PyPI, which `scripts/test` installs) and the
 //! catalogue queries of DBeaver's navigator (`dbeaver.sql`, sent over libpq's extended protocol with parameters
-//! bound as DBeaver's JDBC driver binds them). Each answer is compared with what psql reads from
-//! `information_schema` or the tables themselves.
+//! bound as DBeaver's JDBC driver binds them), and the row limit DBeaver's data tab puts on the Execute message
+//! (`pg_max_rows.py`, a raw protocol client). Each answer is compared with what psql reads from `information_schema`
+//! or the tables themselves.
 
 use super::pgwire::{PASSWORD, Server, USER, exec_params, stdout};
 use super::stderr;
@@ -160,4 +161,23 @@ fn dbeaver_browses_the_schema_and_a_table() {
     // The data tab reads 200 rows; the row count agrees with psql.
     assert_eq!(rows("data viewer").len(), 200);
     assert_eq!(rows("row count"), lines(&server.rows("SELECT count(*) FROM persons")));
+}
+
+/// DBeaver's data tab asks for its first 200 rows with the Execute message's row limit (pgjdbc's `setMaxRows`), not
+/// with `LIMIT`: the server must stop there and say the portal is suspended, not send the whole table.
+#[test]
+fn an_execute_row_limit_returns_a_page_and_suspends() {
+    let server = Server::start(&[]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/pg_max_rows.py");
+    let port = server.pg_port.to_string();
+    let output = Command::new("python3")
+        .arg(script)
+        .args(["127.0.0.1", &port, USER, PASSWORD, "SELECT p.* FROM public.persons p", "200"])
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let total = server.rows("SELECT count(*) FROM persons").trim().to_owned();
+    assert!(total.parse::<u64>().is_ok_and(|n| n > 200), "{total}");
+    // The limited Execute, then an unlimited one on the same connection.
+    assert_eq!(stdout(&output), format!("200 suspended\n{total} complete\n"));
 }
