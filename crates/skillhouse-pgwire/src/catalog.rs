@@ -13,10 +13,11 @@
 //!
 //! Query shapes DataFusion cannot plan are rewritten before planning by [`crate::compat`].
 
+use crate::descriptions::{self, CommentMap, Description};
 use crate::error::{PgError, Result};
-use crate::{CATALOG_NAME, DATABASE_NAME, descriptions};
-use skillhouse_query::datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder};
-use skillhouse_query::datafusion::arrow::compute::{CastOptions, cast, cast_with_options};
+use crate::{CATALOG_NAME, DATABASE_NAME};
+use skillhouse_query::datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::{DataType, Int64Type};
 use skillhouse_query::datafusion::catalog::view::ViewTable;
 use skillhouse_query::datafusion::catalog::{SchemaProvider, TableProvider};
@@ -63,7 +64,7 @@ pub(crate) async fn install(ctx: &SessionContext) -> Result<()> {
     );
     catalog.register_schema("pg_catalog", Arc::new(PgCatalogOverlay { inner, replaced })).map_err(catalog_error)?;
     ctx.register_udf(ScalarUDF::new_from_impl(JsonBuildObject::new()));
-    ctx.register_udf(ScalarUDF::new_from_impl(Lookup::view_definitions(view_definitions(ctx).await?)));
+    ctx.register_udf(ScalarUDF::new_from_impl(Description::view_definition(view_definitions(ctx).await?)));
     ctx.register_udf(ScalarUDF::new_from_impl(CurrentSetting::new()));
     for constant in Constant::all() {
         ctx.register_udf(ScalarUDF::new_from_impl(constant));
@@ -108,9 +109,9 @@ async fn database_sql(ctx: &SessionContext) -> Result<String> {
     .await
 }
 
-/// The SQL of each of our views (`certificates` …) by the OID `pg_class` reports for it: the text it was defined
-/// with, or DataFusion's rendering of its plan.
-async fn view_definitions(ctx: &SessionContext) -> Result<HashMap<i64, String>> {
+/// The SQL of each of our views (`certificate_files` …) by (the OID `pg_class` reports for it, 0): the text it was
+/// defined with, or DataFusion's rendering of its plan.
+async fn view_definitions(ctx: &SessionContext) -> Result<CommentMap> {
     let frame = ctx
         .sql(
             "SELECT CAST(c.oid AS BIGINT) AS oid, CAST(c.relname AS VARCHAR) AS relname \
@@ -119,7 +120,7 @@ async fn view_definitions(ctx: &SessionContext) -> Result<HashMap<i64, String>> 
         )
         .await
         .map_err(catalog_error)?;
-    let mut definitions = HashMap::new();
+    let mut definitions = CommentMap::new();
     for batch in frame.collect().await.map_err(catalog_error)? {
         let oids = cast(batch.column(0), &DataType::Int64).map_err(|e| catalog_error(e.into()))?;
         let names = cast(batch.column(1), &DataType::Utf8).map_err(|e| catalog_error(e.into()))?;
@@ -132,7 +133,7 @@ async fn view_definitions(ctx: &SessionContext) -> Result<HashMap<i64, String>> 
                 (None, Some(plan)) => plan_to_sql(&plan).map_err(catalog_error)?.to_string(),
                 (None, None) => continue,
             };
-            definitions.insert(oids.value(row), sql);
+            definitions.insert((oids.value(row), 0), sql);
         }
     }
     Ok(definitions)
@@ -178,64 +179,6 @@ impl SchemaProvider for PgCatalogOverlay {
 
     fn table_exist(&self, name: &str) -> bool {
         self.replaced.contains_key(name.to_ascii_lowercase().as_str()) || self.inner.table_exist(name)
-    }
-}
-
-/// `pg_get_viewdef(view [, pretty])`: text looked up by object id, null for an unknown one.
-#[derive(Debug)]
-struct Lookup {
-    name: &'static str,
-    by_oid: Arc<HashMap<i64, String>>,
-    signature: Signature,
-}
-
-impl Lookup {
-    fn view_definitions(by_oid: HashMap<i64, String>) -> Self {
-        Self {
-            name: "pg_get_viewdef",
-            by_oid: Arc::new(by_oid),
-            signature: Signature::variadic_any(Volatility::Stable),
-        }
-    }
-}
-
-impl PartialEq for Lookup {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && Arc::ptr_eq(&self.by_oid, &other.by_oid)
-    }
-}
-
-impl Eq for Lookup {}
-
-impl std::hash::Hash for Lookup {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        Arc::as_ptr(&self.by_oid).hash(state);
-    }
-}
-
-impl ScalarUDFImpl for Lookup {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let Some(oids) = arrays.first() else { return exec_err!("{} needs an object id", self.name) };
-        // A name instead of an id (text) finds nothing.
-        let oids = cast_with_options(oids, &DataType::Int64, &CastOptions { safe: true, ..Default::default() })?;
-        let oids = oids.as_primitive::<Int64Type>();
-        let out: StringArray =
-            oids.iter().map(|oid| oid.and_then(|oid| self.by_oid.get(&oid)).map(String::as_str)).collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
 
@@ -572,18 +515,12 @@ mod tests {
     /// A session as the server prepares it, over one table and one view.
     async fn served_session() -> SessionContext {
         let ctx = SessionContext::new();
-        ctx.sql("CREATE TABLE persons (person_key VARCHAR, year INT) AS VALUES ('k1', 2024)")
-            .await
-            .expect("table")
-            .collect()
-            .await
-            .expect("created");
-        ctx.sql("CREATE VIEW recent AS SELECT person_key FROM persons WHERE year > 2023")
-            .await
-            .expect("view")
-            .collect()
-            .await
-            .expect("created");
+        for create in [
+            "CREATE TABLE persons (person_key VARCHAR, year INT) AS VALUES ('k1', 2024)",
+            "CREATE VIEW recent AS SELECT person_key FROM persons WHERE year > 2023",
+        ] {
+            ctx.sql(create).await.expect("plans").collect().await.expect("creates");
+        }
         setup_pg_catalog(&ctx, CATALOG_NAME, EmptyContextProvider).expect("pg_catalog");
         install(&ctx).await.expect("installed");
         ctx

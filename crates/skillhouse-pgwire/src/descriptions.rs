@@ -24,7 +24,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// Comments by (object OID, sub-id): sub-id 0 is the table, n its n-th column.
-type CommentMap = HashMap<(i64, i64), String>;
+pub(crate) type CommentMap = HashMap<(i64, i64), String>;
 
 fn catalog_error(source: DataFusionError) -> PgError {
     PgError::Catalog(Box::new(source))
@@ -145,9 +145,10 @@ fn utf8(batch: &RecordBatch, index: usize) -> Result<StringArray> {
         .ok_or_else(|| catalog_error(DataFusionError::Internal("cast to Utf8".into())))
 }
 
-/// `obj_description(oid [, catalog])` and `col_description(oid, column_number)`.
+/// `obj_description(oid [, catalog])` and `col_description(oid, column_number)`, and `pg_get_viewdef(oid [,
+/// pretty])` over a map of view definitions: text looked up by object id, null for an unknown one.
 #[derive(Debug)]
-struct Description {
+pub(crate) struct Description {
     name: &'static str,
     map: Arc<CommentMap>,
     signature: Signature,
@@ -160,6 +161,11 @@ impl Description {
 
     fn column(map: Arc<CommentMap>) -> Self {
         Self { name: "col_description", map, signature: Signature::any(2, Volatility::Stable) }
+    }
+
+    /// `pg_get_viewdef` over view definitions keyed by (view OID, 0).
+    pub(crate) fn view_definition(map: CommentMap) -> Self {
+        Self { name: "pg_get_viewdef", map: Arc::new(map), signature: Signature::variadic_any(Volatility::Stable) }
     }
 }
 
@@ -211,7 +217,9 @@ impl ScalarUDFImpl for Description {
                 .collect()
         } else {
             // Only relations have comments here: obj_description(oid, 'pg_class') or obj_description(oid).
-            let catalogs = arrays.get(1).map(|a| cast(a, &DataType::Utf8)).transpose()?;
+            // pg_get_viewdef's second argument says how to print, not what to look up.
+            let catalog_given = arrays.get(1).filter(|_| self.name == "obj_description");
+            let catalogs = catalog_given.map(|a| cast(a, &DataType::Utf8)).transpose()?;
             let catalogs = catalogs.as_ref().and_then(|a| a.as_any().downcast_ref::<StringArray>());
             (0..oids.len())
                 .map(|i| {

@@ -122,18 +122,12 @@ fn scalar_subqueries_over_always_empty_catalogue_tables_are_null() {
 async fn correlated_scalar_subqueries_of_catalogue_queries_answer_as_postgres() {
     let ctx = SessionContext::new();
     // Tables named as catalogue tables are, so the query counts as a catalogue query.
-    ctx.sql("CREATE TABLE pg_t (a INT, c INT) AS VALUES (1, 10), (2, 20), (3, 30)")
-        .await
-        .expect("t")
-        .collect()
-        .await
-        .ok();
-    ctx.sql("CREATE TABLE pg_u (a INT, b VARCHAR) AS VALUES (1, 'one'), (3, 'three')")
-        .await
-        .expect("u")
-        .collect()
-        .await
-        .ok();
+    for create in [
+        "CREATE TABLE pg_t (a INT, c INT) AS VALUES (1, 10), (2, 20), (3, 30)",
+        "CREATE TABLE pg_u (a INT, b VARCHAR) AS VALUES (1, 'one'), (3, 'three')",
+    ] {
+        ctx.sql(create).await.expect("plans").collect().await.expect("creates");
+    }
     // SQLAlchemy's collation lookup has this shape: a correlated subquery inside CASE, one row or none per outer row.
     let sql = "SELECT pg_t.a, CASE WHEN pg_t.c > 15 THEN (SELECT pg_u.b FROM pg_u WHERE pg_u.a = pg_t.a) \
                ELSE 'small' END AS b FROM pg_t ORDER BY pg_t.a";
