@@ -11,26 +11,23 @@
 -- description: the region of the principal certificate: the skill certificate with the highest rank, then the latest
 -- description: issue date, then the largest cert_no (null when the person is not skilled).
 --
--- Plan: pick each person's best skill certificate per issue year first (one row per person and issue year), then
--- expand to every later year end up to the as-of year and pick the best of those. The best certificate of a set is
--- the best of the per-year bests because the order (rank, issue date, cert_no) is lexicographic, so no certificate
--- is replicated across years.
---
--- "Best" is one string compared with MAX: the level rank (one digit), the issue date (YYYY-MM-DD), the cert_no,
--- then U+0001 and the region code as payload. The fixed-width fields make the string order the order (rank, issue
--- date, cert_no), and U+0001 sorts below every cert_no character, so a cert_no that is a prefix of another still
--- sorts first. MAX keeps one string per group; the ordered first_value aggregates it replaces kept every ordering
--- column per group and ran out of an 8 GiB pool at 10M certificates.
+-- Plan: one aggregation by person. `stock_by_year_end` (crates/skillhouse-query/src/stock.rs) keeps, per person, the
+-- best skill certificate of each issue year and returns one element per year end from the person's first issue year
+-- to the as-of year: the best certificate issued by then, by (rank, issue date, cert_no); a skill certificate of
+-- rank 0 (special_competence) still beats none. The first dates are plain MINs: a person has a row at a year end only
+-- once a counted certificate was issued, so first_cert_date is the same at every row, and first_skill_date shows from
+-- the year of the first skill certificate on. The SQL formulation it replaces (best per person and issue year, each
+-- replicated to every later year end and aggregated again by person and year end) hashed 21M groups at 10M
+-- certificates and spilled; this hashes the 6.6M persons once.
 --
 -- Year by year: the model returns the year ends from $from_year on. What came before is `persons_before`, this
 -- model's rows at the end of $from_year - 1 (from the previous snapshot; empty when the build starts from nothing).
--- A person with no counted certificate from $from_year on keeps that row at every later year end. For the others,
--- the row stands for their best certificate issued before $from_year; its issue date is not stored, so its key
--- carries '0000-00-00' in the date's place: every certificate issued from $from_year on is later, and the order
+-- A person with no counted certificate from $from_year on keeps that row at every later year end (the last SELECT).
+-- For the others, the row joins the aggregation as a certificate of issue year $from_year dated 31 December of the
+-- year before (its real issue date is not stored): every certificate issued from $from_year on is later, and the order
 -- between the two is kept. The build carries the year ends before $from_year over from the previous snapshot.
 -- On a build from nothing $from_year is 0 and persons_before empty: `$from_year > 0` then removes both branches that
--- read it at planning, so the per-year bests are not computed again to find who is touched (80 s instead of 55 s
--- for `persons` at 10M certificates without it).
+-- read it at planning, so the counted certificates are not read again to find who is touched.
 WITH counted AS (
     SELECT
         person_key,
@@ -38,71 +35,68 @@ WITH counted AS (
         issue_date,
         CASE WHEN cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment',
                                 'special_competence')
-            THEN concat(CAST(level_rank AS VARCHAR), CAST(issue_date AS VARCHAR), cert_no, chr(1), region_code)
-        END AS skill_key
+            THEN CAST(level_rank AS INT)
+        END AS skill_rank,
+        cert_no,
+        region_code
     FROM certificates
     WHERE NOT duplicate_claim
       AND issue_date <= CAST($as_of AS DATE)
       AND issue_year >= CAST($from_year AS INT)
 ),
-per_issue_year AS (
-    SELECT
-        person_key,
-        issue_year,
-        MIN(issue_date) AS first_cert_date,
-        MIN(CASE WHEN skill_key IS NOT NULL THEN issue_date END) AS first_skill_date,
-        MAX(skill_key) AS best_key
-    FROM counted
-    GROUP BY person_key, issue_year
-),
 -- Persons with a counted certificate from $from_year on: their stock is recomputed, continuing from their row in
 -- persons_before. Everyone else keeps that row at every year end from $from_year on (the last SELECT).
 touched AS (
-    SELECT DISTINCT person_key FROM per_issue_year
+    SELECT DISTINCT person_key FROM counted
 ),
 merged AS (
-    SELECT person_key, issue_year, first_cert_date, first_skill_date, best_key FROM per_issue_year
+    SELECT
+        person_key,
+        issue_year,
+        issue_date,
+        skill_rank,
+        cert_no,
+        region_code,
+        issue_date AS first_cert_date,
+        CASE WHEN skill_rank IS NOT NULL THEN issue_date END AS first_skill_date
+    FROM counted
     UNION ALL
     SELECT
         b.person_key,
         CAST($from_year AS INT) AS issue_year,
+        make_date(CAST($from_year AS INT) - 1, 12, 31) AS issue_date,
+        CASE WHEN b.skilled THEN b.highest_rank END AS skill_rank,
+        b.principal_cert_no AS cert_no,
+        b.region_code,
         b.first_cert_date,
-        b.first_skill_date,
-        CASE WHEN b.skilled
-            THEN concat(CAST(b.highest_rank AS VARCHAR), '0000-00-00', b.principal_cert_no, chr(1), b.region_code)
-        END AS best_key
+        b.first_skill_date
     FROM persons_before AS b
     WHERE CAST($from_year AS INT) > 0
       AND EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
 ),
--- Each per-year best counts at every year end from its issue year to the as-of year. Expanding with a series keeps
--- this an aggregation over an equi-grouping; the range join it replaces (`issue_year <= year`) ran as a nested-loop
--- join whose build side could be the large input (7.8 GB at 1M certificates).
-per_issue_year_ends AS (
-    SELECT
-        merged.*,
-        CAST(unnest(range(CAST(issue_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
-            AS INT) AS year
-    FROM merged
-),
-stock AS (
+per_person AS (
     SELECT
         person_key,
-        year,
-        MAX(best_key) AS best_key,
+        stock_by_year_end(issue_year, skill_rank, issue_date, cert_no, region_code,
+                          CAST(date_part('year', CAST($as_of AS DATE)) AS INT)) AS year_ends,
         MIN(first_skill_date) AS first_skill_date,
         MIN(first_cert_date) AS first_cert_date
-    FROM per_issue_year_ends
-    GROUP BY person_key, year
+    FROM merged
+    GROUP BY person_key
+),
+stock AS (
+    SELECT person_key, unnest(year_ends) AS e, first_skill_date, first_cert_date
+    FROM per_person
 ),
 unpacked AS (
     SELECT
         person_key,
-        year,
-        CAST(substr(best_key, 1, 1) AS INT) AS best_rank,
-        NULLIF(split_part(substr(best_key, 12), chr(1), 2), '') AS region_code,
-        split_part(substr(best_key, 12), chr(1), 1) AS principal_cert_no,
-        first_skill_date,
+        e['year'] AS year,
+        e['rank'] AS best_rank,
+        e['region_code'] AS region_code,
+        e['cert_no'] AS principal_cert_no,
+        CASE WHEN CAST(date_part('year', first_skill_date) AS INT) <= e['year'] THEN first_skill_date END
+            AS first_skill_date,
         first_cert_date
     FROM stock
 )

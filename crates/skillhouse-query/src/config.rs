@@ -31,7 +31,8 @@ impl Default for QueryConfig {
 }
 
 impl QueryConfig {
-    /// A new DataFusion session with this configuration and nothing registered. `information_schema` is on so
+    /// A new DataFusion session with this configuration, no tables and SkillHouse's own functions
+    /// ([`crate::stock`]'s `stock_by_year_end`, which the `persons` model uses). `information_schema` is on so
     /// analysts can `SHOW TABLES` and `SHOW COLUMNS FROM certificates`.
     pub fn session(&self) -> Result<SessionContext> {
         let config =
@@ -41,7 +42,9 @@ impl QueryConfig {
             runtime = runtime.with_temp_file_path(dir.clone());
         }
         let runtime = runtime.build_arc().map_err(|e| QueryError::engine("creating the query runtime", e))?;
-        Ok(SessionContext::new_with_config_rt(config, runtime))
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_udaf(crate::stock::stock_by_year_end());
+        Ok(ctx)
     }
 }
 

@@ -45,6 +45,7 @@ mod output;
 mod params;
 mod readonly;
 mod snapshot;
+mod stock;
 mod store;
 mod tables;
 
