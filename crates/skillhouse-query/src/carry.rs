@@ -214,7 +214,75 @@ pub(crate) struct YearFiles {
     name: String,
     from_year: i32,
     schema: SchemaRef,
-    open: BTreeMap<i64, (ArrowWriter<std::fs::File>, PathBuf, u64)>,
+    open: BTreeMap<i64, YearWriter>,
+}
+
+/// One file of [`YearFiles`], encoded on a thread of its own: the years of a batch are encoded in parallel with each
+/// other and with the query that produces them (the build's writes were one thread's work while a core stood idle).
+struct YearWriter {
+    batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    thread: Option<std::thread::JoinHandle<Result<std::fs::File>>>,
+    temporary: PathBuf,
+    rows: u64,
+}
+
+/// Batches waiting for a file's thread; the query waits when the thread is this far behind.
+const QUEUED_BATCHES: usize = 4;
+
+impl YearWriter {
+    fn start(temporary: PathBuf, schema: SchemaRef) -> Result<Self> {
+        let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
+        let parquet_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| QueryError::Parquet { path, source }
+        };
+        let mut writer = ArrowWriter::try_new(file, schema, Some(crate::snapshot::writer_properties()))
+            .map_err(parquet_error(&temporary))?;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
+        let path = temporary.clone();
+        let thread = std::thread::Builder::new()
+            .name("skillhouse-parquet".into())
+            .spawn(move || {
+                for batch in receiver {
+                    writer.write(&batch).map_err(parquet_error(&path))?;
+                }
+                let file = writer.into_inner().map_err(parquet_error(&path))?;
+                file.sync_all().map_err(|e| QueryError::io("syncing", &path, e))?;
+                Ok(file)
+            })
+            .map_err(|e| QueryError::io("starting a writer thread for", &temporary, e))?;
+        Ok(Self { batches: Some(sender), thread: Some(thread), temporary, rows: 0 })
+    }
+
+    fn write(&mut self, batch: RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        if let Some(batches) = &self.batches
+            && batches.send(batch).is_ok()
+        {
+            return Ok(());
+        }
+        self.batches = None;
+        Err(self.stop())
+    }
+
+    /// Waits for the thread to end; its error, or one that says it ended without one.
+    fn stop(&mut self) -> QueryError {
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Err(error))) => error,
+            Some(Err(_)) => QueryError::Internal(format!("the writer of {} panicked", self.temporary.display())),
+            _ => QueryError::Internal(format!("the writer of {} stopped", self.temporary.display())),
+        }
+    }
+
+    /// Waits for every batch to be written and the file to be synced.
+    fn finish(mut self) -> Result<(PathBuf, u64)> {
+        self.batches = None;
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Ok(_))) => Ok((self.temporary, self.rows)),
+            Some(Ok(Err(error))) => Err(error),
+            _ => Err(QueryError::Internal(format!("the writer of {} stopped", self.temporary.display()))),
+        }
+    }
 }
 
 impl YearFiles {
@@ -273,23 +341,14 @@ impl YearFiles {
                 let mask = eq(keys, &Int64Array::new_scalar(key)).map_err(encode)?;
                 filter_record_batch(batch, &mask).map_err(encode)?
             };
-            let (writer, _, rows) = match self.open.entry(key) {
+            let writer = match self.open.entry(key) {
                 std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::btree_map::Entry::Vacant(entry) => {
                     let temporary = self.dir.join(format!("{key}.parquet.tmp"));
-                    let file =
-                        std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-                    let writer = ArrowWriter::try_new(
-                        file,
-                        Arc::clone(&self.schema),
-                        Some(crate::snapshot::writer_properties()),
-                    )
-                    .map_err(|source| QueryError::Parquet { path: temporary.clone(), source })?;
-                    entry.insert((writer, temporary, 0))
+                    entry.insert(YearWriter::start(temporary, Arc::clone(&self.schema))?)
                 }
             };
-            *rows += part.num_rows() as u64;
-            writer.write(&part).map_err(|source| QueryError::Parquet { path: self.dir.clone(), source })?;
+            writer.write(part)?;
         }
         Ok(())
     }
@@ -311,9 +370,12 @@ impl YearFiles {
             return Ok(vec![(NO_ROWS, path, 0)]);
         }
         let mut out = Vec::new();
-        for (key, (writer, temporary, rows)) in self.open {
-            let file = writer.into_inner().map_err(|source| QueryError::Parquet { path: temporary.clone(), source })?;
-            file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+        // Every file's thread is finished before any file is renamed, so an error leaves only temporary files.
+        let mut finished = Vec::new();
+        for (key, writer) in self.open {
+            finished.push((key, writer.finish()?));
+        }
+        for (key, (temporary, rows)) in finished {
             skillhouse_model::fault::point("build.parquet_tmp");
             let path = self.dir.join(format!("{key}.parquet"));
             std::fs::rename(&temporary, &path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
