@@ -24,6 +24,7 @@
 
 use crate::catalog::SqlCatalog;
 use crate::error::{QueryError, Result};
+use crate::hashed::{HashedFile, WrittenFile};
 use crate::manifest::{FileEntry, Manifest};
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
@@ -221,7 +222,7 @@ pub(crate) struct YearFiles {
 /// other and with the query that produces them (the build's writes were one thread's work while a core stood idle).
 struct YearWriter {
     batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
-    thread: Option<std::thread::JoinHandle<Result<std::fs::File>>>,
+    thread: Option<std::thread::JoinHandle<Result<(u64, String)>>>,
     temporary: PathBuf,
     rows: u64,
 }
@@ -236,8 +237,9 @@ impl YearWriter {
             let path = path.to_path_buf();
             move |source| QueryError::Parquet { path, source }
         };
-        let mut writer = ArrowWriter::try_new(file, schema, Some(crate::snapshot::writer_properties()))
-            .map_err(parquet_error(&temporary))?;
+        let mut writer =
+            ArrowWriter::try_new(HashedFile::new(file), schema, Some(crate::snapshot::writer_properties()))
+                .map_err(parquet_error(&temporary))?;
         let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
         let path = temporary.clone();
         let thread = std::thread::Builder::new()
@@ -246,9 +248,9 @@ impl YearWriter {
                 for batch in receiver {
                     writer.write(&batch).map_err(parquet_error(&path))?;
                 }
-                let file = writer.into_inner().map_err(parquet_error(&path))?;
+                let (file, bytes, sha256) = writer.into_inner().map_err(parquet_error(&path))?.finish();
                 file.sync_all().map_err(|e| QueryError::io("syncing", &path, e))?;
-                Ok(file)
+                Ok((bytes, sha256))
             })
             .map_err(|e| QueryError::io("starting a writer thread for", &temporary, e))?;
         Ok(Self { batches: Some(sender), thread: Some(thread), temporary, rows: 0 })
@@ -274,11 +276,11 @@ impl YearWriter {
         }
     }
 
-    /// Waits for every batch to be written and the file to be synced.
-    fn finish(mut self) -> Result<(PathBuf, u64)> {
+    /// Waits for every batch to be written and the file to be synced; the file is still at its temporary path.
+    fn finish(mut self) -> Result<WrittenFile> {
         self.batches = None;
         match self.thread.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(Ok(_))) => Ok((self.temporary, self.rows)),
+            Some(Ok(Ok((bytes, sha256)))) => Ok(WrittenFile { path: self.temporary, rows: self.rows, bytes, sha256 }),
             Some(Ok(Err(error))) => Err(error),
             _ => Err(QueryError::Internal(format!("the writer of {} stopped", self.temporary.display()))),
         }
@@ -353,21 +355,15 @@ impl YearFiles {
         Ok(())
     }
 
-    /// Closes, fsyncs and renames every file into place; returns `(value, path, rows)` per file. A folder left with
+    /// Closes, fsyncs and renames every file into place; returns the value and the file of each. A folder left with
     /// no Parquet file at all (no rows, none carried) gets an empty [`NO_ROWS_FILE`], so the table still has its
     /// columns.
-    pub fn finish(self) -> Result<Vec<(i64, PathBuf, u64)>> {
+    pub fn finish(self) -> Result<Vec<(i64, WrittenFile)>> {
         if self.open.is_empty() && crate::tables::parquet_files(&self.dir)?.is_empty() {
             let path = self.dir.join(NO_ROWS_FILE);
-            let temporary = path.with_extension("parquet.tmp");
-            let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-            let writer =
-                ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(crate::snapshot::writer_properties()))
-                    .map_err(|source| QueryError::Parquet { path: temporary.clone(), source })?;
-            let file = writer.into_inner().map_err(|source| QueryError::Parquet { path: temporary.clone(), source })?;
-            file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
-            std::fs::rename(&temporary, &path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
-            return Ok(vec![(NO_ROWS, path, 0)]);
+            let written = YearWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&self.schema))?.finish()?;
+            std::fs::rename(&written.path, &path).map_err(|e| QueryError::io("renaming", &written.path, e))?;
+            return Ok(vec![(NO_ROWS, WrittenFile { path, ..written })]);
         }
         let mut out = Vec::new();
         // Every file's thread is finished before any file is renamed, so an error leaves only temporary files.
@@ -375,23 +371,23 @@ impl YearFiles {
         for (key, writer) in self.open {
             finished.push((key, writer.finish()?));
         }
-        for (key, (temporary, rows)) in finished {
+        for (key, written) in finished {
             skillhouse_model::fault::point("build.parquet_tmp");
             let path = self.dir.join(format!("{key}.parquet"));
-            std::fs::rename(&temporary, &path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
-            out.push((key, path, rows));
+            std::fs::rename(&written.path, &path).map_err(|e| QueryError::io("renaming", &written.path, e))?;
+            out.push((key, WrittenFile { path, ..written }));
         }
         Ok(out)
     }
 }
 
-/// Streams `frame` into [`YearFiles`] under `dir`, by `column`; returns `(value, path, rows)` per file written.
+/// Streams `frame` into [`YearFiles`] under `dir`, by `column`; returns the value and the file of each file written.
 pub(crate) async fn write_years(
     frame: DataFrame,
     dir: &Path,
     column: &str,
     from_year: i32,
-) -> Result<Vec<(i64, PathBuf, u64)>> {
+) -> Result<Vec<(i64, WrittenFile)>> {
     let what = || format!("running {}", dir.display());
     let mut stream = frame.execute_stream().await.map_err(|e| QueryError::engine(what(), e))?;
     let schema = crate::snapshot::storage_schema(&stream.schema());
@@ -433,8 +429,13 @@ mod tests {
         let frame = ctx.read_table(Arc::new(table)).expect("test setup");
         let dir = tempfile::tempdir().expect("test setup");
         let written = write_years(frame, dir.path(), "year", 2000).await.expect("written");
-        assert_eq!(written.iter().map(|(y, _, _)| *y).collect::<Vec<_>>(), vec![2021, 2022, 2023]);
-        for (year, path, rows) in &written {
+        assert_eq!(written.iter().map(|(y, _)| *y).collect::<Vec<_>>(), vec![2021, 2022, 2023]);
+        for (year, WrittenFile { path, rows, bytes, sha256 }) in &written {
+            let on_disk = std::fs::read(path).expect("written file");
+            assert_eq!(
+                (*bytes, sha256.as_str()),
+                (on_disk.len() as u64, hex::encode(Sha256::digest(&on_disk)).as_str())
+            );
             // Worked out from the generator: n % 3 == year - 2021.
             let expected = (0..total).filter(|n| i64::from(n % 3) == year - 2021).count() as u64;
             assert_eq!(*rows, expected, "rows of {year}");
@@ -447,7 +448,7 @@ mod tests {
             assert!(text.contains(&format!("| {expected} ")), "{text}");
             assert!(!text.contains(&format!("{}", year + 1)) && !text.contains(&format!("{}", year - 1)), "{text}");
         }
-        assert_eq!(written.iter().map(|(_, _, r)| r).sum::<u64>(), total as u64);
+        assert_eq!(written.iter().map(|(_, w)| w.rows).sum::<u64>(), total as u64);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .expect("list")
             .filter_map(|e| e.ok())

@@ -39,6 +39,7 @@ mod config;
 mod error;
 mod gate;
 pub mod guard;
+mod hashed;
 mod lock;
 mod manifest;
 mod output;

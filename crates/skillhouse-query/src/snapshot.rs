@@ -6,6 +6,7 @@ use crate::catalog::{SqlCatalog, SqlFile};
 use crate::config::{QueryConfig, read_only_sql_options};
 use crate::error::{QueryError, Result};
 use crate::gate::{GateConfig, Previous, run_gate};
+use crate::hashed::{HashedFile, WrittenFile};
 use crate::lock::{self, LeaseRefused, SnapshotLease};
 use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehouse_summary};
 use crate::params::BuildParams;
@@ -23,7 +24,6 @@ use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -515,8 +515,9 @@ impl Stored {
     /// Runs `frame` and writes it to `relative` (zstd Parquet with statistics); returns the file's path.
     async fn write(&mut self, relative: &str, frame: DataFrame, clock: Instant) -> Result<PathBuf> {
         let path = self.dir.join(relative);
-        let rows = write_parquet(frame, &path).await?;
-        self.record(relative, &path, rows)?;
+        let written = write_parquet(frame, &path).await?;
+        let rows = written.rows;
+        self.record(relative, written);
         let table = relative.trim_end_matches(".parquet").to_string();
         self.row_counts.insert(table.clone(), rows);
         self.timings_ms.insert(table, millis(clock));
@@ -534,10 +535,10 @@ impl Stored {
     ) -> Result<()> {
         let written = carry::write_years(frame, &self.dir.join(relative), column, from_year).await?;
         self.folders.insert(relative.to_string());
-        for (_, path, rows) in written {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            self.record(&format!("{relative}/{name}"), &path, rows)?;
-            *self.row_counts.entry(relative.to_string()).or_default() += rows;
+        for (_, file) in written {
+            let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            *self.row_counts.entry(relative.to_string()).or_default() += file.rows;
+            self.record(&format!("{relative}/{name}"), file);
         }
         self.row_counts.entry(relative.to_string()).or_default();
         self.timings_ms.insert(relative.to_string(), millis(clock));
@@ -568,16 +569,9 @@ impl Stored {
     }
 
     /// Adds a written file to the manifest's list with its size and SHA-256.
-    fn record(&mut self, relative: &str, path: &Path, rows: u64) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|e| QueryError::io("reading", path, e))?;
-        let entry = FileEntry {
-            bytes: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            rows: Some(rows),
-            linked: false,
-        };
+    fn record(&mut self, relative: &str, file: WrittenFile) {
+        let entry = FileEntry { bytes: file.bytes, sha256: file.sha256, rows: Some(file.rows), linked: false };
         self.files.insert(relative.to_string(), entry);
-        Ok(())
     }
 }
 
@@ -637,16 +631,16 @@ pub(crate) fn writer_properties() -> WriterProperties {
         .build()
 }
 
-/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed); returns the rows.
-async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
+/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed).
+async fn write_parquet(frame: DataFrame, path: &Path) -> Result<WrittenFile> {
     let mut stream =
         frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
     let schema = storage_schema(&stream.schema());
     let temporary = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
     let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
-    let mut writer =
-        ArrowWriter::try_new(file, Arc::clone(&schema), Some(writer_properties())).map_err(parquet_error)?;
+    let mut writer = ArrowWriter::try_new(HashedFile::new(file), Arc::clone(&schema), Some(writer_properties()))
+        .map_err(parquet_error)?;
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
@@ -654,11 +648,11 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<u64> {
         rows += batch.num_rows() as u64;
         writer.write(&batch).map_err(parquet_error)?;
     }
-    let file = writer.into_inner().map_err(parquet_error)?;
+    let (file, bytes, sha256) = writer.into_inner().map_err(parquet_error)?.finish();
     file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
     skillhouse_model::fault::point("build.parquet_tmp");
     std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
-    Ok(rows)
+    Ok(WrittenFile { path: path.to_path_buf(), rows, bytes, sha256 })
 }
 
 /// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
