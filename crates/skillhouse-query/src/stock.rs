@@ -292,8 +292,19 @@ impl Stock {
     fn output(&self, groups: Range<usize>) -> Result<ArrayRef> {
         let mut offsets = Vec::with_capacity(groups.len() + 1);
         offsets.push(0i32);
-        let (mut years, mut ranks) = (Int32Builder::new(), Int32Builder::new());
-        let (mut certs, mut regions) = (StringBuilder::new(), StringBuilder::new());
+        // Sized up front: growing arrays of tens of millions of elements by doubling copied them and, on fresh
+        // memory, had the kernel zero every new page again.
+        let elements: usize = match self.last_year {
+            Some(last_year) => groups
+                .clone()
+                .filter(|g| self.heads[*g] != NONE)
+                .map(|g| usize::try_from(last_year - self.entries[self.heads[g] as usize].year + 1).unwrap_or(0))
+                .sum(),
+            None => 0,
+        };
+        let (mut years, mut ranks) = (Int32Builder::with_capacity(elements), Int32Builder::with_capacity(elements));
+        let (mut certs, mut regions) =
+            (StringBuilder::with_capacity(elements, elements * 16), StringBuilder::with_capacity(elements, elements * 6));
         let mut count = 0i32;
         for group in groups {
             let mut at = self.heads[group];
