@@ -21,8 +21,8 @@
 //! skipping (`convert_to_state`: one row is a list of one entry) and spilling all give the same answer.
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int32Builder, ListArray, StringBuilder, StringViewBuilder,
-    StructArray,
+    Array, ArrayBuilder, ArrayRef, AsArray, BooleanArray, Int32Array, Int32Builder, ListArray, StringBuilder,
+    StringViewBuilder, StructArray,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{filter, nullif};
@@ -288,50 +288,47 @@ impl Stock {
         self.update_rows(entries.columns(), rows, None)
     }
 
+    /// The year ends of `group`, from its first issue year to `last_year`, each with the best entry issued by then.
+    fn year_ends(&self, group: usize) -> Result<YearEnds<'_>> {
+        let at = self.heads[group];
+        let (Some(last), true) = (self.last_year, at != NONE) else {
+            return Ok(YearEnds { stock: self, at: NONE, year: 1, last: 0, best: None });
+        };
+        let first = self.entries[at as usize].year;
+        if last.saturating_sub(first) >= MAX_YEAR_ENDS {
+            return exec_err!("{NAME}: {first} to {last} is more than {MAX_YEAR_ENDS} year ends; is last_year right?");
+        }
+        Ok(YearEnds { stock: self, at, year: first, last, best: None })
+    }
+
     /// The result of the groups in `groups`: one list per group.
     fn output(&self, groups: Range<usize>) -> Result<ArrayRef> {
-        let mut offsets = Vec::with_capacity(groups.len() + 1);
-        offsets.push(0i32);
-        // Sized up front: growing arrays of tens of millions of elements by doubling copied them and, on fresh
-        // memory, had the kernel zero every new page again.
-        let elements: usize = match self.last_year {
-            Some(last_year) => groups
-                .clone()
-                .filter(|g| self.heads[*g] != NONE)
-                .map(|g| usize::try_from(last_year - self.entries[self.heads[g] as usize].year + 1).unwrap_or(0))
-                .sum(),
-            None => 0,
-        };
-        let (mut years, mut ranks) = (Int32Builder::with_capacity(elements), Int32Builder::with_capacity(elements));
-        let (mut certs, mut regions) =
-            (StringBuilder::with_capacity(elements, elements * 16), StringBuilder::with_capacity(elements, elements * 6));
-        let mut count = 0i32;
-        for group in groups {
-            let mut at = self.heads[group];
-            if let (true, Some(last_year)) = (at != NONE, self.last_year) {
-                let first = self.entries[at as usize].year;
-                if last_year.saturating_sub(first) >= MAX_YEAR_ENDS {
-                    return exec_err!(
-                        "{NAME}: {first} to {last_year} is more than {MAX_YEAR_ENDS} year ends; is last_year right?"
-                    );
-                }
-                let mut best: Option<Entry> = None;
-                for year in first..=last_year {
-                    while at != NONE && self.entries[at as usize].year <= year {
-                        let entry = self.entries[at as usize];
-                        if entry.cert != NONE && best.is_none_or(|b| self.beats(&entry, &b)) {
-                            best = Some(entry);
-                        }
-                        at = entry.next;
-                    }
-                    years.append_value(year);
-                    ranks.append_option(best.map(|b| b.rank));
-                    certs.append_option(best.map(|b| self.cert_no(b.cert)));
-                    regions.append_option(best.and_then(|b| self.region(b.cert)));
-                    count = count.checked_add(1).ok_or_else(too_many)?;
+        // Sized exactly by a first pass: grown by doubling, arrays of tens of millions of elements were copied and
+        // their fresh pages zeroed by the kernel again, and the last doubling could leave half the memory unused.
+        let (mut elements, mut cert_bytes, mut region_bytes) = (0usize, 0usize, 0usize);
+        for group in groups.clone() {
+            for (_, best) in self.year_ends(group)? {
+                elements += 1;
+                if let Some(best) = best {
+                    cert_bytes += self.cert_no(best.cert).len();
+                    region_bytes += self.region(best.cert).map_or(0, str::len);
                 }
             }
-            offsets.push(count);
+        }
+        i32::try_from(elements).map_err(|_| too_many())?;
+        let mut offsets = Vec::with_capacity(groups.len() + 1);
+        offsets.push(0i32);
+        let (mut years, mut ranks) = (Int32Builder::with_capacity(elements), Int32Builder::with_capacity(elements));
+        let mut certs = StringBuilder::with_capacity(elements, cert_bytes);
+        let mut regions = StringBuilder::with_capacity(elements, region_bytes);
+        for group in groups {
+            for (year, best) in self.year_ends(group)? {
+                years.append_value(year);
+                ranks.append_option(best.map(|b| b.rank));
+                certs.append_option(best.map(|b| self.cert_no(b.cert)));
+                regions.append_option(best.and_then(|b| self.region(b.cert)));
+            }
+            offsets.push(i32::try_from(years.len()).map_err(|_| too_many())?);
         }
         let columns: Vec<ArrayRef> = vec![
             Arc::new(years.finish()),
@@ -405,6 +402,35 @@ impl Stock {
             + self.entries.capacity() * size_of::<Entry>()
             + self.certs.capacity() * size_of::<Texts>()
             + self.texts.capacity()
+    }
+}
+
+/// The year ends of one group (see [`Stock::year_ends`]).
+struct YearEnds<'a> {
+    stock: &'a Stock,
+    at: u32,
+    year: i32,
+    last: i32,
+    best: Option<Entry>,
+}
+
+impl Iterator for YearEnds<'_> {
+    type Item = (i32, Option<Entry>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.year > self.last {
+            return None;
+        }
+        while self.at != NONE && self.stock.entries[self.at as usize].year <= self.year {
+            let entry = self.stock.entries[self.at as usize];
+            if entry.cert != NONE && self.best.is_none_or(|b| self.stock.beats(&entry, &b)) {
+                self.best = Some(entry);
+            }
+            self.at = entry.next;
+        }
+        let item = (self.year, self.best);
+        self.year += 1;
+        Some(item)
     }
 }
 
