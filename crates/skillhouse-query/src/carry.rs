@@ -24,15 +24,14 @@
 
 use crate::catalog::SqlCatalog;
 use crate::error::{QueryError, Result};
-use crate::hashed::{HashedFile, WrittenFile};
 use crate::manifest::{FileEntry, Manifest};
+use crate::written::{ParquetWriter, WrittenFile};
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
@@ -215,76 +214,7 @@ pub(crate) struct YearFiles {
     name: String,
     from_year: i32,
     schema: SchemaRef,
-    open: BTreeMap<i64, YearWriter>,
-}
-
-/// One file of [`YearFiles`], encoded on a thread of its own: the years of a batch are encoded in parallel with each
-/// other and with the query that produces them (the build's writes were one thread's work while a core stood idle).
-struct YearWriter {
-    batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
-    thread: Option<std::thread::JoinHandle<Result<(u64, String)>>>,
-    temporary: PathBuf,
-    rows: u64,
-}
-
-/// Batches waiting for a file's thread; the query waits when the thread is this far behind.
-const QUEUED_BATCHES: usize = 4;
-
-impl YearWriter {
-    fn start(temporary: PathBuf, schema: SchemaRef) -> Result<Self> {
-        let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-        let parquet_error = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| QueryError::Parquet { path, source }
-        };
-        let mut writer =
-            ArrowWriter::try_new(HashedFile::new(file), schema, Some(crate::snapshot::writer_properties()))
-                .map_err(parquet_error(&temporary))?;
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
-        let path = temporary.clone();
-        let thread = std::thread::Builder::new()
-            .name("skillhouse-parquet".into())
-            .spawn(move || {
-                for batch in receiver {
-                    writer.write(&batch).map_err(parquet_error(&path))?;
-                }
-                let (file, bytes, sha256) = writer.into_inner().map_err(parquet_error(&path))?.finish();
-                file.sync_all().map_err(|e| QueryError::io("syncing", &path, e))?;
-                Ok((bytes, sha256))
-            })
-            .map_err(|e| QueryError::io("starting a writer thread for", &temporary, e))?;
-        Ok(Self { batches: Some(sender), thread: Some(thread), temporary, rows: 0 })
-    }
-
-    fn write(&mut self, batch: RecordBatch) -> Result<()> {
-        self.rows += batch.num_rows() as u64;
-        if let Some(batches) = &self.batches
-            && batches.send(batch).is_ok()
-        {
-            return Ok(());
-        }
-        self.batches = None;
-        Err(self.stop())
-    }
-
-    /// Waits for the thread to end; its error, or one that says it ended without one.
-    fn stop(&mut self) -> QueryError {
-        match self.thread.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(Err(error))) => error,
-            Some(Err(_)) => QueryError::Internal(format!("the writer of {} panicked", self.temporary.display())),
-            _ => QueryError::Internal(format!("the writer of {} stopped", self.temporary.display())),
-        }
-    }
-
-    /// Waits for every batch to be written and the file to be synced; the file is still at its temporary path.
-    fn finish(mut self) -> Result<WrittenFile> {
-        self.batches = None;
-        match self.thread.take().map(std::thread::JoinHandle::join) {
-            Some(Ok(Ok((bytes, sha256)))) => Ok(WrittenFile { path: self.temporary, rows: self.rows, bytes, sha256 }),
-            Some(Ok(Err(error))) => Err(error),
-            _ => Err(QueryError::Internal(format!("the writer of {} stopped", self.temporary.display()))),
-        }
-    }
+    open: BTreeMap<i64, ParquetWriter>,
 }
 
 impl YearFiles {
@@ -347,7 +277,7 @@ impl YearFiles {
                 std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::btree_map::Entry::Vacant(entry) => {
                     let temporary = self.dir.join(format!("{key}.parquet.tmp"));
-                    entry.insert(YearWriter::start(temporary, Arc::clone(&self.schema))?)
+                    entry.insert(ParquetWriter::start(temporary, Arc::clone(&self.schema))?)
                 }
             };
             writer.write(part)?;
@@ -361,7 +291,8 @@ impl YearFiles {
     pub fn finish(self) -> Result<Vec<(i64, WrittenFile)>> {
         if self.open.is_empty() && crate::tables::parquet_files(&self.dir)?.is_empty() {
             let path = self.dir.join(NO_ROWS_FILE);
-            let written = YearWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&self.schema))?.finish()?;
+            let written =
+                ParquetWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&self.schema))?.finish()?;
             std::fs::rename(&written.path, &path).map_err(|e| QueryError::io("renaming", &written.path, e))?;
             return Ok(vec![(NO_ROWS, WrittenFile { path, ..written })]);
         }
@@ -372,10 +303,7 @@ impl YearFiles {
             finished.push((key, writer.finish()?));
         }
         for (key, written) in finished {
-            skillhouse_model::fault::point("build.parquet_tmp");
-            let path = self.dir.join(format!("{key}.parquet"));
-            std::fs::rename(&written.path, &path).map_err(|e| QueryError::io("renaming", &written.path, e))?;
-            out.push((key, WrittenFile { path, ..written }));
+            out.push((key, written.into_place(self.dir.join(format!("{key}.parquet")))?));
         }
         Ok(out)
     }

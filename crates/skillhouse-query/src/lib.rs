@@ -39,7 +39,6 @@ mod config;
 mod error;
 mod gate;
 pub mod guard;
-mod hashed;
 mod lock;
 mod manifest;
 mod output;
@@ -49,6 +48,7 @@ mod snapshot;
 mod stock;
 mod store;
 mod tables;
+mod written;
 
 pub use analyst::{AnalystSession, describe_columns, describe_tables, sql_type_name};
 pub use bounds::{

@@ -6,18 +6,17 @@ use crate::catalog::{SqlCatalog, SqlFile};
 use crate::config::{QueryConfig, read_only_sql_options};
 use crate::error::{QueryError, Result};
 use crate::gate::{GateConfig, Previous, run_gate};
-use crate::hashed::{HashedFile, WrittenFile};
 use crate::lock::{self, LeaseRefused, SnapshotLease};
 use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehouse_summary};
 use crate::params::BuildParams;
 use crate::tables;
+use crate::written::{ParquetWriter, WrittenFile};
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
@@ -647,23 +646,12 @@ async fn write_parquet(frame: DataFrame, path: &Path) -> Result<WrittenFile> {
     let mut stream =
         frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
     let schema = storage_schema(&stream.schema());
-    let temporary = path.with_extension("parquet.tmp");
-    let file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-    let parquet_error = |source| QueryError::Parquet { path: path.to_path_buf(), source };
-    let mut writer = ArrowWriter::try_new(HashedFile::new(file), Arc::clone(&schema), Some(writer_properties()))
-        .map_err(parquet_error)?;
-    let mut rows = 0u64;
+    let mut writer = ParquetWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&schema))?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
-        let batch = conform(&batch, &schema, path)?;
-        rows += batch.num_rows() as u64;
-        writer.write(&batch).map_err(parquet_error)?;
+        writer.write(conform(&batch, &schema, path)?)?;
     }
-    let (file, bytes, sha256) = writer.into_inner().map_err(parquet_error)?.finish();
-    file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
-    skillhouse_model::fault::point("build.parquet_tmp");
-    std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))?;
-    Ok(WrittenFile { path: path.to_path_buf(), rows, bytes, sha256 })
+    writer.finish()?.into_place(path.to_path_buf())
 }
 
 /// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the

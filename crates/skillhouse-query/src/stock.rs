@@ -376,6 +376,14 @@ impl Stock {
         Ok(vec![list(state_fields(), offsets, columns)?, Arc::new(Int32Array::from(vec![self.last_year; rows]))])
     }
 
+    /// How many groups `emit_to` emits.
+    fn emitted(&self, emit_to: EmitTo) -> usize {
+        match emit_to {
+            EmitTo::All => self.heads.len(),
+            EmitTo::First(n) => n.min(self.heads.len()),
+        }
+    }
+
     /// Drops the first `n` groups (all of them for [`EmitTo::All`]), renumbering the rest from 0.
     fn forget(&mut self, emit_to: EmitTo) -> Result<()> {
         let keep = match emit_to {
@@ -465,20 +473,14 @@ impl GroupsAccumulator for Stock {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let n = match emit_to {
-            EmitTo::All => self.heads.len(),
-            EmitTo::First(n) => n.min(self.heads.len()),
-        };
+        let n = self.emitted(emit_to);
         let out = self.output(0..n)?;
         self.forget(emit_to)?;
         Ok(out)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let n = match emit_to {
-            EmitTo::All => self.heads.len(),
-            EmitTo::First(n) => n.min(self.heads.len()),
-        };
+        let n = self.emitted(emit_to);
         let state = self.state_of(0..n)?;
         self.forget(emit_to)?;
         Ok(state)

@@ -59,28 +59,29 @@ fn columns(rows: &[Row]) -> (Vec<ArrayRef>, Vec<usize>) {
     (columns, rows.iter().map(|r| r.0).collect())
 }
 
-/// The flat year ends of a result list array, with the group each list belongs to.
-fn flatten(result: &ArrayRef) -> Vec<YearEnd> {
-    let lists = result.as_list::<i32>();
-    let mut out = Vec::new();
-    for group in 0..lists.len() {
-        let entries = lists.value(group);
-        let entries = entries.as_struct();
-        let years = entries.column(0).as_primitive::<Int32Type>();
-        let ranks = entries.column(1).as_primitive::<Int32Type>();
-        let certs = entries.column(2).as_string::<i32>();
-        let regions = entries.column(3).as_string::<i32>();
-        for i in 0..entries.len() {
-            out.push((
-                group,
+/// The year ends in `columns` (year, rank, cert_no, region_code), the group of row `i` given by `group`.
+fn year_ends(columns: &[ArrayRef], group: impl Fn(usize) -> usize) -> Vec<YearEnd> {
+    let years = columns[0].as_primitive::<Int32Type>();
+    let ranks = columns[1].as_primitive::<Int32Type>();
+    let certs = columns[2].as_string::<i32>();
+    let regions = columns[3].as_string::<i32>();
+    (0..years.len())
+        .map(|i| {
+            (
+                group(i),
                 years.value(i),
                 ranks.is_valid(i).then(|| ranks.value(i)),
                 certs.is_valid(i).then(|| certs.value(i).to_string()),
                 regions.is_valid(i).then(|| regions.value(i).to_string()),
-            ));
-        }
-    }
-    out
+            )
+        })
+        .collect()
+}
+
+/// The flat year ends of a result list array, with the group each list belongs to.
+fn flatten(result: &ArrayRef) -> Vec<YearEnd> {
+    let lists = result.as_list::<i32>();
+    (0..lists.len()).flat_map(|group| year_ends(lists.value(group).as_struct().columns(), |_| group)).collect()
 }
 
 fn expected() -> Vec<YearEnd> {
@@ -215,19 +216,7 @@ async fn sql_with_and_without_group_by() {
     let mut rows = Vec::new();
     for batch in &batches {
         let persons = batch.column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-        let years = batch.column(1).as_primitive::<Int32Type>();
-        let ranks = batch.column(2).as_primitive::<Int32Type>();
-        let certs = batch.column(3).as_string::<i32>();
-        let regions = batch.column(4).as_string::<i32>();
-        for i in 0..batch.num_rows() {
-            rows.push((
-                usize::try_from(persons.value(i)).expect("person"),
-                years.value(i),
-                ranks.is_valid(i).then(|| ranks.value(i)),
-                certs.is_valid(i).then(|| certs.value(i).to_string()),
-                regions.is_valid(i).then(|| regions.value(i).to_string()),
-            ));
-        }
+        rows.extend(year_ends(&batch.columns()[1..], |i| usize::try_from(persons.value(i)).expect("person")));
     }
     assert_eq!(rows, expected());
 
