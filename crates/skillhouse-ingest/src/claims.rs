@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A 128-bit fingerprint of a certificate number: two SipHash passes with different salts.
@@ -208,6 +208,40 @@ impl CertKeys {
             keys.insert_file(relative, &slice, file, true);
         }
         Ok((keys, load))
+    }
+
+    /// Whether the saved keys describe exactly the certificate files on disk (names and sizes) and the claims file
+    /// (its SHA-256), judged from the cache's file list without reading its fingerprints. When they do, [`load`]
+    /// would read no file and [`update_duplicate_claims`] recompute nothing, so a batch with no file to read can
+    /// leave the keys on disk.
+    ///
+    /// [`load`]: CertKeys::load
+    /// [`update_duplicate_claims`]: CertKeys::update_duplicate_claims
+    pub(crate) fn up_to_date(layout: &Layout) -> Result<bool> {
+        let claims = layout.duplicate_claims_path();
+        let Some((Some(digest), cached)) = read_cache_with(&layout.certificate_keys_path(), false) else {
+            return Ok(false);
+        };
+        if file_digest(&claims)? != Some(digest) {
+            return Ok(false);
+        }
+        let certificates_dir = layout.certificates_dir();
+        let on_disk = layout.certificate_files()?;
+        if on_disk.len() != cached.len() {
+            return Ok(false);
+        }
+        for (path, _) in on_disk {
+            let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
+            if cached.get(&relative_path(&certificates_dir, &path)).and_then(|f| f.size) != Some(size) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// How many certificates the claims file on disk flags.
+    pub(crate) fn claims_on_disk(layout: &Layout) -> Result<usize> {
+        count_rows(&layout.duplicate_claims_path())
     }
 
     fn insert_file(&mut self, relative: String, slice: &SliceName, file: FileKeys, touch: bool) {
@@ -407,41 +441,92 @@ fn build_check() -> u128 {
 type Cache = (Option<[u8; 32]>, HashMap<String, FileKeys>);
 
 fn read_cache(path: &Path) -> Option<Cache> {
-    let bytes = std::fs::read(path).ok()?;
-    let mut at = 0usize;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let slice = bytes.get(at..at.checked_add(n)?)?;
-        at += n;
-        Some(slice)
-    };
-    if take(8)? != MAGIC || u128::from_le_bytes(take(16)?.try_into().ok()?) != build_check() {
+    read_cache_with(path, true)
+}
+
+/// The saved keys as [`read_cache`] reads them, streamed from the file (never held twice); with `rows` false each
+/// file's fingerprints are skipped over and its `rows` left empty — enough to compare the cache with the files.
+fn read_cache_with(path: &Path, rows: bool) -> Option<Cache> {
+    let mut input = CacheInput::open(path)?;
+    if input.bytes::<8>()? != *MAGIC || u128::from_le_bytes(input.bytes()?) != build_check() {
         return None;
     }
-    let has_digest = take(1)?[0] == 1;
-    let digest: [u8; 32] = take(32)?.try_into().ok()?;
-    let n_files = u64::from_le_bytes(take(8)?.try_into().ok()?);
+    let has_digest = input.bytes::<1>()?[0] == 1;
+    let digest: [u8; 32] = input.bytes()?;
+    let n_files = input.u64()?;
     let mut files = HashMap::with_capacity(usize::try_from(n_files).ok()?.min(1 << 24));
     for _ in 0..n_files {
-        let len = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-        let relative = std::str::from_utf8(take(len)?).ok()?.to_string();
-        let size = u64::from_le_bytes(take(8)?.try_into().ok()?);
-        let n_rows = usize::try_from(u64::from_le_bytes(take(8)?.try_into().ok()?)).ok()?;
-        let raw = take(n_rows.checked_mul(24)?)?;
-        let rows = raw
-            .chunks_exact(24)
-            .map(|r| {
-                KeyRow::new(
-                    u128::from_le_bytes(r[..16].try_into().unwrap_or_default()),
-                    u64::from_le_bytes(r[16..].try_into().unwrap_or_default()),
-                )
-            })
-            .collect();
+        let len = u32::from_le_bytes(input.bytes()?);
+        let relative = String::from_utf8(input.vec(u64::from(len))?).ok()?;
+        let size = input.u64()?;
+        let n_bytes = input.u64()?.checked_mul(24)?;
+        let rows = if rows {
+            let raw = input.vec(n_bytes)?;
+            raw.chunks_exact(24)
+                .map(|r| {
+                    KeyRow::new(
+                        u128::from_le_bytes(r[..16].try_into().unwrap_or_default()),
+                        u64::from_le_bytes(r[16..].try_into().unwrap_or_default()),
+                    )
+                })
+                .collect()
+        } else {
+            input.skip(n_bytes)?;
+            Vec::new()
+        };
         files.insert(relative, FileKeys { size: Some(size), rows });
     }
-    if take(8)? != END || at != bytes.len() {
+    if input.bytes::<8>()? != *END || !input.at_end() {
         return None;
     }
     Some((has_digest.then_some(digest), files))
+}
+
+/// The keys file read front to back, every read checked against its length.
+struct CacheInput {
+    input: std::io::BufReader<std::fs::File>,
+    at: u64,
+    len: u64,
+}
+
+impl CacheInput {
+    fn open(path: &Path) -> Option<Self> {
+        let file = std::fs::File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
+        Some(Self { input: std::io::BufReader::with_capacity(1 << 20, file), at: 0, len })
+    }
+
+    fn advance(&mut self, n: u64) -> Option<()> {
+        self.at = self.at.checked_add(n).filter(|at| *at <= self.len)?;
+        Some(())
+    }
+
+    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.advance(N as u64)?;
+        let mut out = [0u8; N];
+        self.input.read_exact(&mut out).ok()?;
+        Some(out)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.bytes().map(u64::from_le_bytes)
+    }
+
+    fn vec(&mut self, n: u64) -> Option<Vec<u8>> {
+        self.advance(n)?;
+        let mut out = vec![0u8; usize::try_from(n).ok()?];
+        self.input.read_exact(&mut out).ok()?;
+        Some(out)
+    }
+
+    fn skip(&mut self, n: u64) -> Option<()> {
+        self.advance(n)?;
+        self.input.seek_relative(i64::try_from(n).ok()?).ok()
+    }
+
+    fn at_end(&self) -> bool {
+        self.at == self.len
+    }
 }
 
 fn relative_path(certificates_dir: &Path, path: &Path) -> String {
@@ -643,9 +728,14 @@ mod tests {
         let read = &files["issue_year=2024/A__2024-01__0123456789ab.parquet"].rows;
         assert_eq!((read[0].cert(), read[0].group), (7 | (5 << 64), 9));
         assert_eq!(read[1], KeyRow::new(8, 0));
+        let (digest, listed) = read_cache_with(&path, false).expect("the file list reads back alone");
+        assert_eq!(digest, Some([3; 32]));
+        let listed = &listed["issue_year=2024/A__2024-01__0123456789ab.parquet"];
+        assert_eq!((listed.size, listed.rows.len()), (Some(5), 0));
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() - 3]).expect("truncate");
         assert!(read_cache(&path).is_none(), "a truncated cache");
+        assert!(read_cache_with(&path, false).is_none(), "a truncated cache, rows skipped");
         let mut foreign = bytes.clone();
         foreign[9] ^= 1; // the build check
         std::fs::write(&path, &foreign).expect("write");
@@ -654,5 +744,6 @@ mod tests {
         longer.push(0);
         std::fs::write(&path, &longer).expect("write");
         assert!(read_cache(&path).is_none(), "bytes after the end");
+        assert!(read_cache_with(&path, false).is_none(), "bytes after the end, rows skipped");
     }
 }
