@@ -32,7 +32,8 @@ impl Default for QueryConfig {
 
 impl QueryConfig {
     /// A new DataFusion session with this configuration, no tables and SkillHouse's own functions
-    /// ([`crate::stock`]'s `stock_by_year_end`, which the `persons` model uses). `information_schema` is on so
+    /// ([`crate::stock`]'s `stock_by_year_end`, which the `persons` model uses, and [`crate::fingerprint`]'s
+    /// `fingerprint64`, which the uniqueness check uses). `information_schema` is on so
     /// analysts can `SHOW TABLES` and `SHOW COLUMNS FROM certificates`.
     pub fn session(&self) -> Result<SessionContext> {
         let config =
@@ -44,6 +45,7 @@ impl QueryConfig {
         let runtime = runtime.build_arc().map_err(|e| QueryError::engine("creating the query runtime", e))?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udaf(crate::stock::stock_by_year_end());
+        ctx.register_udf(crate::fingerprint::fingerprint64());
         Ok(ctx)
     }
 }

@@ -37,6 +37,7 @@ mod catalog;
 mod comments;
 mod config;
 mod error;
+mod fingerprint;
 mod gate;
 pub mod guard;
 mod lock;
