@@ -131,8 +131,10 @@ pub(crate) async fn run_gate(
 ) -> Result<GateReport> {
     let mut results = Vec::with_capacity(checks.len() + 3);
     for check in checks {
+        let clock = std::time::Instant::now();
         let frame = ctx.sql(&check.sql).await.map_err(|e| definition_error(check, e))?;
         let failing = frame.count().await.map_err(|e| definition_error(check, e))?;
+        tracing::debug!(check = check.id(), failing, ms = clock.elapsed().as_millis() as u64, "check ran");
         results.push(CheckResult {
             id: check.id().to_string(),
             title_zh: check.get("title_zh").to_string(),

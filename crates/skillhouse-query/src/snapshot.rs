@@ -231,10 +231,12 @@ pub async fn build_snapshot_with_options(
     phases_ms.insert("link".to_string(), millis(clock));
     skillhouse_model::fault::point("build.linked");
 
+    let clock = Instant::now();
     let ctx = config.session()?;
     // The build reads the links, not the warehouse: the snapshot holds exactly what it was computed from.
     tables::register_warehouse(&ctx, snapshot_dir).await?;
     tables::register_warehouse_agencies(&ctx, warehouse_dir).await?;
+    phases_ms.insert("register".to_string(), millis(clock));
     let mut stored = Stored::new(snapshot_dir);
 
     let clock = Instant::now();
@@ -381,7 +383,9 @@ pub async fn build_snapshot_with_options(
         }
         None => None,
     };
+    let clock = Instant::now();
     let summary = warehouse_summary(&ctx).await?;
+    phases_ms.insert("summary".to_string(), millis(clock));
 
     let clock = Instant::now();
     progress("manifest", 0, 1);

@@ -153,7 +153,8 @@ struct Stock {
     heads: Vec<u32>,
     entries: Vec<Entry>,
     certs: Vec<Texts>,
-    texts: Vec<u8>,
+    /// Every interned cert_no and region code, back to back: a `String`, so a slice of it is text without checking.
+    texts: String,
     last_year: Option<i32>,
 }
 
@@ -163,24 +164,24 @@ type Ranked<'a> = (i32, i32, &'a str, Option<&'a str>);
 impl Stock {
     fn cert_no(&self, cert: u32) -> &str {
         let t = self.certs[cert as usize];
-        std::str::from_utf8(&self.texts[t.start..t.start + t.cert_len as usize]).unwrap_or_default()
+        &self.texts[t.start..t.start + t.cert_len as usize]
     }
 
     fn region(&self, cert: u32) -> Option<&str> {
         let t = self.certs[cert as usize];
         (t.region_len != NONE).then(|| {
             let start = t.start + t.cert_len as usize;
-            std::str::from_utf8(&self.texts[start..start + t.region_len as usize]).unwrap_or_default()
+            &self.texts[start..start + t.region_len as usize]
         })
     }
 
     fn intern(&mut self, cert_no: &str, region: Option<&str>) -> Result<u32> {
         let id = u32::try_from(self.certs.len()).ok().filter(|id| *id != NONE).ok_or_else(too_many)?;
         let start = self.texts.len();
-        self.texts.extend_from_slice(cert_no.as_bytes());
+        self.texts.push_str(cert_no);
         let region_len = match region {
             Some(region) => {
-                self.texts.extend_from_slice(region.as_bytes());
+                self.texts.push_str(region);
                 u32::try_from(region.len()).map_err(|_| too_many())?
             }
             None => NONE,

@@ -124,7 +124,8 @@ pub struct RebuildReport {
     pub carried_files: usize,
     /// Retention after the run.
     pub retention: PruneReport,
-    /// Wall time per phase (ingest, link, dims, models, indicators, gate, manifest, publish, retention, total).
+    /// Wall time per phase (ingest, link, register, dims, compact, models, indicators, gate, summary, manifest,
+    /// publish, retention, total).
     pub timings_ms: BTreeMap<String, u64>,
     /// Wall time per table the build wrote (`models/persons`, `indicators/high_skill_share`, …).
     pub table_timings_ms: BTreeMap<String, u64>,
