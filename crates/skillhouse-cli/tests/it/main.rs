@@ -143,6 +143,12 @@ fn rebuild_the_sample_then_query_it() {
     assert_eq!(report["rejects_by_reason"], totals["defects"], "rejects per reason equal the injected defects");
     assert_eq!(report["duplicate_claims"], totals["duplicate_claims"]);
     assert_eq!(report["published"], true);
+    // The snapshot's summary counts the rejects from the ledger's per-file counts: the same, reason by reason.
+    let snapshot = warehouse.join("snapshots").join(report["snapshot_id"].as_str().expect("snapshot id"));
+    let published: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    assert_eq!(published["summary"]["rejects_by_reason"], totals["defects"], "the snapshot's reject summary");
 
     // The published snapshot answers SQL from outside: one high_skill_share row per reporting unit and year.
     let sql = run(&mut skillhouse(&[
