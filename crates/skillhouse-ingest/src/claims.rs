@@ -157,7 +157,7 @@ impl CertKeys {
     /// Loads the saved keys and brings them up to date with the certificate files on disk.
     pub(crate) fn load(layout: &Layout) -> Result<(Self, KeysLoad)> {
         let certificates_dir = layout.certificates_dir();
-        let on_disk = layout.certificate_files()?;
+        let on_disk = files_on_disk(layout)?;
         let claims_digest = file_digest(&layout.duplicate_claims_path())?;
         let saved = read_cache(&layout.certificate_keys_path());
         let (mut cached, base) = match saved {
@@ -179,9 +179,7 @@ impl CertKeys {
         };
         let mut load = KeysLoad { trusted: base == ClaimsBase::Matches, ..KeysLoad::default() };
         let mut to_read: Vec<(String, PathBuf, SliceName, u64)> = Vec::new();
-        for (path, slice) in on_disk {
-            let relative = relative_path(&certificates_dir, &path);
-            let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
+        for (relative, path, slice, size) in on_disk {
             match cached.remove(&relative) {
                 Some(file) if file.size == Some(size) => {
                     load.cached_files += 1;
@@ -225,18 +223,9 @@ impl CertKeys {
         if file_digest(&claims)? != Some(digest) {
             return Ok(false);
         }
-        let certificates_dir = layout.certificates_dir();
-        let on_disk = layout.certificate_files()?;
-        if on_disk.len() != cached.len() {
-            return Ok(false);
-        }
-        for (path, _) in on_disk {
-            let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
-            if cached.get(&relative_path(&certificates_dir, &path)).and_then(|f| f.size) != Some(size) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        let on_disk = files_on_disk(layout)?;
+        Ok(on_disk.len() == cached.len()
+            && on_disk.iter().all(|(relative, _, _, size)| cached.get(relative).and_then(|f| f.size) == Some(*size)))
     }
 
     /// How many certificates the claims file on disk flags.
@@ -527,6 +516,19 @@ impl CacheInput {
     fn at_end(&self) -> bool {
         self.at == self.len
     }
+}
+
+/// The certificate files on disk: path relative to `certificates/`, full path, slice and size in bytes.
+fn files_on_disk(layout: &Layout) -> Result<Vec<(String, PathBuf, SliceName, u64)>> {
+    let certificates_dir = layout.certificates_dir();
+    layout
+        .certificate_files()?
+        .into_iter()
+        .map(|(path, slice)| {
+            let size = std::fs::metadata(&path).map_err(|e| IngestError::io(&path, e))?.len();
+            Ok((relative_path(&certificates_dir, &path), path, slice, size))
+        })
+        .collect()
 }
 
 fn relative_path(certificates_dir: &Path, path: &Path) -> String {

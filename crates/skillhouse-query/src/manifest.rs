@@ -128,26 +128,17 @@ pub(crate) async fn warehouse_summary(ctx: &SessionContext) -> Result<WarehouseS
     }
     // From the ledger's per-file counts, not by reading the reject files: a rejected row is in its file's count by
     // construction (rows read = accepted + rejected, per reason), the files of a superseded or unreadable entry are
-    // not in the warehouse, and reading thousands of small reject files took 2 s at 10M rows and 7–14 s at 30M. A
-    // ledger without the column (written by hand, as some test fixtures are) falls back to reading the rejects.
-    let ledger = ctx.table("ledger").await.map_err(|e| QueryError::engine("summarising the rejects", e))?;
-    if ledger.schema().has_column_with_unqualified_name("rejects_by_reason") {
-        let by_file = "SELECT rejects_by_reason, COUNT(*) AS files FROM ledger \
-            WHERE status = 'loaded' AND rejects_by_reason IS NOT NULL GROUP BY rejects_by_reason";
-        for (counts, files) in text_and_counts(ctx, by_file, "summarising the rejects").await? {
-            let counts: BTreeMap<String, u64> = serde_json::from_str(&counts).map_err(|e| {
-                QueryError::Internal(format!(
-                    "the ledger's rejects_by_reason {counts:?} is not a JSON object of counts: {e}"
-                ))
-            })?;
-            for (reason, n) in counts {
-                *summary.rejects_by_reason.entry(reason).or_default() += n * files[0];
-            }
-        }
-    } else {
-        let by_reason = "SELECT reason, COUNT(*) AS n FROM rejects GROUP BY reason";
-        for (reason, counts) in text_and_counts(ctx, by_reason, "summarising the rejects").await? {
-            summary.rejects_by_reason.insert(reason, counts[0]);
+    // not in the warehouse, and reading thousands of small reject files took 2 s at 10M rows and 7–14 s at 30M.
+    let by_file = "SELECT rejects_by_reason, COUNT(*) AS files FROM ledger \
+        WHERE status = 'loaded' AND rejects_by_reason IS NOT NULL GROUP BY rejects_by_reason";
+    for (counts, files) in text_and_counts(ctx, by_file, "summarising the rejects").await? {
+        let counts: BTreeMap<String, u64> = serde_json::from_str(&counts).map_err(|e| {
+            QueryError::Internal(format!(
+                "the ledger's rejects_by_reason {counts:?} is not a JSON object of counts: {e}"
+            ))
+        })?;
+        for (reason, n) in counts {
+            *summary.rejects_by_reason.entry(reason).or_default() += n * files[0];
         }
     }
     summary.rejects_by_reason.retain(|_, n| *n > 0);

@@ -123,14 +123,14 @@ async fn write_ledger(warehouse: &Path, rows: &[(&str, &str, &str, i64)]) {
         .map(|(agency, period, status, n)| {
             format!(
                 "('{agency}/{period}.csv', 'fixture00000{agency}', '{agency}', '{period}', '{status}', \
-                 CAST({n} AS BIGINT), CAST({n} AS BIGINT), CAST(0 AS BIGINT))"
+                 CAST({n} AS BIGINT), CAST({n} AS BIGINT), CAST(0 AS BIGINT), '{{}}')"
             )
         })
         .collect();
     let sql = format!(
         "SELECT column1 AS source_file, column2 AS content_hash, column3 AS agency_id, column4 AS period, \
-         column5 AS status, column6 AS rows_read, column7 AS rows_accepted, column8 AS rows_rejected \
-         FROM (VALUES {})",
+         column5 AS status, column6 AS rows_read, column7 AS rows_accepted, column8 AS rows_rejected, \
+         column9 AS rejects_by_reason FROM (VALUES {})",
         values.join(", ")
     );
     let path = warehouse.join("ledger/ledger.parquet");
