@@ -2,7 +2,7 @@
 //! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
 //! stays bounded by two windows of files (one being committed, the next being read) rather than the whole input.
 
-use crate::claims::{CertKeys, KeyRow};
+use crate::claims::{CertKeys, KeyRow, KeysMemory};
 use crate::error::{IngestError, Result};
 use crate::field::{FIELD_COUNT, Field, HeaderAliases};
 use crate::landing::{FileJob, discover};
@@ -45,6 +45,8 @@ pub struct IngestOptions {
     pub xlsx_limits: XlsxLimits,
     /// Threads reading files in parallel; `None` uses one per core.
     pub threads: Option<usize>,
+    /// How much of the warehouse's certificate keys the batch holds in memory before spilling to disk.
+    pub keys_memory: KeysMemory,
 }
 
 impl IngestOptions {
@@ -65,6 +67,7 @@ impl IngestOptions {
             aliases: None,
             xlsx_limits: XlsxLimits::default(),
             threads: None,
+            keys_memory: KeysMemory::default(),
         }
     }
 }
@@ -304,7 +307,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
             ..BatchReport::default()
         });
     }
-    let (index, keys_load) = pool.install(|| CertKeys::load(&layout))?;
+    let (index, keys_load) = pool.install(|| CertKeys::load(&layout, options.keys_memory))?;
     tracing::debug!(
         cached_files = keys_load.cached_files,
         read_files = keys_load.read_files,
@@ -513,12 +516,12 @@ fn commit(
     let hash12 = &content_hash[..content_hash.len().min(12)];
     // The slice being replaced no longer counts for duplicates: a correction's numbers are not duplicates of
     // the rows they replace.
-    index.remove_slice(&job.agency_id, &job.period, hash12);
+    index.remove_slice(&job.agency_id, &job.period, hash12)?;
     let mut seen: HashSet<u128> = HashSet::with_capacity(accepted.len());
     let mut kept: Vec<(i64, &AcceptedRow, KeyRow)> = Vec::with_capacity(accepted.len());
     let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
     for ((row_index, source_row, row), key) in accepted.iter().zip(&keys) {
-        if index.contains(key.cert()) || !seen.insert(key.cert()) {
+        if !seen.insert(key.cert()) || index.contains(key.cert())? {
             duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
         } else {
             kept.push((*source_row, row, *key));
@@ -558,7 +561,7 @@ fn commit(
             let path = layout.year_dir(year).join(format!("{stem}.parquet"));
             let rows: Vec<(i64, &AcceptedRow)> = year_rows.iter().map(|(line, row, _)| (*line, *row)).collect();
             let frame = certificates_frame(&rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
-            index.add_file(&path, year_rows.iter().map(|(_, _, key)| *key).collect());
+            index.add_file(&path, &year_rows.iter().map(|(_, _, key)| *key).collect::<Vec<_>>())?;
             pending.push((path, frame));
         }
     }

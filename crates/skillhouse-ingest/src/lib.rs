@@ -46,6 +46,7 @@ mod error;
 mod field;
 mod landing;
 mod ledger;
+mod prints;
 mod read;
 mod reference;
 mod report;
@@ -53,6 +54,7 @@ mod validate;
 mod warehouse;
 
 pub use batch::{IngestOptions, ingest};
+pub use claims::KeysMemory;
 pub use decode::{DecodeError, TextEncoding, decode_text};
 pub use error::{IngestError, Result};
 pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};

@@ -278,3 +278,51 @@ fn claims_carried_between_batches_equal_one_batch() {
     std::fs::remove_file(layout.duplicate_claims_path()).expect("rm claims");
     again("no claims file");
 }
+
+/// Keys spilled to disk at every turn — a few dozen certificate numbers held in memory, claim groups sorted fifty
+/// at a time — give what the batch holding them all gives: the same certificates, duplicate numbers and claims,
+/// in one batch and in two (split between agencies, so path order is the same).
+#[test]
+fn keys_spilled_to_disk_change_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let whole = tmp.path().join("whole");
+    let one = run(&sample_options(&whole, vec![sample_dir()]));
+    let tiny = skillhouse_ingest::KeysMemory { prints: 37, claim_groups: 50 };
+    let outcome = |warehouse: &Path, reports: &[skillhouse_ingest::BatchReport]| {
+        let layout = Layout::new(warehouse);
+        let mut cert_nos = strings(&read_all(&layout.certificates_dir()), "cert_no");
+        cert_nos.sort();
+        let duplicates: u64 = reports
+            .iter()
+            .flat_map(|r| &r.files)
+            .filter_map(|f| f.rejects_by_reason.get(&RejectReason::DuplicateCertNo))
+            .sum();
+        (cert_nos, duplicates, claims(&layout))
+    };
+    let expected = outcome(&whole, std::slice::from_ref(&one));
+    assert_eq!(expected.1, 7, "the sample's duplicate numbers");
+    assert_eq!(expected.2.len(), 19, "the sample's repeated claims");
+
+    let spilled = tmp.path().join("spilled");
+    let mut options = sample_options(&spilled, vec![sample_dir()]);
+    options.keys_memory = tiny;
+    let report = run(&options);
+    assert_eq!(report.duplicate_claims, 19);
+    let same = |got: (Vec<Option<String>>, u64, Vec<_>), why: &str| {
+        assert!(got.0 == expected.0, "{why}: other certificate numbers ({} against {})", got.0.len(), expected.0.len());
+        assert_eq!((got.1, got.2), (expected.1, expected.2.clone()), "{why}: duplicate numbers and claims");
+    };
+    same(outcome(&spilled, &[report]), "one batch");
+
+    let first = sample_subset(&tmp.path().join("first"), |f| f < "A10006");
+    let second = sample_subset(&tmp.path().join("second"), |f| f >= "A10006");
+    let split = tmp.path().join("split");
+    let mut reports = Vec::new();
+    for landing in [first, second] {
+        let mut options = sample_options(&split, vec![landing]);
+        options.keys_memory = tiny;
+        reports.push(run(&options));
+    }
+    assert_eq!(reports[1].duplicate_claims, 19);
+    same(outcome(&split, &reports), "two batches");
+}
