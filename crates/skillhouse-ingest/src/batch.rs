@@ -338,16 +338,24 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         superseded_files: Vec::new(),
     };
     let mut jobs = discovery.jobs.into_iter();
-    let prepare_window =
-        |chunk: Vec<FileJob>| -> Vec<PreparedFile> { chunk.into_par_iter().map(|job| prepare(job, &shared)).collect() };
-    let mut prepared: Vec<PreparedFile> = pool.install(|| prepare_window(jobs.by_ref().take(window).collect()));
+    let prepare_window = |chunk: Vec<FileJob>| -> (Vec<PreparedFile>, Duration) {
+        let start = Instant::now();
+        let prepared = chunk.into_par_iter().map(|job| prepare(job, &shared)).collect();
+        (prepared, start.elapsed())
+    };
+    let mut phases = Phases { before_files: batch_start.elapsed(), ..Phases::default() };
+    let (mut prepared, first) = pool.install(|| prepare_window(jobs.by_ref().take(window).collect()));
+    phases.prepare += first;
     while !prepared.is_empty() {
         let next: Vec<FileJob> = jobs.by_ref().take(window).collect();
         // The next window is read and validated while this one is committed and written. Committing is
         // sequential (path order decides duplicates), so without the overlap one core would idle through it.
-        let (committed, next_prepared) = pool.install(|| {
+        let ((committed, commit_time, write_time), (next_prepared, prepare_time)) = pool.install(|| {
             rayon::join(|| commit_window(prepared, &shared, &layout, &batch_id, &mut state), || prepare_window(next))
         });
+        phases.commit += commit_time;
+        phases.write += write_time;
+        phases.prepare += prepare_time;
         for file_report in committed? {
             progress.file_done(&file_report);
             report.files.push(file_report);
@@ -355,12 +363,24 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         }
         // Saving now and then keeps a long batch's progress on record without rewriting the ledger per file.
         if report.files.len() - saved_at >= LEDGER_SAVE_EVERY {
+            let start = Instant::now();
             save_ledger(pool, &layout, &mut state)?;
+            phases.save += start.elapsed();
             saved_at = report.files.len();
         }
         prepared = next_prepared;
     }
+    let start = Instant::now();
     save_ledger(pool, &layout, &mut state)?;
+    phases.save += start.elapsed();
+    tracing::debug!(
+        files_ms = (batch_start.elapsed() - phases.before_files).as_millis() as u64,
+        prepare_ms = phases.prepare.as_millis() as u64,
+        commit_ms = phases.commit.as_millis() as u64,
+        write_ms = phases.write.as_millis() as u64,
+        save_ms = phases.save.as_millis() as u64,
+        "files committed (prepare overlaps commit and write)"
+    );
     if !shared.registry.is_empty() {
         write_agencies(&layout, &shared.registry)?;
         skillhouse_model::fault::point("ingest.agencies_written");
@@ -368,6 +388,16 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     report.duplicate_claims = pool.install(|| state.index.update_duplicate_claims(&layout))?;
     report.duration = batch_start.elapsed();
     Ok(report)
+}
+
+/// Where a batch's time goes (wall time of each phase; reading a window overlaps committing the previous one).
+#[derive(Default)]
+struct Phases {
+    before_files: Duration,
+    prepare: Duration,
+    commit: Duration,
+    write: Duration,
+    save: Duration,
 }
 
 /// Commits a window's files one by one in path order, then writes their Parquet files together, in parallel
@@ -378,19 +408,24 @@ fn commit_window(
     layout: &Layout,
     batch_id: &str,
     state: &mut BatchState,
-) -> Result<Vec<FileReport>> {
+) -> (Result<Vec<FileReport>>, Duration, Duration) {
+    let start = Instant::now();
     let mut reports = Vec::with_capacity(prepared.len());
     for file in prepared {
-        reports.push(commit(file, shared, layout, batch_id, state)?);
+        match commit(file, shared, layout, batch_id, state) {
+            Ok(report) => reports.push(report),
+            Err(e) => return (Err(e), start.elapsed(), Duration::ZERO),
+        }
     }
+    let committed = start.elapsed();
     let pending = std::mem::take(&mut state.pending);
-    let paths: Vec<PathBuf> = pending
+    let paths = pending
         .into_par_iter()
         .with_max_len(1)
-        .map(|(path, mut frame)| write_parquet(&path, &mut frame).map(|()| path))
-        .collect::<Result<_>>()?;
-    state.written.extend(paths);
-    Ok(reports)
+        .map(|(path, file)| file.write(&path).map(|()| path))
+        .collect::<Result<Vec<PathBuf>>>();
+    let written = start.elapsed() - committed;
+    (paths.map(|paths| state.written.extend(paths)).map(|()| reports), committed, written)
 }
 
 /// Commits the files written so far: syncs them, saves the ledger naming them (the commit point), and only then
@@ -481,7 +516,7 @@ struct BatchState {
     /// Contents committed earlier in this batch.
     seen: SeenFiles,
     /// Files committed but not yet written: written in parallel at the end of each window.
-    pending: Vec<(PathBuf, DataFrame)>,
+    pending: Vec<(PathBuf, PendingFile)>,
     /// Files written but not yet synced; synced in parallel before the ledger naming them is saved.
     written: Vec<PathBuf>,
     /// Files of slices replaced by corrections; removed once the ledger marking them superseded is saved.
@@ -518,13 +553,12 @@ fn commit(
     // the rows they replace.
     index.remove_slice(&job.agency_id, &job.period, hash12)?;
     let mut seen: HashSet<u128> = HashSet::with_capacity(accepted.len());
-    let mut kept: Vec<(i64, &AcceptedRow, KeyRow)> = Vec::with_capacity(accepted.len());
+    let mut duplicate = vec![false; accepted.len()];
     let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
-    for ((row_index, source_row, row), key) in accepted.iter().zip(&keys) {
+    for (i, ((row_index, source_row, row), key)) in accepted.iter().zip(&keys).enumerate() {
         if !seen.insert(key.cert()) || index.contains(key.cert())? {
+            duplicate[i] = true;
             duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
-        } else {
-            kept.push((*source_row, row, *key));
         }
     }
     if !duplicate_rows.is_empty() {
@@ -540,51 +574,54 @@ fn commit(
         }
         rejects.sort_by_key(|r| r.source_row);
     }
-    let lineage = Lineage { source_file: &job.source_file, batch_id, content_hash: &content_hash };
+    // The kept rows by issue year, with their fingerprints; their files are built and written with the window's.
+    let mut by_year: BTreeMap<i32, (Vec<(i64, AcceptedRow)>, Vec<KeyRow>)> = BTreeMap::new();
+    for (((_, source_row, row), key), duplicate) in accepted.into_iter().zip(keys).zip(duplicate) {
+        if !duplicate {
+            let (rows, keys) = by_year.entry(row.issue_date.year()).or_default();
+            rows.push((source_row, row));
+            keys.push(key);
+        }
+    }
+    let rows_accepted: u64 = by_year.values().map(|(rows, _)| rows.len() as u64).sum();
+    let lineage = OwnedLineage {
+        source_file: job.source_file.clone(),
+        batch_id: batch_id.to_string(),
+        content_hash: content_hash.clone(),
+    };
     let pending_before = pending.len();
     let stem = SliceName::stem(&job.agency_id, &job.period, &content_hash);
-    if !kept.is_empty() {
+    if !by_year.is_empty() {
         let agency = shared
             .registry
             .get(&job.agency_id)
             .ok_or(IngestError::Internal("accepted rows from an agency missing in the registry"))?;
-        kept.sort_by(|(_, a, _), (_, b, _)| {
-            (a.issue_date, a.cert_type.code(), a.level.map_or(0, |l| l.rank()), &a.cert_no).cmp(&(
-                b.issue_date,
-                b.cert_type.code(),
-                b.level.map_or(0, |l| l.rank()),
-                &b.cert_no,
-            ))
-        });
-        for year_rows in kept.chunk_by(|(_, a, _), (_, b, _)| a.issue_date.year() == b.issue_date.year()) {
-            let year = year_rows[0].1.issue_date.year();
+        for (year, (rows, keys)) in by_year {
             let path = layout.year_dir(year).join(format!("{stem}.parquet"));
-            let rows: Vec<(i64, &AcceptedRow)> = year_rows.iter().map(|(line, row, _)| (*line, *row)).collect();
-            let frame = certificates_frame(&rows, agency, &lineage).map_err(|e| IngestError::parquet(&path, e))?;
-            index.add_file(&path, &year_rows.iter().map(|(_, _, key)| *key).collect::<Vec<_>>())?;
-            pending.push((path, frame));
+            index.add_file(&path, &keys)?;
+            pending.push((path, PendingFile::Certificates { rows, agency: agency.clone(), lineage: lineage.clone() }));
         }
     }
+    let mut rejects_by_reason: BTreeMap<RejectReason, u64> = BTreeMap::new();
+    for reject in &rejects {
+        *rejects_by_reason.entry(reject.reason).or_default() += 1;
+    }
+    let rows_rejected = rejects.len() as u64;
     if !rejects.is_empty() {
         let path = layout.rejects_dir().join(format!("{stem}.parquet"));
-        let frame = rejects_frame(&rejects, &lineage, &job.agency_id, &job.period)
-            .map_err(|e| IngestError::parquet(&path, e))?;
-        pending.push((path, frame));
+        let (agency_id, period) = (job.agency_id.clone(), job.period.clone());
+        pending.push((path, PendingFile::Rejects { rejects, lineage, agency_id, period }));
     }
     superseded_files.extend(slice_files.supersede(&job.agency_id, &job.period, hash12));
     for (path, _) in &pending[pending_before..] {
         slice_files.add(path.clone());
     }
     let superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
-    let mut rejects_by_reason: BTreeMap<RejectReason, u64> = BTreeMap::new();
-    for reject in &rejects {
-        *rejects_by_reason.entry(reject.reason).or_default() += 1;
-    }
     let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());
     report.encoding = table.encoding.to_string();
     report.rows_read = rows_read;
-    report.rows_accepted = kept.len() as u64;
-    report.rows_rejected = rejects.len() as u64;
+    report.rows_accepted = rows_accepted;
+    report.rows_rejected = rows_rejected;
     report.rejects_by_reason = rejects_by_reason;
     report.superseded = superseded;
     if report.rows_read != report.rows_accepted + report.rows_rejected {
@@ -592,6 +629,53 @@ fn commit(
     }
     ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
     Ok(report)
+}
+
+/// Lineage columns of a file's rows, owned until its files are built.
+#[derive(Debug, Clone)]
+struct OwnedLineage {
+    source_file: String,
+    batch_id: String,
+    content_hash: String,
+}
+
+impl OwnedLineage {
+    fn borrow(&self) -> Lineage<'_> {
+        Lineage { source_file: &self.source_file, batch_id: &self.batch_id, content_hash: &self.content_hash }
+    }
+}
+
+/// A committed file's rows, built into a Parquet file and written at the end of the window, in parallel: only
+/// deciding which rows are kept needs path order.
+enum PendingFile {
+    /// One issue year's kept rows.
+    Certificates { rows: Vec<(i64, AcceptedRow)>, agency: crate::reference::Agency, lineage: OwnedLineage },
+    Rejects { rejects: Vec<RejectRecord>, lineage: OwnedLineage, agency_id: String, period: String },
+}
+
+impl PendingFile {
+    /// Sorts the rows (by the columns the indicators filter and group on), builds the frame and writes it.
+    fn write(self, path: &std::path::Path) -> Result<()> {
+        let mut frame = match self {
+            PendingFile::Certificates { mut rows, agency, lineage } => {
+                rows.sort_by(|(_, a), (_, b)| {
+                    (a.issue_date, a.cert_type.code(), a.level.map_or(0, |l| l.rank()), &a.cert_no).cmp(&(
+                        b.issue_date,
+                        b.cert_type.code(),
+                        b.level.map_or(0, |l| l.rank()),
+                        &b.cert_no,
+                    ))
+                });
+                let rows: Vec<(i64, &AcceptedRow)> = rows.iter().map(|(line, row)| (*line, row)).collect();
+                certificates_frame(&rows, &agency, &lineage.borrow())
+            }
+            PendingFile::Rejects { rejects, lineage, agency_id, period } => {
+                rejects_frame(&rejects, &lineage.borrow(), &agency_id, &period)
+            }
+        }
+        .map_err(|e| IngestError::parquet(path, e))?;
+        write_parquet(path, &mut frame)
+    }
 }
 
 /// Random access to a table's rows, for the few rows rejected as duplicates after validation.
