@@ -649,8 +649,17 @@ impl OwnedLineage {
 /// deciding which rows are kept needs path order.
 enum PendingFile {
     /// One issue year's kept rows.
-    Certificates { rows: Vec<(i64, AcceptedRow)>, agency: crate::reference::Agency, lineage: OwnedLineage },
-    Rejects { rejects: Vec<RejectRecord>, lineage: OwnedLineage, agency_id: String, period: String },
+    Certificates {
+        rows: Vec<(i64, AcceptedRow)>,
+        agency: crate::reference::Agency,
+        lineage: OwnedLineage,
+    },
+    Rejects {
+        rejects: Vec<RejectRecord>,
+        lineage: OwnedLineage,
+        agency_id: String,
+        period: String,
+    },
 }
 
 impl PendingFile {
