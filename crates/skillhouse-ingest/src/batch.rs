@@ -575,7 +575,7 @@ fn commit(
         rejects.sort_by_key(|r| r.source_row);
     }
     // The kept rows by issue year, with their fingerprints; their files are built and written with the window's.
-    let mut by_year: BTreeMap<i32, (Vec<(i64, AcceptedRow)>, Vec<KeyRow>)> = BTreeMap::new();
+    let mut by_year: BTreeMap<i32, YearRows> = BTreeMap::new();
     for (((_, source_row, row), key), duplicate) in accepted.into_iter().zip(keys).zip(duplicate) {
         if !duplicate {
             let (rows, keys) = by_year.entry(row.issue_date.year()).or_default();
@@ -630,6 +630,9 @@ fn commit(
     ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
     Ok(report)
 }
+
+/// One issue year's kept rows of a file (source row, record) with their fingerprints.
+type YearRows = (Vec<(i64, AcceptedRow)>, Vec<KeyRow>);
 
 /// Lineage columns of a file's rows, owned until its files are built.
 #[derive(Debug, Clone)]
