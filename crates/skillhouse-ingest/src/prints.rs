@@ -1,12 +1,15 @@
 //! The set of certificate-number fingerprints a batch checks `duplicate_cert_no` against, in bounded memory.
 //!
 //! The warehouse's fingerprints live on disk, sorted (the end of `index/certificate_keys.bin`); the batch's own
-//! are held in memory up to a limit ([`crate::KeysMemory::prints`]), then written out as further sorted runs. A Bloom filter over all of them
-//! (10 bits a fingerprint, about 1% false positives, one cache miss a lookup) answers most lookups without touching a run; a positive is
-//! settled by one small read per run, through a fence of every [`BLOCK`]th fingerprint. Removals (a correction's
-//! replaced rows) are counted, not applied, until the set is written out again: a fingerprint is in the set when
-//! it was added more often than removed. Memory is the filter, the fences and the in-memory part — about 1.3
-//! bytes per fingerprint on disk, instead of the 40 or more a hash set of them takes.
+//! are held in memory up to a limit ([`crate::KeysMemory::prints`]), then written out as further sorted runs. A
+//! blocked Bloom filter over all of them (10 bits a fingerprint, about 1% false positives, one cache miss a lookup)
+//! answers most lookups without touching a run; a positive is settled by one small read per run, through a fence
+//! of every [`BLOCK`]th fingerprint. Removals (a correction's replaced rows) are counted, not applied, until the set
+//! is written out again: a fingerprint is in the set when it was added more often than removed.
+//!
+//! Memory is the in-memory part, the filter and the fences, instead of the 40 bytes or more per fingerprint a hash
+//! set of them all takes. The filter stops growing at [`MAX_CAPACITY`] fingerprints (60 MiB): a larger warehouse
+//! gets more false positives, so more reads, never more memory. The fences take 1/16 byte per fingerprint.
 
 use crate::claims::FingerprintHasher;
 use crate::error::{IngestError, Result};
@@ -26,8 +29,10 @@ type Set<T> = HashSet<T, BuildHasherDefault<FingerprintHasher>>;
 pub(crate) const BLOCK: usize = 256;
 /// Runs kept before they are merged into one, so a positive costs at most this many reads.
 const MAX_RUNS: usize = 8;
-/// The filter is rebuilt twice as large when it holds more fingerprints than it was sized for.
+/// The filter is rebuilt twice as large when it holds more fingerprints than it was sized for, from this size …
 const MIN_CAPACITY: usize = 1 << 20;
+/// … up to this one (10 bits each: 60 MiB).
+const MAX_CAPACITY: usize = 50_000_000;
 
 /// A sorted run of fingerprints in a file: `len` of them from byte `at`, little-endian `u128`s.
 #[derive(Debug, Clone)]
@@ -153,7 +158,7 @@ struct Bloom {
 
 impl Bloom {
     fn with_capacity(capacity: usize) -> Self {
-        let capacity = capacity.max(MIN_CAPACITY);
+        let capacity = capacity.clamp(MIN_CAPACITY, MAX_CAPACITY);
         Self { blocks: vec![[0; 8]; (capacity * 10).div_ceil(512)], capacity, count: 0 }
     }
 
@@ -239,7 +244,7 @@ impl PrintIndex {
     }
 
     pub(crate) fn insert(&mut self, print: u128) -> Result<()> {
-        if self.filter.count >= self.filter.capacity {
+        if self.filter.count >= self.filter.capacity && self.filter.capacity < MAX_CAPACITY {
             self.grow_filter()?;
         }
         self.filter.insert(print);
@@ -459,5 +464,8 @@ mod tests {
         assert!((0..5_000).all(|n| index.contains(print(n)).expect("lookup")));
         let false_positives = (5_000..105_000).filter(|n| index.filter.may_contain(print(*n))).count();
         assert!(false_positives < 2_000, "{false_positives} of 100,000 absent fingerprints pass the filter");
+        // However large the warehouse, the filter stops at 60 MiB.
+        let largest = Bloom::with_capacity(usize::MAX);
+        assert_eq!((largest.capacity, largest.blocks.len() * 64), (MAX_CAPACITY, 62_500_032));
     }
 }
