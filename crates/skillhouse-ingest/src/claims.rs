@@ -160,7 +160,7 @@ const FILES_IN_FLIGHT: usize = 16;
 const COPY_ROWS: usize = 1 << 16;
 
 /// The fingerprints of every certificate in the warehouse, by file; see the module documentation. What it holds
-/// in memory does not grow with the certificates: an entry per file, the certificate-number set's filter and
+/// in memory is an entry per file, the certificate-number set's in-memory part, filter (capped at 60 MiB) and
 /// fences ([`PrintIndex`]), and the touched claim groups (at most [`TOUCHED_MAX`]).
 #[derive(Debug)]
 pub(crate) struct CertKeys {
