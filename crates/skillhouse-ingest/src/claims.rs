@@ -132,6 +132,16 @@ enum RowsAt {
     Spilled(u64),
 }
 
+impl RowsAt {
+    /// The position `rows` rows further on.
+    fn skip(self, rows: u64) -> Self {
+        match self {
+            RowsAt::Saved(at) => RowsAt::Saved(at + rows * 24),
+            RowsAt::Spilled(at) => RowsAt::Spilled(at + rows * 24),
+        }
+    }
+}
+
 /// One certificate file's entry: its size and where its rows' fingerprints are (never in memory for long).
 #[derive(Debug, Clone, Copy)]
 struct FileKeys {
@@ -186,6 +196,8 @@ pub(crate) struct CertKeys {
     index_dir: PathBuf,
     /// See [`KeysMemory::claim_groups`].
     partition_rows: u64,
+    /// Rows of `files`.
+    total_rows: u64,
 }
 
 #[derive(Debug)]
@@ -250,6 +262,7 @@ impl CertKeys {
             slices: HashMap::new(),
             prints: PrintIndex::new(&index_dir, base_prints, memory.prints)?,
             partition_rows: memory.claim_groups.max(1),
+            total_rows: 0,
             saved,
             spill: None,
             touched: FingerprintSet::default(),
@@ -318,6 +331,7 @@ impl CertKeys {
     }
 
     fn insert_file(&mut self, relative: String, slice: &SliceName, file: FileKeys) {
+        self.total_rows += file.n_rows;
         self.slices.entry((slice.agency_id.clone(), slice.period.clone())).or_default().insert(relative.clone());
         self.files.insert(relative, file);
     }
@@ -366,15 +380,20 @@ impl CertKeys {
     ///
     /// [`flush_spill`]: CertKeys::flush_spill
     fn read_rows(&self, file: &FileKeys) -> Result<Vec<KeyRow>> {
-        let (source, path, at) = match (file.rows, &self.saved, &self.spill) {
+        Ok(self.read_bytes(file.rows, file.n_rows)?.chunks_exact(24).map(KeyRow::from_bytes).collect())
+    }
+
+    /// `n_rows` key rows' bytes from `at`, as stored.
+    fn read_bytes(&self, at: RowsAt, n_rows: u64) -> Result<Vec<u8>> {
+        let (source, path, at) = match (at, &self.saved, &self.spill) {
             (RowsAt::Saved(at), Some((saved, path)), _) => (saved.as_ref(), path, at),
             (RowsAt::Spilled(at), _, Some(spill)) => (spill.out.get_ref(), &spill.path, at),
             _ => return Err(IngestError::Internal("key rows without the file that holds them")),
         };
-        let len = usize::try_from(file.n_rows * 24).map_err(|_| IngestError::Internal("too many key rows"))?;
+        let len = usize::try_from(n_rows * 24).map_err(|_| IngestError::Internal("too many key rows"))?;
         let mut bytes = vec![0u8; len];
         source.read_exact_at(&mut bytes, at).map_err(|e| IngestError::io(path, e))?;
-        Ok(bytes.chunks_exact(24).map(KeyRow::from_bytes).collect())
+        Ok(bytes)
     }
 
     /// Marks claim groups changed (0, no group, is skipped). Once they are more than an eighth of the certificates
@@ -385,14 +404,10 @@ impl CertKeys {
             return;
         }
         self.touched.extend(groups.filter(|g| *g != 0));
-        if self.touched.len() > (self.total_rows() / 8).min(TOUCHED_MAX as u64) as usize {
+        if self.touched.len() > (self.total_rows / 8).min(TOUCHED_MAX as u64) as usize {
             self.touched = FingerprintSet::default();
             self.touched_all = true;
         }
-    }
-
-    fn total_rows(&self) -> u64 {
-        self.files.values().map(|f| f.n_rows).sum()
     }
 
     /// Whether a certificate number is in the warehouse (or committed earlier in the batch).
@@ -415,6 +430,7 @@ impl CertKeys {
         for relative in gone {
             self.changed = true;
             if let Some(file) = self.files.remove(&relative) {
+                self.total_rows -= file.n_rows;
                 self.take_out(&file)?;
             }
         }
@@ -435,7 +451,7 @@ impl CertKeys {
     /// every other one is written with the cert_no that counts. Returns how many are flagged.
     pub(crate) fn update_duplicate_claims(&mut self, layout: &Layout) -> Result<usize> {
         let path = layout.duplicate_claims_path();
-        let total_rows = self.total_rows();
+        let total_rows = self.total_rows;
         // Many touched groups (a first load): recomputing everything is cheaper than sifting.
         let full = self.base == ClaimsBase::Unknown || self.touched_all || self.touched.len() as u64 > total_rows / 8;
         if !full && self.touched.is_empty() && path.is_file() {
@@ -477,7 +493,7 @@ impl CertKeys {
     /// Claim groups with at least two rows: among `among` only, or all. The groups are spread over partitions of
     /// [`KeysMemory::claim_groups`] on disk by their value, then each partition is sorted in memory on its own.
     fn groups_with_several(&self, among: Option<&FingerprintSet<u64>>) -> Result<FingerprintSet<u64>> {
-        let parts = (self.total_rows() / self.partition_rows + 1) as usize;
+        let parts = (self.total_rows / self.partition_rows + 1) as usize;
         let mut outs = Vec::with_capacity(parts);
         for _ in 0..parts {
             let (file, path) = scratch_file(&self.index_dir, "claim_groups")?;
@@ -581,17 +597,7 @@ impl CertKeys {
             let mut done = 0;
             while done < file.n_rows {
                 let n = (file.n_rows - done).min(COPY_ROWS as u64);
-                let part = FileKeys {
-                    n_rows: n,
-                    rows: match file.rows {
-                        RowsAt::Saved(at) => RowsAt::Saved(at + done * 24),
-                        RowsAt::Spilled(at) => RowsAt::Spilled(at + done * 24),
-                    },
-                    ..file
-                };
-                for row in self.read_rows(&part)? {
-                    out.write_all(&row.to_bytes()).map_err(io)?;
-                }
+                out.write_all(&self.read_bytes(file.rows.skip(done), n)?).map_err(io)?;
                 done += n;
             }
         }
@@ -803,16 +809,16 @@ impl KeyColumns {
         })
     }
 
+    /// Row `i`'s claim group; 0 when it takes part in none (no person, date, occupation or level).
+    fn group(&self, i: usize) -> u64 {
+        match (self.date[i], self.person.get(i), self.occupation.get(i), self.level.get(i)) {
+            (Some(_), Some(person), Some(occupation), Some(level)) => group_fingerprint(person, occupation, level),
+            _ => 0,
+        }
+    }
+
     fn key_row(&self, i: usize) -> Option<KeyRow> {
-        // A row without a person or a date takes part in no claim group, as one without occupation or level.
-        let grouped = self.date[i].is_some();
-        let person = self.person.get(i).filter(|_| grouped);
-        Some(KeyRow::of(
-            self.cert_no.get(i)?,
-            person.unwrap_or(""),
-            person.and(self.occupation.get(i)),
-            self.level.get(i),
-        ))
+        Some(KeyRow::new(cert_fingerprint(self.cert_no.get(i)?), self.group(i)))
     }
 }
 
@@ -827,10 +833,7 @@ fn read_key_rows(path: &Path) -> Result<Vec<KeyRow>> {
 fn read_claims(path: &Path, groups: &FingerprintSet<u64>) -> Result<Vec<Claim>> {
     let frame = read_parquet(path, Some(&KEY_COLUMNS))?;
     let columns = KeyColumns::of(&frame, path)?;
-    Ok((0..frame.height())
-        .filter_map(|i| columns.claim(i))
-        .filter(|c| groups.contains(&group_fingerprint(&c.person_key, &c.occupation_code, &c.level)))
-        .collect())
+    Ok((0..frame.height()).filter(|&i| groups.contains(&columns.group(i))).filter_map(|i| columns.claim(i)).collect())
 }
 
 /// A certificate taking part in claims; ordered by group, then the order in which certificates count.

@@ -60,8 +60,7 @@ impl SortedRun {
         let n = (self.len - start).min(BLOCK as u64) as usize;
         let mut bytes = vec![0u8; n * 16];
         self.file.read_exact_at(&mut bytes, self.at + start * 16).map_err(|e| IngestError::io(&self.path, e))?;
-        let found = bytes.chunks_exact(16).map(print_of).collect::<Vec<_>>().binary_search(&print).is_ok();
-        Ok(found)
+        Ok(bytes.chunks_exact(16).any(|chunk| print_of(chunk) == print))
     }
 
     /// Reads the run front to back, a block of 64 KiB at a time.
