@@ -7,6 +7,7 @@
 mod args;
 mod cmd;
 mod exit;
+mod pages;
 
 use clap::Parser;
 use std::io::IsTerminal;
@@ -20,6 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     init_logging(cli.verbose);
+    pages::settle();
     match cmd::run(cli.command) {
         Ok(outcome) => outcome.into(),
         Err(error) => {
