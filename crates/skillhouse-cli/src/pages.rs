@@ -14,11 +14,17 @@
 /// system lacks or refuses is left as it was (logged at debug level).
 pub fn settle() {
     #[cfg(target_os = "linux")]
+    no_huge_pages();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    keep_c_heap();
+}
+
+/// Transparent huge pages off for the whole process (a flag of its memory map, inherited by children).
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
     if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
         tracing::debug!(%error, "transparent huge pages stay as the system has them");
     }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    keep_c_heap();
 }
 
 /// glibc's thresholds: blocks under 32 MiB (the largest threshold it accepts) come from its heaps instead of a
@@ -35,6 +41,20 @@ fn keep_c_heap() {
         let accepted = unsafe { libc::mallopt(param, value) } == 1;
         if !accepted {
             tracing::debug!(param = name, value, "glibc refused an allocation threshold");
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    /// The kernel reports the flag back, and so does the process's status file where the kernel has the line.
+    #[test]
+    fn huge_pages_are_off_once_settled() {
+        super::no_huge_pages();
+        assert!(rustix::thread::transparent_huge_pages_are_disabled().expect("prctl(PR_GET_THP_DISABLE)"));
+        let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+        if let Some(line) = status.lines().find(|line| line.starts_with("THP_enabled:")) {
+            assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
         }
     }
 }
