@@ -39,8 +39,15 @@ impl QueryConfig {
     /// `fingerprint64`, which the uniqueness check uses). `information_schema` is on so
     /// analysts can `SHOW TABLES` and `SHOW COLUMNS FROM certificates`.
     pub fn session(&self) -> Result<SessionContext> {
-        let config =
-            SessionConfig::new().with_target_partitions(self.target_partitions.max(1)).with_information_schema(true);
+        // DataFusion's own options may be tuned from the environment (`DATAFUSION_EXECUTION_BATCH_SIZE=…`, see
+        // DataFusion's configuration reference), the partitions too when `DATAFUSION_EXECUTION_TARGET_PARTITIONS`
+        // is set; otherwise they are this configuration's.
+        let mut config = SessionConfig::from_env()
+            .map_err(|e| QueryError::engine("reading DATAFUSION_* settings from the environment", e))?
+            .with_information_schema(true);
+        if std::env::var_os("DATAFUSION_EXECUTION_TARGET_PARTITIONS").is_none() {
+            config = config.with_target_partitions(self.target_partitions.max(1));
+        }
         // Parquet footers read once serve both the planning (file statistics) and the scan: a build reads the
         // footers of ~8,400 base files, more than DataFusion's default 50 MB cache holds at 30M rows.
         let mut runtime = RuntimeEnvBuilder::new()

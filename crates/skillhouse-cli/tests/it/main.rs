@@ -19,7 +19,7 @@ fn skillhouse(args: &[&str]) -> Command {
     command.args(args);
     // A developer's own settings must not leak into the tests.
     for (name, _) in std::env::vars() {
-        if name.starts_with("SKILLHOUSE_") {
+        if name.starts_with("SKILLHOUSE_") || name.starts_with("DATAFUSION_") {
             command.env_remove(name);
         }
     }

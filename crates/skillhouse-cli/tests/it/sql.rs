@@ -123,6 +123,29 @@ fn the_bounds_are_configurable() {
     assert_eq!(bad.status.code(), Some(2), "a malformed bound is a usage error");
 }
 
+#[test]
+fn datafusion_settings_come_from_the_environment() {
+    let warehouse = sample_warehouse().to_str().expect("utf-8 path");
+    let show = "SHOW datafusion.execution.batch_size; SHOW datafusion.execution.target_partitions";
+    let args = ["sql", "--warehouse", warehouse, "--format", "csv", "-c", show];
+    // DataFusion's own default batch size, and SkillHouse's two partitions (one per core of the target machine).
+    let default = run(&mut skillhouse(&args));
+    assert!(default.status.success(), "{}", stderr(&default));
+    let text = stdout(&default);
+    assert!(text.contains("datafusion.execution.batch_size,8192\n"), "{text}");
+    assert!(text.contains("datafusion.execution.target_partitions,2\n"), "{text}");
+    let tuned = run(skillhouse(&args)
+        .env("DATAFUSION_EXECUTION_BATCH_SIZE", "1024")
+        .env("DATAFUSION_EXECUTION_TARGET_PARTITIONS", "1"));
+    assert!(tuned.status.success(), "{}", stderr(&tuned));
+    let text = stdout(&tuned);
+    assert!(text.contains("datafusion.execution.batch_size,1024\n"), "{text}");
+    assert!(text.contains("datafusion.execution.target_partitions,1\n"), "{text}");
+    let bad = run(skillhouse(&args).env("DATAFUSION_EXECUTION_BATCH_SIZE", "lots"));
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("DATAFUSION_"), "{}", stderr(&bad));
+}
+
 /// Every 18-character ID number (and 15-digit legacy one) in the sample's text files.
 fn sample_id_numbers() -> HashSet<String> {
     let (landing, _) = sample();
