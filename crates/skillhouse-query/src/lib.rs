@@ -68,7 +68,7 @@ pub use gate::{
 pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
-pub use output::{ResultFormat, format_batches};
+pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
 pub use params::BuildParams;
 pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{

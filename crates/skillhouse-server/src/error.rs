@@ -152,6 +152,16 @@ pub enum ApiError {
     /// No snapshot is loaded yet.
     #[error("no snapshot is loaded yet; the server becomes ready once one is published")]
     NotReady,
+    /// The request could not be parsed as HTTP/1.1 (a malformed request line or header); answered by hyper itself,
+    /// given its body by [`crate::protocol`].
+    #[error("the request is not valid HTTP/1.1 (a malformed request line or header)")]
+    MalformedRequest,
+    /// The request's URI is longer than the HTTP parser takes (64 KiB).
+    #[error("the request URI is too long (at most 64 KiB)")]
+    UriTooLong,
+    /// The request's head has too many headers or is larger than the HTTP parser's buffer.
+    #[error("the request headers are too large (at most 100 headers and about 400 KiB)")]
+    HeadersTooLarge,
     /// A bug. The detail is logged, never returned.
     #[error("internal error")]
     Internal(String),
@@ -171,6 +181,9 @@ impl ApiError {
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::MalformedRequest => (StatusCode::BAD_REQUEST, "malformed_request"),
+            Self::UriTooLong => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            Self::HeadersTooLarge => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -188,8 +201,20 @@ impl ApiError {
             | Self::Overloaded
             | Self::Timeout { .. }
             | Self::NotReady
+            | Self::MalformedRequest
+            | Self::UriTooLong
+            | Self::HeadersTooLarge
             | Self::Internal(_) => None,
         }
+    }
+
+    /// The JSON body every error answers with: `{"error": code, "message": …}` (and `valid` where there is a list).
+    pub(crate) fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "error": self.status_and_code().1, "message": self.to_string() });
+        if let Some(valid) = self.valid() {
+            body["valid"] = serde_json::json!(valid);
+        }
+        body
     }
 
     /// A bad-parameter error without a list of valid values.
@@ -200,15 +225,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let (status, _) = self.status_and_code();
         if let Self::Internal(detail) = &self {
             tracing::error!(%detail, "internal error answering a request");
         }
-        let mut body = serde_json::json!({ "error": code, "message": self.to_string() });
-        if let Some(valid) = self.valid() {
-            body["valid"] = serde_json::json!(valid);
-        }
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(self.body())).into_response();
         let headers = response.headers_mut();
         match &self {
             Self::Unauthorized => {
@@ -225,6 +246,9 @@ impl IntoResponse for ApiError {
             | Self::BadParameter { .. }
             | Self::NotFound { .. }
             | Self::PayloadTooLarge { .. }
+            | Self::MalformedRequest
+            | Self::UriTooLong
+            | Self::HeadersTooLarge
             | Self::Internal(_) => {}
         }
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

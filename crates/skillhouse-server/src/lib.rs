@@ -1,6 +1,5 @@
 //! The serving edge of SkillHouse: the HTTP JSON API leaders' dashboards poll (DESIGN §10), and the built-in
 //! dashboard page at `/` ([`dashboard`]: static files embedded in the binary, every number read from the API).
-//! (The Postgres wire front end is later work.)
 //!
 //! *What it serves.* The published snapshot (`WAREHOUSE/CURRENT`), held in memory: the indicator catalogue, every
 //! indicator's values (filterable by region, year, programme and agency type, each with target, gap and status),
@@ -33,9 +32,11 @@ mod guard;
 pub mod load;
 pub mod metrics;
 pub mod openapi;
+mod protocol;
 pub mod published;
 pub mod routes;
 pub mod schedule;
+mod small_counts;
 pub mod state;
 pub mod suppress;
 pub mod table;
@@ -72,7 +73,7 @@ pub async fn serve_on(
     }
     let reloader = state.spawn_reloader();
     let scheduler = schedule::spawn_scheduler(&state);
-    let result = axum::serve(listener, router(state))
+    let result = axum::serve(protocol::JsonErrorListener(listener), router(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServerError::Serve { addr, source });

@@ -3,8 +3,8 @@
 //! the router's. Once a snapshot is loaded, the document lists its indicator ids, region codes, programmes and
 //! agency types as enums, so a client (or schemathesis) knows the values that are answered 200.
 
-use crate::load::SUBMISSION_COLUMNS;
 use crate::published::{Format, Published, SNAPSHOT_COLUMNS, VALUE_COLUMNS};
+use crate::small_counts::PUBLISHED_SUBMISSION_COLUMNS;
 use crate::table::ColumnType;
 use axum::body::Bytes;
 use serde_json::{Value, json};
@@ -63,8 +63,10 @@ fn data_operation(summary: &str, json_schema: Value, filters: bool, tag: &str) -
             "content": data_content(json_schema)
         },
         "304": { "description": "Not modified: the If-None-Match ETag is current." },
-        "400": error_response("A bad parameter (`bad_parameter`)."),
+        "400": error_response("A bad parameter (`bad_parameter`), or a request that is not valid HTTP/1.1 (`malformed_request`)."),
         "401": error_response("A bearer token is required (`unauthorized`), when tokens are configured."),
+        "414": error_response("The request URI is longer than 64 KiB (`uri_too_long`)."),
+        "431": error_response("Too many or too large request headers (`headers_too_large`)."),
         "503": error_response("Not ready, overloaded or timed out (`not_ready`, `overloaded`, `timeout`).")
     });
     if filters {
@@ -115,7 +117,11 @@ pub fn document(snapshot: Option<&Published>) -> Value {
             "definition_version": { "type": "string" },
             "as_of": { "type": "string" },
             "built_at": { "type": "string" },
-            "row_counts": { "type": "object", "additionalProperties": { "type": "integer" } },
+            "row_counts": {
+                "type": "object",
+                "description": "Rows per stored table; a count below the suppression threshold k is null.",
+                "additionalProperties": { "type": ["integer", "null"] }
+            },
             "suppression": { "type": "object" }
         },
         "required": ["snapshot_id", "definition_version", "as_of", "built_at", "row_counts", "suppression"],
@@ -160,8 +166,9 @@ pub fn document(snapshot: Option<&Published>) -> Value {
     put(
         "/api/v1/submissions",
         data_operation(
-            "Per-agency ledger summary: files and rows by outcome.",
-            list_schema(row_schema(&SUBMISSION_COLUMNS)),
+            "Per-agency ledger summary: files and rows by outcome. Row counts below the suppression threshold k are \
+             null, with whatever would give them back (DESIGN §7); `suppressed` says a row withheld something.",
+            list_schema(row_schema(&PUBLISHED_SUBMISSION_COLUMNS)),
             false,
             "snapshot",
         ),

@@ -219,6 +219,7 @@ impl Published {
             .collect();
         let rules = SuppressionRules { k, province, programme_parent, units };
         let suppression = suppress(&mut values, &rules);
+        let submissions = crate::small_counts::suppress_submissions(&submissions, k);
 
         let mut by_indicator: BTreeMap<String, Vec<ValueRow>> = BTreeMap::new();
         let mut indicator_entries = HashMap::new();
@@ -411,14 +412,14 @@ impl Published {
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;
-                for (name, rows) in &m.row_counts {
+                for (name, rows) in crate::small_counts::published_row_counts(&m.row_counts, self.k) {
                     table.rows.push(vec![
                         Cell::Text(m.snapshot_id.clone()),
                         Cell::Text(m.as_of.clone()),
                         Cell::Text(m.built_at.clone()),
                         Cell::Text(m.definition_version.clone()),
-                        Cell::Text(name.clone()),
-                        Cell::Int(i64::try_from(*rows).unwrap_or(i64::MAX)),
+                        Cell::Text(name),
+                        rows.map_or(Cell::Null, |n| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))),
                     ]);
                 }
                 table
@@ -441,7 +442,8 @@ impl Published {
                         let m = &self.manifest;
                         envelope["as_of"] = m.as_of.clone().into();
                         envelope["built_at"] = m.built_at.clone().into();
-                        envelope["row_counts"] = serde_json::json!(m.row_counts);
+                        envelope["row_counts"] =
+                            serde_json::json!(crate::small_counts::published_row_counts(&m.row_counts, self.k));
                         envelope["suppression"] = serde_json::json!({
                             "k": self.k,
                             "primary_cells": self.suppression.primary,

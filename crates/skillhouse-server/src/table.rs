@@ -8,6 +8,7 @@ use skillhouse_query::datafusion::arrow::array::{
 };
 use skillhouse_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use skillhouse_query::datafusion::arrow::ipc::writer::StreamWriter;
+use skillhouse_query::{csv_plain_cell, csv_text_cell};
 use std::sync::Arc;
 
 /// The type of a column.
@@ -127,15 +128,24 @@ impl Table {
         serde_json::Value::Array(rows)
     }
 
-    /// RFC 4180 CSV with a header row; nulls are empty fields.
+    /// RFC 4180 CSV with a header row; nulls are empty fields; text cells neutralised against formula injection
+    /// ([`skillhouse_query::csv_text_cell`]), numbers as they are.
     pub fn to_csv(&self) -> Vec<u8> {
         let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|(name, _)| csv_field(name)).collect();
+        let header: Vec<String> = self.columns.iter().map(|(name, _)| csv_text_cell(name).into_owned()).collect();
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for row in &self.rows {
-            let fields: Vec<String> =
-                row.iter().map(|c| c.to_text().map(|t| csv_field(&t)).unwrap_or_default()).collect();
+            let fields: Vec<String> = row
+                .iter()
+                .map(|c| {
+                    let Some(text) = c.to_text() else { return String::new() };
+                    match c {
+                        Cell::Int(_) | Cell::Float(_) | Cell::Bool(_) => csv_plain_cell(&text).into_owned(),
+                        _ => csv_text_cell(&text).into_owned(),
+                    }
+                })
+                .collect();
             out.push_str(&fields.join(","));
             out.push_str("\r\n");
         }
@@ -208,10 +218,6 @@ impl Table {
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +233,17 @@ mod tests {
     fn csv_quotes_and_leaves_nulls_empty() {
         let csv = String::from_utf8(table().to_csv()).expect("utf-8");
         assert_eq!(csv, "name,n,share\r\n\"a,\"\"b\"\"\",3,0.5\r\n,,\r\n");
+    }
+
+    /// Issue 27, item 10: a text cell such as a folder name `=cmd|…` reached `?format=csv` raw.
+    #[test]
+    fn csv_neutralises_formula_text_but_not_negative_numbers() {
+        let mut table = Table::new(&[("name", ColumnType::Text), ("n", ColumnType::Int)]);
+        table.rows.push(vec![Cell::Text("=cmd|' /C calc'!A0".into()), Cell::Int(-3)]);
+        table.rows.push(vec![Cell::Text("@x".into()), Cell::Int(1)]);
+        let csv = String::from_utf8(table.to_csv()).expect("utf-8");
+        assert_eq!(csv, "name,n\r\n'=cmd|' /C calc'!A0,-3\r\n'@x,1\r\n");
+        assert_eq!(table.json_rows()[0]["name"], "=cmd|' /C calc'!A0");
     }
 
     #[test]

@@ -195,6 +195,7 @@ async fn reference_snapshot_and_submission_endpoints_answer() {
     assert_eq!(snapshot["snapshot_id"], "S1");
     assert_eq!(snapshot["as_of"], "2025-06-30");
     assert_eq!(snapshot["row_counts"]["indicator_values"], fixture::rows().len());
+    assert_eq!(snapshot["row_counts"]["dims/regions"], fixture::REGIONS.len(), "reference data is not withheld");
     assert_eq!(snapshot["suppression"]["k"], 10);
 
     let submissions = get(&app, "/api/v1/submissions").await;
@@ -207,11 +208,17 @@ async fn reference_snapshot_and_submission_endpoints_answer() {
         (a01["files"].clone(), a01["files_loaded"].clone(), a01["files_superseded"].clone()),
         (2.into(), 1.into(), 1.into())
     );
-    assert_eq!((a01["rows_read"].clone(), a01["rows_rejected"].clone()), (12.into(), 2.into()));
-    assert_eq!(a01["rejected_by_reason"], serde_json::json!({ "id_checksum": 1, "under_age": 1 }));
+    // 12 rows read are published; 2 rejects (and so the accepted count and the reasons) are below k = 10 (issue 27,
+    // item 11: reject counts of 1–9 were published).
+    assert_eq!(a01["rows_read"], 12);
+    assert!(a01["rows_rejected"].is_null() && a01["rows_accepted"].is_null(), "{a01}");
+    assert!(a01["rejected_by_reason"].is_null(), "{a01}");
+    assert_eq!(a01["suppressed"], true);
     assert_eq!(json["data"][1]["files_unreadable"], 1);
+    assert_eq!(json["data"][1]["rows_read"], 0, "no file loaded: its zero is no secret");
     let csv = get(&app, "/api/v1/submissions?format=csv").await;
-    assert!(String::from_utf8_lossy(&csv.body).contains("\"{\"\"id_checksum\"\":1,\"\"under_age\"\":1}\""));
+    let csv = String::from_utf8_lossy(&csv.body).to_string();
+    assert!(csv.contains("A01,2,1,1,0,12,,,,true"), "{csv}");
 }
 
 #[tokio::test]

@@ -52,5 +52,6 @@ async fn the_submissions_come_from_the_ledger_the_snapshot_was_built_with() {
     let a01 = &json["data"][0];
     assert_eq!(a01["agency_id"], "A01");
     assert_eq!((a01["files"].clone(), a01["files_loaded"].clone()), (2.into(), 1.into()));
-    assert_eq!((a01["rows_read"].clone(), a01["rows_rejected"].clone()), (12.into(), 2.into()));
+    assert_eq!(a01["rows_read"], 12);
+    assert!(a01["rows_rejected"].is_null(), "2 rejects are below k: {a01}");
 }
