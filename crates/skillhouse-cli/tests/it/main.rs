@@ -8,6 +8,7 @@ mod nightly;
 mod nights;
 
 mod pgwire;
+mod privacy;
 mod sql;
 
 use std::path::{Path, PathBuf};

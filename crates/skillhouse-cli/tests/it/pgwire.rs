@@ -26,7 +26,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind port 0").local_addr().expect("local address").port()
 }
 
@@ -285,7 +285,7 @@ fn writes_and_wrong_passwords_are_refused_and_bounds_hold_over_the_wire() {
     assert!(started.elapsed() < Duration::from_secs(5), "cancelled after {:?}", started.elapsed());
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create folder");
     for entry in std::fs::read_dir(from).expect("list folder") {
         let path = entry.expect("entry").path();

@@ -147,7 +147,7 @@ fn datafusion_settings_come_from_the_environment() {
 }
 
 /// Every 18-character ID number (and 15-digit legacy one) in the sample's text files.
-fn sample_id_numbers() -> HashSet<String> {
+pub(crate) fn sample_id_numbers() -> HashSet<String> {
     let (landing, _) = sample();
     let mut ids = HashSet::new();
     let mut stack = vec![landing];
@@ -166,7 +166,7 @@ fn sample_id_numbers() -> HashSet<String> {
 }
 
 /// Runs of 15 or 18 characters that look like ID numbers: digits, the 18th may be X.
-fn id_like_tokens(text: &str) -> Vec<String> {
+pub(crate) fn id_like_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut current = String::new();
     for c in text.chars().chain(std::iter::once(' ')) {
