@@ -50,9 +50,8 @@ struct Counts {
 }
 
 impl Counts {
-    /// Applies the within-row rules until they hold; returns whether anything changed.
-    fn close(&mut self, k: i64) -> bool {
-        let before = (self.read, self.accepted, self.rejected, self.by_reason.is_some());
+    /// Applies the within-row rules.
+    fn close(&mut self, k: i64) {
         if self.read.is_none() {
             self.accepted = None;
             self.rejected = None;
@@ -64,7 +63,6 @@ impl Counts {
         if self.rejected.is_none() || self.by_reason.as_ref().is_some_and(|m| m.values().any(|&n| n < k)) {
             self.by_reason = None;
         }
-        before != (self.read, self.accepted, self.rejected, self.by_reason.is_some())
     }
 
     fn withheld_anything(&self) -> bool {
@@ -104,21 +102,20 @@ pub(crate) fn suppress_submissions(summary: &Table, k: i64) -> Table {
             }
         })
         .collect();
+    // One change at a time, the row rules closed after each. Accepted and rejected are always withheld together
+    // (read = accepted + rejected), so the rejected column's complement protects the accepted column too, and the
+    // complement chosen is the agency with the fewest rejects rather than the fewest accepted rows.
     loop {
-        let mut changed = false;
         for row in &mut counts {
-            changed |= row.close(k);
+            row.close(k);
         }
-        // Across rows: a column with exactly one withheld cell gives it back from the column's total.
-        type Column = fn(&mut Counts) -> &mut Option<i64>;
-        let columns: [Column; 3] = [|c| &mut c.read, |c| &mut c.accepted, |c| &mut c.rejected];
-        for column in columns {
-            changed |= complement(&mut counts, column);
+        if complement(&mut counts, |c| &mut c.read)
+            || complement(&mut counts, |c| &mut c.rejected)
+            || complement_reasons(&mut counts)
+        {
+            continue;
         }
-        changed |= complement_reasons(&mut counts);
-        if !changed {
-            break;
-        }
+        break;
     }
     let mut table = Table::new(&PUBLISHED_SUBMISSION_COLUMNS);
     for (row, counts) in summary.rows.iter().zip(&counts) {
