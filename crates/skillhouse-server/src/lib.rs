@@ -44,7 +44,9 @@ pub mod table;
 pub use config::{ServerConfig, Tokens};
 pub use error::{ApiError, Result, ServerError};
 pub use routes::{SNAPSHOT_HEADER, router};
-pub use schedule::{RebuildRun, ScheduledRebuild, next_run, run_scheduled_rebuild};
+pub use schedule::{
+    RebuildError, RebuildResult, RebuildRun, RebuildSummary, ScheduledRebuild, next_run, run_scheduled_rebuild,
+};
 pub use state::{AppState, ReloadOutcome};
 
 use std::future::Future;

@@ -10,8 +10,45 @@ use crate::state::{AppState, ReloadOutcome};
 use chrono::{Days, NaiveDateTime, NaiveTime};
 use std::sync::Arc;
 
-/// What a rebuild job reports: a one-line summary, or why it failed.
-pub type RebuildResult = std::result::Result<String, String>;
+/// What a finished rebuild job tells the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildSummary {
+    /// The snapshot the run built.
+    pub snapshot_id: String,
+    /// Whether it was published; `false` when the release gate refused it and the served snapshot stays.
+    pub published: bool,
+    /// One line for the server's log: the outcome, files and rows.
+    pub detail: String,
+}
+
+/// Why a rebuild job could not finish: the job's own error, with its chain of causes.
+pub type RebuildError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a rebuild job returns.
+pub type RebuildResult = std::result::Result<RebuildSummary, RebuildError>;
+
+/// Why the server could not get a result from the job at all.
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    /// The job's thread ended without sending its result (it panicked).
+    #[error("the rebuild job stopped without a result")]
+    Stopped,
+    /// The job's thread could not be started.
+    #[error("cannot start the rebuild thread")]
+    Thread(#[source] std::io::Error),
+}
+
+/// An error and its causes on one line, `outer: inner: …`, for the log.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 /// A daily rebuild: when, and what to run.
 #[derive(Clone)]
@@ -39,7 +76,7 @@ pub fn next_run(now: NaiveDateTime, at: NaiveTime) -> NaiveDateTime {
 }
 
 /// What one scheduled run did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct RebuildRun {
     /// The job's summary, or why it failed.
     pub result: RebuildResult,
@@ -57,12 +94,23 @@ pub async fn run_scheduled_rebuild(state: &AppState) -> Option<RebuildRun> {
         let _ = sender.send(job());
     });
     let result = match spawned {
-        Ok(_) => receiver.await.unwrap_or_else(|_| Err("the rebuild job stopped without a result".to_string())),
-        Err(e) => Err(format!("cannot start the rebuild thread: {e}")),
+        Ok(_) => receiver.await.unwrap_or_else(|_| Err(JobError::Stopped.into())),
+        Err(e) => Err(JobError::Thread(e).into()),
     };
     match &result {
-        Ok(summary) => tracing::info!(%summary, "scheduled rebuild finished"),
-        Err(error) => tracing::error!(%error, "scheduled rebuild failed; still serving the published snapshot"),
+        Ok(summary) if summary.published => {
+            tracing::info!(snapshot = %summary.snapshot_id, detail = %summary.detail, "scheduled rebuild published");
+        }
+        // Not published (the release gate refused) is an error for the operator reading the server's log.
+        Ok(summary) => tracing::error!(
+            snapshot = %summary.snapshot_id,
+            detail = %summary.detail,
+            "scheduled rebuild refused by the release gate; still serving the published snapshot"
+        ),
+        Err(error) => {
+            let error = chain(error.as_ref());
+            tracing::error!(%error, "scheduled rebuild failed; still serving the published snapshot");
+        }
     }
     let reload = match state.reload().await {
         Ok(outcome) => Some(outcome),

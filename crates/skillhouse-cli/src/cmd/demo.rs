@@ -25,7 +25,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let as_of = sample_as_of(&landing)?;
     let warehouse = dir.join("warehouse");
     println!("Rebuilding {} from the sample drops in {} (as of {as_of}) …", warehouse.display(), landing.display());
-    let settings = super::rebuild::Settings {
+    let settings = skillhouse_pipeline::Settings {
         warehouse: warehouse.clone(),
         landing: landing.clone(),
         reference,

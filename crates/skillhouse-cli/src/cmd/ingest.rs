@@ -6,8 +6,8 @@ use crate::exit::Outcome;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use skillhouse_ingest::{BatchReport, FileOutcome, FileReport, IngestOptions, NoProgress, Progress};
-use std::cell::Cell;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     let key = super::load_key(&args.key)?;
@@ -35,16 +35,16 @@ pub fn run_batch(options: &IngestOptions, show_progress: bool) -> anyhow::Result
 
 /// Progress bar on a terminal; otherwise a line at every tenth of the files, so a cron log stays short however many
 /// files a night brings.
-struct Reporter {
+pub(crate) struct Reporter {
     bar: Option<ProgressBar>,
-    rows: Cell<u64>,
-    rejects: Cell<u64>,
-    files: Cell<u64>,
-    total: Cell<u64>,
+    rows: AtomicU64,
+    rejects: AtomicU64,
+    files: AtomicU64,
+    total: AtomicU64,
 }
 
 impl Reporter {
-    fn new(terminal: bool) -> Self {
+    pub(crate) fn new(terminal: bool) -> Self {
         let bar = terminal.then(|| {
             let bar = ProgressBar::new(0);
             let style = ProgressStyle::with_template("{bar:30} {pos}/{len} files · {msg} · {elapsed}")
@@ -52,10 +52,11 @@ impl Reporter {
             bar.set_style(style);
             bar
         });
-        Self { bar, rows: Cell::new(0), rejects: Cell::new(0), files: Cell::new(0), total: Cell::new(0) }
+        let zero = || AtomicU64::new(0);
+        Self { bar, rows: zero(), rejects: zero(), files: zero(), total: zero() }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -64,7 +65,7 @@ impl Reporter {
 
 impl Progress for Reporter {
     fn started(&self, files: usize) {
-        self.total.set(files as u64);
+        self.total.store(files as u64, Ordering::Relaxed);
         match &self.bar {
             Some(bar) => bar.set_length(files as u64),
             None => eprintln!("ingest: {files} files to consider"),
@@ -72,14 +73,14 @@ impl Progress for Reporter {
     }
 
     fn file_done(&self, report: &FileReport) {
-        self.rows.set(self.rows.get() + report.rows_read);
-        self.rejects.set(self.rejects.get() + report.rows_rejected);
-        self.files.set(self.files.get() + 1);
-        let (done, total) = (self.files.get(), self.total.get().max(1));
+        let rows = self.rows.fetch_add(report.rows_read, Ordering::Relaxed) + report.rows_read;
+        let rejects = self.rejects.fetch_add(report.rows_rejected, Ordering::Relaxed) + report.rows_rejected;
+        let done = self.files.fetch_add(1, Ordering::Relaxed) + 1;
+        let total = self.total.load(Ordering::Relaxed).max(1);
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{} rows, {} rejected", self.rows.get(), self.rejects.get()));
+                bar.set_message(format!("{rows} rows, {rejects} rejected"));
                 if let FileOutcome::Unreadable { message } = &report.outcome {
                     bar.println(format!("unreadable: {}: {message}", report.source_file));
                 }
@@ -87,11 +88,7 @@ impl Progress for Reporter {
             None => {
                 // A line when the done share crosses a tenth; unreadable files are listed in the summary.
                 if done * 10 / total != (done - 1) * 10 / total {
-                    eprintln!(
-                        "ingest: {done}/{total} files, {} rows read, {} rejected",
-                        self.rows.get(),
-                        self.rejects.get()
-                    );
+                    eprintln!("ingest: {done}/{total} files, {rows} rows read, {rejects} rejected");
                 }
             }
         }

@@ -5,7 +5,7 @@
 use crate::args::ServeArgs;
 use crate::exit::Outcome;
 use anyhow::Context;
-use skillhouse_server::{ScheduledRebuild, ServerConfig, Tokens};
+use skillhouse_server::{RebuildResult, RebuildSummary, ScheduledRebuild, ServerConfig, Tokens};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<
     // Checked now, not at 2 a.m.: a missing key or reference folder stops the server from starting.
     let key = super::load_key(&args.key).context("--rebuild-at needs the pseudonymisation key")?;
     let landing = args.landing.clone().context("--rebuild-at needs --landing")?;
-    let settings = super::rebuild::Settings {
+    let settings = skillhouse_pipeline::Settings {
         warehouse: args.warehouse.warehouse.clone(),
         landing,
         reference: super::reference_dir(args.reference.clone())?,
@@ -71,22 +71,19 @@ fn scheduled_rebuild(args: &ServeArgs, at: chrono::NaiveTime) -> anyhow::Result<
         gate: super::rebuild::gate_config(&args.publish),
         full: false,
     };
-    let job = move || {
-        let lock = skillhouse_query::WarehouseLock::try_acquire(&settings.warehouse, "serve --rebuild-at")
-            .map_err(|e| e.to_string())?;
-        let report = super::rebuild::rebuild(&settings, &lock, false).map_err(|e| format!("{e:#}"))?;
-        let summary = format!(
-            "{} (exit {}): snapshot {}; {} files loaded, {} rows accepted, {} rejected, {} unreadable files",
-            report.outcome.replace('_', " "),
+    let job = move || -> RebuildResult {
+        let lock = skillhouse_query::WarehouseLock::try_acquire(&settings.warehouse, "serve --rebuild-at")?;
+        let report = skillhouse_pipeline::rebuild(&settings, &lock, &skillhouse_pipeline::Quiet)?;
+        let detail = format!(
+            "{} (exit {}): {} files loaded, {} rows accepted, {} rejected, {} unreadable files",
+            report.outcome.describe(),
             report.exit_code,
-            report.snapshot_id,
             report.files_loaded,
             report.rows_accepted,
             report.rows_rejected,
             report.files_unreadable
         );
-        // Not published (the release gate refused) is an error for the operator reading the server's log.
-        if report.published { Ok(summary) } else { Err(summary) }
+        Ok(RebuildSummary { snapshot_id: report.snapshot_id, published: report.published, detail })
     };
     Ok(ScheduledRebuild { at, job: Arc::new(job) })
 }

@@ -2,7 +2,7 @@
 //! and the server serves the new snapshot at once; a failed run leaves the served snapshot in place.
 
 use crate::{app_with, fixture, get, warehouse};
-use skillhouse_server::{ReloadOutcome, ScheduledRebuild};
+use skillhouse_server::{RebuildSummary, ReloadOutcome, ScheduledRebuild};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,14 +16,14 @@ async fn a_triggered_rebuild_publishes_and_the_server_serves_it_at_once() {
     let job = Arc::new(move || {
         counter.fetch_add(1, Ordering::SeqCst);
         fixture::publish(&warehouse_path, "S2", &fixture::rows());
-        Ok("published S2".to_string())
+        Ok(RebuildSummary { snapshot_id: "S2".into(), published: true, detail: "published".into() })
     });
     let at = chrono::NaiveTime::from_hms_opt(2, 0, 0).expect("time");
     let (state, app) = app_with(dir.path(), |c| c.rebuild = Some(ScheduledRebuild { at, job })).await;
     assert_eq!(get(&app, "/api/v1/snapshot").await.json()["snapshot_id"], "S1");
 
     let run = skillhouse_server::run_scheduled_rebuild(&state).await.expect("a rebuild is configured");
-    assert_eq!(run.result, Ok("published S2".to_string()));
+    assert_eq!(run.result.as_ref().ok().map(|s| s.snapshot_id.as_str()), Some("S2"));
     assert_eq!(run.reload, Some(ReloadOutcome::Loaded("S2".into())), "picked up without waiting for a poll");
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     assert_eq!(get(&app, "/api/v1/snapshot").await.json()["snapshot_id"], "S2");
@@ -32,7 +32,7 @@ async fn a_triggered_rebuild_publishes_and_the_server_serves_it_at_once() {
 #[tokio::test]
 async fn a_failed_rebuild_leaves_the_served_snapshot_in_place() {
     let dir = warehouse();
-    let job = Arc::new(|| Err("another ingest or rebuild is running on this warehouse".to_string()));
+    let job = Arc::new(|| Err("another ingest or rebuild is running on this warehouse".into()));
     let at = chrono::NaiveTime::from_hms_opt(2, 0, 0).expect("time");
     let (state, app) = app_with(dir.path(), |c| c.rebuild = Some(ScheduledRebuild { at, job })).await;
     let run = skillhouse_server::run_scheduled_rebuild(&state).await.expect("configured");
