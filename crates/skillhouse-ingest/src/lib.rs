@@ -40,6 +40,7 @@
 //! `skillhouse_model::schema`.
 
 mod batch;
+mod budget;
 mod claims;
 mod decode;
 mod error;
@@ -61,7 +62,7 @@ pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row};
 pub use reference::{Agency, Occupations, Registry};
-pub use report::{BatchReport, FileOutcome, FileReport, NoProgress, Progress};
+pub use report::{BatchReport, FileOutcome, FileReport, IgnoredEntry, NoProgress, Progress};
 pub use validate::{AcceptedRow, Rejection, RowContext, RowOutcome, masked_row_json, validate_row};
 pub use warehouse::{Layout, SliceName, read_parquet};
 
