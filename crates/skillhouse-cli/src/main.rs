@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Ok(outcome) => outcome.into(),
         Err(error) => {
             eprintln!("error: {error:#}");
-            exit::Outcome::Failed.into()
+            exit::failure_outcome(&error).into()
         }
     }
 }

@@ -97,6 +97,10 @@ pub struct RebuildReport {
     pub files_superseded: usize,
     pub files_unreadable: usize,
     pub unreadable: Vec<UnreadableFile>,
+    /// Entries of the landing folder that are not submissions (hidden files, files at the top, …): not in the
+    /// ledger, so listed here.
+    pub entries_ignored: usize,
+    pub ignored: Vec<IgnoredEntry>,
     pub rows_read: u64,
     pub rows_accepted: u64,
     pub rows_rejected: u64,
@@ -155,6 +159,13 @@ impl RebuildReport {
             _ => "published",
         };
     }
+}
+
+/// An entry of the landing folder that is not a submission.
+#[derive(Debug, Serialize)]
+pub struct IgnoredEntry {
+    pub path: String,
+    pub reason: &'static str,
 }
 
 /// A file that could not be read at all.
@@ -321,6 +332,8 @@ fn report(
                 _ => None,
             })
             .collect(),
+        entries_ignored: batch.ignored.len(),
+        ignored: batch.ignored.iter().map(|e| IgnoredEntry { path: e.path.clone(), reason: e.reason }).collect(),
         rows_read: batch.rows_read(),
         rows_accepted: batch.rows_accepted(),
         rows_rejected: batch.rows_rejected(),
@@ -363,6 +376,12 @@ fn print_summary(r: &RebuildReport) {
     );
     for file in &r.unreadable {
         println!("    unreadable {}: {}", file.source_file, file.message);
+    }
+    if r.entries_ignored > 0 {
+        println!("  landing entries not read (not submissions): {}", r.entries_ignored);
+        for entry in &r.ignored {
+            println!("    ignored {}: {}", entry.path, entry.reason);
+        }
     }
     println!("  rows: {} read = {} accepted + {} rejected", r.rows_read, r.rows_accepted, r.rows_rejected);
     for (reason, count) in &r.rejects_by_reason {
