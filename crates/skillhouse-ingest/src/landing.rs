@@ -75,6 +75,7 @@ const HIDDEN: &str = "隐藏文件或Office临时文件，未读取 / hidden fil
 const AT_TOP: &str = "着陆目录顶层的文件未读取 / a file at the top of the landing folder is not read: submissions go in \
                       a folder named after the agency";
 const TOO_DEEP: &str = "子目录层级过深，未列出 / sub-folders nested too deep, not listed";
+const CANNOT_LIST: &str = "目录无法读取，未列出 / a folder that cannot be listed (check its permissions), not read";
 const LOOP: &str = "目录已列出（链接循环） / a folder already listed (a link loop), not listed again";
 
 fn is_registry(path: &Path) -> bool {
@@ -88,14 +89,15 @@ fn is_hidden(name: &OsStr) -> bool {
     name.to_str().is_some_and(|n| n.starts_with('.') || n.starts_with("~$"))
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| IngestError::io(dir, e))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| IngestError::io(dir, e))?;
+fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<_>>()?;
     entries.sort();
     Ok(entries)
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    list(dir).map_err(|e| IngestError::io(dir, e))
 }
 
 fn registries_in(dir: &Path) -> Vec<PathBuf> {
@@ -226,8 +228,12 @@ impl Walker {
     }
 
     fn folder(&mut self, dir: &Path, agency: &OsStr, relative: &Path, depth: usize) -> Result<()> {
-        let canonical = std::fs::canonicalize(dir).map_err(|e| IngestError::io(dir, e))?;
         let shown = || format!("{}/{}", lossy(agency), relative.display());
+        // A folder that cannot be listed (permissions) is reported, not a reason to stop the whole batch.
+        let Ok((canonical, entries)) = std::fs::canonicalize(dir).and_then(|c| Ok((c, list(dir)?))) else {
+            self.ignore(shown(), CANNOT_LIST);
+            return Ok(());
+        };
         if !self.listed.insert(canonical) {
             self.ignore(shown(), LOOP);
             return Ok(());
@@ -236,7 +242,7 @@ impl Walker {
             self.ignore(shown(), TOO_DEEP);
             return Ok(());
         }
-        for entry in sorted_entries(dir)? {
+        for entry in entries {
             let Some(name) = entry.file_name() else { continue };
             let inner = relative.join(name);
             if is_hidden(name) {
