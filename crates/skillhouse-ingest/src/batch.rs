@@ -14,6 +14,7 @@ use crate::read::{
 };
 use crate::reference::{Occupations, Registry};
 use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
+use crate::seen::{SeenFiles, WITHDRAWAL_FORMAT};
 use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
 use crate::warehouse::{
     Layout, Lineage, RejectRecord, SliceFiles, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file,
@@ -88,56 +89,6 @@ struct Shared<'a> {
     workbooks: WorkbookBudget,
     /// Files of earlier batches.
     earlier: SeenFiles,
-}
-
-/// Which contents were seen before. Bytes already loaded are skipped wherever they come from; bytes that were
-/// unreadable, and withdrawals (whose bytes are typically empty, the same for every agency), are skipped only under
-/// the same name, so a clerk can resubmit a misnamed file under its right name. Entries refused without being read
-/// (no content hash) are skipped when refused again under the same name for the same reason, so that a link left
-/// in the landing folder is recorded once, not every night.
-#[derive(Debug, Default)]
-struct SeenFiles {
-    loaded: HashSet<String>,
-    by_name: HashSet<(String, String)>,
-    refused: HashSet<(String, String)>,
-}
-
-/// The ledger's `format` of a withdrawal (docs/operations.md, "Withdrawing a month").
-pub(crate) const WITHDRAWAL_FORMAT: &str = "withdraw";
-
-impl SeenFiles {
-    fn from_ledger(ledger: &Ledger) -> Self {
-        let mut seen = Self::default();
-        for entry in ledger.entries() {
-            let by_name = entry.status == LedgerStatus::Unreadable || entry.format == WITHDRAWAL_FORMAT;
-            seen.record(&entry.content_hash, &entry.source_file, by_name, entry.message.as_deref());
-        }
-        seen
-    }
-
-    fn record(&mut self, content_hash: &str, source_file: &str, by_name: bool, message: Option<&str>) {
-        if content_hash.is_empty() {
-            if let Some(message) = message {
-                self.refused.insert((source_file.to_string(), message.to_string()));
-            }
-            return;
-        }
-        if by_name {
-            self.by_name.insert((content_hash.to_string(), source_file.to_string()));
-        } else {
-            self.loaded.insert(content_hash.to_string());
-        }
-    }
-
-    fn contains(&self, content_hash: &str, source_file: &str) -> bool {
-        !content_hash.is_empty()
-            && (self.loaded.contains(content_hash)
-                || self.by_name.contains(&(content_hash.to_string(), source_file.to_string())))
-    }
-
-    fn refused_before(&self, source_file: &str, message: &str) -> bool {
-        self.refused.contains(&(source_file.to_string(), message.to_string()))
-    }
 }
 
 /// A file after the parallel phase.

@@ -51,6 +51,7 @@ mod prints;
 mod read;
 mod reference;
 mod report;
+mod seen;
 mod validate;
 mod warehouse;
 
