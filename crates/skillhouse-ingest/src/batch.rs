@@ -245,7 +245,7 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
         .stack_size(STACK_BYTES)
-        .thread_name(|i| format!("ingest-{i}"))
+        .thread_name(|i| format!("{READER_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|_| IngestError::Internal("cannot start the ingestion threads"))?;
     ingest_in_pool(options, progress, &pool)
@@ -253,6 +253,10 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
 
 /// Files committed between two intermediate ledger saves.
 const LEDGER_SAVE_EVERY: usize = 256;
+
+/// How the names of the threads that read and validate agency files begin (`ingest-0`, …): the CLI's panic hook
+/// withholds their panic messages, which can quote the text being parsed.
+pub const READER_THREAD_PREFIX: &str = "ingest-";
 
 /// Stack size of the ingestion threads.
 const STACK_BYTES: usize = 32 << 20;

@@ -55,7 +55,7 @@ mod seen;
 mod validate;
 mod warehouse;
 
-pub use batch::{IngestOptions, ingest};
+pub use batch::{IngestOptions, READER_THREAD_PREFIX, ingest};
 pub use claims::KeysMemory;
 pub use decode::{DecodeError, TextEncoding, decode_text};
 pub use error::{IngestError, Result};
