@@ -15,6 +15,9 @@ pub enum Outcome {
     RefusedByGate,
     /// 5 — another ingest or rebuild holds the warehouse lock.
     Locked,
+    /// 6 — a reference file (`agencies.csv`, `occupations.csv`, `header_aliases.toml`) is broken; nothing was
+    /// ingested. The message names the file, the row and what to correct.
+    BadReference,
 }
 
 impl Outcome {
@@ -26,8 +29,18 @@ impl Outcome {
             Outcome::PartlyRejected => 3,
             Outcome::RefusedByGate => 4,
             Outcome::Locked => 5,
+            Outcome::BadReference => 6,
         }
     }
+}
+
+/// The exit outcome of a command that failed: a broken reference file has its own code, so that cron's mail and
+/// the operator know the fix is in the landing or reference folder, not the warehouse.
+pub fn failure_outcome(error: &anyhow::Error) -> Outcome {
+    let reference = error
+        .chain()
+        .any(|cause| cause.downcast_ref::<skillhouse_ingest::IngestError>().is_some_and(|e| e.is_reference()));
+    if reference { Outcome::BadReference } else { Outcome::Failed }
 }
 
 impl From<Outcome> for ExitCode {

@@ -2,14 +2,19 @@
 //! path order, so that duplicate certificate numbers and corrections never depend on thread timing and memory
 //! stays bounded by two windows of files (one being committed, the next being read) rather than the whole input.
 
+use crate::budget::WorkbookBudget;
 use crate::claims::{CertKeys, KeyRow, KeysMemory};
 use crate::error::{IngestError, Result};
 use crate::field::{FIELD_COUNT, Field, HeaderAliases};
 use crate::landing::{FileJob, discover};
 use crate::ledger::{Ledger, LedgerEntry, LedgerStatus};
-use crate::read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row, read_csv, read_jsonl, read_xlsx};
+use crate::read::{
+    Format, RawTable, ReadError, RowCells, XlsxLimits, declared_uncompressed, is_filler_row, read_csv, read_jsonl,
+    read_xlsx,
+};
 use crate::reference::{Occupations, Registry};
 use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
+use crate::seen::{SeenFiles, WITHDRAWAL_FORMAT};
 use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
 use crate::warehouse::{
     Layout, Lineage, RejectRecord, SliceFiles, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file,
@@ -80,49 +85,21 @@ struct Shared<'a> {
     key: &'a PseudonymKey,
     as_of: NaiveDate,
     limits: XlsxLimits,
+    /// Decompressed workbook bytes the readers may hold at once.
+    workbooks: WorkbookBudget,
     /// Files of earlier batches.
     earlier: SeenFiles,
-}
-
-/// Which contents were seen before. Bytes already loaded are skipped wherever they come from; bytes that were
-/// unreadable are skipped only under the same name, so a clerk can resubmit a misnamed file under its right name.
-#[derive(Debug, Default)]
-struct SeenFiles {
-    loaded: HashSet<String>,
-    unreadable: HashSet<(String, String)>,
-}
-
-impl SeenFiles {
-    fn from_ledger(ledger: &Ledger) -> Self {
-        let mut seen = Self::default();
-        for entry in ledger.entries() {
-            seen.record(&entry.content_hash, &entry.source_file, entry.status == LedgerStatus::Unreadable);
-        }
-        seen
-    }
-
-    fn record(&mut self, content_hash: &str, source_file: &str, unreadable: bool) {
-        if content_hash.is_empty() {
-            return;
-        }
-        if unreadable {
-            self.unreadable.insert((content_hash.to_string(), source_file.to_string()));
-        } else {
-            self.loaded.insert(content_hash.to_string());
-        }
-    }
-
-    fn contains(&self, content_hash: &str, source_file: &str) -> bool {
-        !content_hash.is_empty()
-            && (self.loaded.contains(content_hash)
-                || self.unreadable.contains(&(content_hash.to_string(), source_file.to_string())))
-    }
 }
 
 /// A file after the parallel phase.
 enum Prepared {
     Skipped,
-    Unreadable { encoding: String, message: String },
+    Unreadable {
+        encoding: String,
+        message: String,
+    },
+    /// `<YYYY-MM>.withdraw`: the month is withdrawn on purpose.
+    Withdrawal,
     Read(Box<ReadFile>),
 }
 
@@ -148,6 +125,8 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(payload) => {
+            // Kept in the error for tests only (its Display never shows it): a panic message can quote the text
+            // being parsed.
             let message = payload
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_string())
@@ -212,6 +191,12 @@ fn key_row(row: &AcceptedRow) -> KeyRow {
 
 fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
     let start = Instant::now();
+    if let Some(problem) = job.refused {
+        // Never opened: a link out of the landing folder may point at anything, a pipe would block the read.
+        let prepared =
+            Prepared::Unreadable { encoding: String::new(), message: ReadError::Refused { problem }.to_string() };
+        return PreparedFile { job, content_hash: String::new(), prepared, elapsed: start.elapsed() };
+    }
     let bytes = match std::fs::read(&job.path) {
         Ok(bytes) => bytes,
         Err(cause) => {
@@ -225,9 +210,17 @@ fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
         Prepared::Skipped
     } else if let Some(problem) = job.name_problem {
         Prepared::Unreadable { encoding: String::new(), message: ReadError::BadName { problem }.to_string() }
+    } else if job.withdrawal {
+        Prepared::Withdrawal
     } else {
         let format = job.format.unwrap_or(Format::Csv);
         let outcome = guarded(|| {
+            // Held while the workbook is decompressed, parsed and validated; the cells kept for the commit are a
+            // fraction of what parsing needed.
+            let _share = (format == Format::Xlsx)
+                .then(|| declared_uncompressed(&bytes))
+                .flatten()
+                .map(|size| shared.workbooks.take(size));
             let table = read_table(&bytes, format, shared)?;
             validate_table(table, &job, shared)
         });
@@ -252,7 +245,7 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.unwrap_or(0))
         .stack_size(STACK_BYTES)
-        .thread_name(|i| format!("ingest-{i}"))
+        .thread_name(|i| format!("{READER_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|_| IngestError::Internal("cannot start the ingestion threads"))?;
     ingest_in_pool(options, progress, &pool)
@@ -260,6 +253,10 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
 
 /// Files committed between two intermediate ledger saves.
 const LEDGER_SAVE_EVERY: usize = 256;
+
+/// How the names of the threads that read and validate agency files begin (`ingest-0`, …): the CLI's panic hook
+/// withholds their panic messages, which can quote the text being parsed.
+pub const READER_THREAD_PREFIX: &str = "ingest-";
 
 /// Stack size of the ingestion threads.
 const STACK_BYTES: usize = 32 << 20;
@@ -286,7 +283,11 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         }
     };
     let occupations = Occupations::load(&options.reference_dir.join("occupations.csv"))?;
-    let discovery = discover(&options.paths)?;
+    let mut discovery = discover(&options.paths)?;
+    for entry in &discovery.ignored {
+        tracing::warn!(path = %entry.path, reason = entry.reason, "landing entry not read");
+    }
+    let ignored = std::mem::take(&mut discovery.ignored);
     let mut registry = read_agencies(&layout)?;
     for path in &discovery.registries {
         registry.merge(Registry::load(path)?);
@@ -302,6 +303,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         return Ok(BatchReport {
             batch_id,
             leftovers_removed,
+            ignored,
             duplicate_claims: CertKeys::claims_on_disk(&layout)?,
             duration: batch_start.elapsed(),
             ..BatchReport::default()
@@ -322,9 +324,10 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         key: &options.key,
         as_of: options.as_of,
         limits: options.xlsx_limits,
+        workbooks: WorkbookBudget::new(options.xlsx_limits.max_batch_uncompressed_bytes),
         earlier: SeenFiles::from_ledger(&ledger),
     };
-    let mut report = BatchReport { batch_id: batch_id.clone(), leftovers_removed, ..BatchReport::default() };
+    let mut report = BatchReport { batch_id: batch_id.clone(), leftovers_removed, ignored, ..BatchReport::default() };
     progress.started(discovery.jobs.len());
     let window = pool.current_num_threads().max(1) * 8;
     let mut saved_at = 0usize;
@@ -457,6 +460,22 @@ fn sync_all(pool: &rayon::ThreadPool, written: &mut Vec<PathBuf>) -> Result<()> 
     Ok(())
 }
 
+/// Records a file that could not be used as unreadable, with its message.
+fn unreadable(
+    ledger: &mut Ledger,
+    job: &FileJob,
+    content_hash: &str,
+    encoding: String,
+    message: String,
+    batch_id: &str,
+    elapsed: Duration,
+) -> FileReport {
+    let mut report = empty_report(job, content_hash, FileOutcome::Unreadable { message }, elapsed);
+    report.encoding = encoding;
+    ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Unreadable));
+    report
+}
+
 fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutcome, elapsed: Duration) -> FileReport {
     FileReport {
         path: job.path.clone(),
@@ -534,21 +553,48 @@ fn commit(
     let BatchState { ledger, index, slice_files, seen: batch_seen, pending, written: _, superseded_files } = state;
     let start = Instant::now();
     let PreparedFile { job, content_hash, prepared, elapsed } = file;
-    let already_seen = batch_seen.contains(&content_hash, &job.source_file);
-    batch_seen.record(&content_hash, &job.source_file, matches!(prepared, Prepared::Unreadable { .. }));
+    let already_seen = match &prepared {
+        Prepared::Unreadable { message, .. } if content_hash.is_empty() => {
+            shared.earlier.refused_before(&job.source_file, message)
+                || batch_seen.refused_before(&job.source_file, message)
+        }
+        _ => batch_seen.contains(&content_hash, &job.source_file),
+    };
+    match &prepared {
+        Prepared::Unreadable { message, .. } => batch_seen.record(&content_hash, &job.source_file, true, Some(message)),
+        Prepared::Withdrawal => batch_seen.record(&content_hash, &job.source_file, true, None),
+        // Recorded below, once it is known whether the file is loaded.
+        Prepared::Read(_) | Prepared::Skipped => {}
+    }
+    let hash12 = &content_hash[..content_hash.len().min(12)];
     let read = match prepared {
         Prepared::Skipped => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
         _ if already_seen => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
         Prepared::Unreadable { encoding, message } => {
-            let mut report = empty_report(&job, &content_hash, FileOutcome::Unreadable { message }, elapsed);
-            report.encoding = encoding;
-            ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Unreadable));
+            return Ok(unreadable(ledger, &job, &content_hash, encoding, message, batch_id, elapsed));
+        }
+        Prepared::Withdrawal => {
+            // The slice is replaced by nothing: its files go the way a correction's predecessors go.
+            index.remove_slice(&job.agency_id, &job.period, hash12)?;
+            superseded_files.extend(slice_files.supersede(&job.agency_id, &job.period, hash12));
+            let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());
+            report.format = WITHDRAWAL_FORMAT.to_string();
+            report.superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
+            ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
             return Ok(report);
         }
         Prepared::Read(read) => read,
     };
     let ReadFile { table, rows_read, accepted, keys, mut rejects } = *read;
-    let hash12 = &content_hash[..content_hash.len().min(12)];
+    let loaded_rows = ledger.loaded_rows(&job.agency_id, &job.period, &content_hash);
+    if rows_read == 0 && loaded_rows > 0 {
+        // A header-only file would replace the month with nothing: a plausible slip (an empty export), so the
+        // month is kept unless the agency withdraws it explicitly.
+        let message = ReadError::EmptyCorrection { period: job.period.clone(), loaded_rows }.to_string();
+        batch_seen.record(&content_hash, &job.source_file, true, Some(&message));
+        return Ok(unreadable(ledger, &job, &content_hash, table.encoding.to_string(), message, batch_id, elapsed));
+    }
+    batch_seen.record(&content_hash, &job.source_file, false, None);
     // The slice being replaced no longer counts for duplicates: a correction's numbers are not duplicates of
     // the rows they replace.
     index.remove_slice(&job.agency_id, &job.period, hash12)?;
@@ -727,6 +773,9 @@ mod tests {
             other => panic!("expected a caught panic, got {other:?}"),
         }
         let formatted: Result<(), ReadError> = guarded(|| panic!("row {}", 7));
-        assert!(matches!(formatted, Err(ReadError::Panic { message }) if message == "row 7"));
+        assert!(matches!(formatted, Err(ReadError::Panic { ref message }) if message == "row 7"));
+        // A panic message can quote the text being parsed: the ledger's message never carries it.
+        let shown = formatted.expect_err("a panic").to_string();
+        assert!(!shown.contains("row 7") && shown.contains("internal error"), "{shown}");
     }
 }

@@ -65,6 +65,27 @@ pub fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), DecodeE
     }
 }
 
+/// The text with classic Mac OS line ends (a carriage return not followed by a line feed) turned into line feeds,
+/// so that every reader sees the lines a text editor shows. Without this a file saved with CR-only line ends is
+/// one long line to the CSV parser and its rows vanish. LF and CRLF text is returned as it is, borrowed.
+pub(crate) fn unify_line_ends(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !text.contains('\r') || !(0..bytes.len()).any(lone_cr) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether GB18030 bytes use four-byte sequences (lead byte 0x81–0xFE followed by a digit byte).
 fn has_four_byte_sequence(bytes: &[u8]) -> bool {
     let mut i = 0;
@@ -98,6 +119,14 @@ mod tests {
         assert_eq!((decoded.as_ref(), enc), (text, TextEncoding::Gbk));
         let (gb18030, _, _) = encoding_rs::GB18030.encode("𠀀身份证号");
         assert_eq!(decode_text(&gb18030).map(|(_, e)| e), Ok(TextEncoding::Gb18030));
+    }
+
+    #[test]
+    fn classic_mac_line_ends_become_line_feeds() {
+        assert_eq!(unify_line_ends("a,b\r1,2\r3,4"), "a,b\n1,2\n3,4");
+        assert_eq!(unify_line_ends("a,b\r\n1,2\r3"), "a,b\r\n1,2\n3", "mixed: only the lone CR changes");
+        assert!(matches!(unify_line_ends("a,b\r\n1,2\r\n"), Cow::Borrowed(_)));
+        assert!(matches!(unify_line_ends("a,b\n"), Cow::Borrowed(_)));
     }
 
     #[test]

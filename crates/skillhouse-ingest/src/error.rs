@@ -19,7 +19,7 @@ pub enum IngestError {
         source: std::io::Error,
     },
     /// The header alias file is not valid TOML of the expected shape.
-    #[error("header alias file {path}: {source}")]
+    #[error("header alias file {path}: {source} — nothing was ingested: correct the file and run again")]
     Aliases {
         /// The alias file.
         path: PathBuf,
@@ -28,7 +28,10 @@ pub enum IngestError {
         source: toml::de::Error,
     },
     /// The same header spelling is listed under two fields, which would make a header ambiguous.
-    #[error("header alias file {path}: the spelling {spelling:?} is listed under both {first} and {second}")]
+    #[error(
+        "header alias file {path}: the spelling {spelling:?} is listed under both {first} and {second} — nothing \
+         was ingested: keep it under one field and run again"
+    )]
     AmbiguousAlias {
         /// The alias file.
         path: PathBuf,
@@ -39,8 +42,10 @@ pub enum IngestError {
         /// Second field listing it.
         second: String,
     },
-    /// A reference table (occupations, agency registry) has a row that cannot be used.
-    #[error("{path}, row {row}: {problem}")]
+    /// A reference table (occupations, agency registry) has a row that cannot be used. The whole batch stops:
+    /// every file's rows are judged against the registry, and files judged against a partial one would be
+    /// rejected as `unknown_agency` and never read again (docs/operations.md, "A broken agencies.csv").
+    #[error("{path}, row {row}: {problem} — nothing was ingested: correct this row and run again")]
     Reference {
         /// The reference file.
         path: PathBuf,
@@ -50,7 +55,7 @@ pub enum IngestError {
         problem: String,
     },
     /// A reference table could not be read at all.
-    #[error("{path}: {message}")]
+    #[error("{path}: {message} — nothing was ingested: correct the file and run again")]
     ReferenceUnreadable {
         /// The reference file.
         path: PathBuf,
@@ -94,6 +99,18 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// Whether the batch stopped on a reference file (agency registry, occupations, header aliases) that the
+    /// operator must correct; the CLI gives it its own exit code.
+    pub fn is_reference(&self) -> bool {
+        matches!(
+            self,
+            Self::Reference { .. }
+                | Self::ReferenceUnreadable { .. }
+                | Self::Aliases { .. }
+                | Self::AmbiguousAlias { .. }
+        )
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io { path: path.into(), source }
     }

@@ -1,8 +1,21 @@
 //! Finding the files of a batch: landing folders, agency folders or single files, in path order (agency folder,
 //! then month), and the registries next to them.
+//!
+//! Every entry under a landing folder is accounted for: a submission becomes a job (loaded, or unreadable with a
+//! reason — a name that is not UTF-8 or not `<YYYY-MM>.<ext>`, a file in a sub-folder of an agency folder, a
+//! symbolic link leading out of the landing folder, something that is not a regular file), and the rest — hidden
+//! and Office lock files, stray files at the top — is listed in [`Discovery::ignored`], which the batch report
+//! counts and the CLI prints. Nothing is dropped without a word.
+//!
+//! Symbolic links are followed only while they stay inside the landing folder (the folder given, or for an agency
+//! folder or a file given, the folder above it): a link to `/etc/passwd` or to another tree is refused unread.
+//! Paths named by the caller are taken as given.
 
 use crate::error::{IngestError, Result};
 use crate::read::Format;
+use skillhouse_model::normalize_key;
+use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// One submitted file to consider.
@@ -15,8 +28,21 @@ pub(crate) struct FileJob {
     /// The extension as found, lower-case.
     pub extension: String,
     pub format: Option<Format>,
-    /// Why the name does not follow `<agency_id>/<YYYY-MM>.<ext>`.
+    /// `<YYYY-MM>.withdraw`: the agency withdraws that month on purpose (docs/operations.md).
+    pub withdrawal: bool,
+    /// Why the name or place does not follow `<agency_id>/<YYYY-MM>.<ext>`; the bytes are still hashed.
     pub name_problem: Option<&'static str>,
+    /// Why the entry is refused without being opened (a link leaving the landing folder, not a regular file).
+    pub refused: Option<&'static str>,
+}
+
+/// An entry of a landing folder that is not a submission and not in the ledger, reported so it is not lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredEntry {
+    /// Landing-relative path (not UTF-8 parts shown as U+FFFD).
+    pub path: String,
+    /// Why it was not read, in words an operator can act on.
+    pub reason: &'static str,
 }
 
 /// The batch's files and the registries found next to them.
@@ -24,7 +50,33 @@ pub(crate) struct FileJob {
 pub(crate) struct Discovery {
     pub jobs: Vec<FileJob>,
     pub registries: Vec<PathBuf>,
+    /// Entries that are neither submissions nor registries.
+    pub ignored: Vec<IgnoredEntry>,
 }
+
+/// Sub-folders below an agency folder followed at most this deep (their files are recorded, not read).
+const MAX_SUBFOLDER_DEPTH: usize = 8;
+
+const NOT_UTF8_FILE: &str = "文件名不是有效的UTF-8文本 / the file name is not valid UTF-8 text: rename it to the month of issue, e.g. 2024-05.csv";
+const NOT_UTF8_FOLDER: &str = "机构目录名不是有效的UTF-8文本 / the agency folder name is not valid UTF-8 text: rename the folder to the agency code";
+const BAD_FOLDER: &str =
+    "机构目录名含控制字符 / the agency folder name has a control character in it: rename the folder to the agency code";
+const IN_SUBFOLDER: &str = "文件在机构目录的子目录中，未读取 / files in a sub-folder of an agency folder are not read: \
+                            move it up into the agency folder (one file per month) or out of the landing folder";
+const LINK_OUTSIDE: &str = "链接指向着陆目录之外，未读取 / a symbolic link leading out of the landing folder is not \
+                            followed: put the file itself in the agency folder";
+const BROKEN_LINK: &str =
+    "链接目标不存在 / a symbolic link whose target does not exist: put the file itself in the agency folder";
+const NOT_REGULAR: &str = "不是普通文件，未读取 / not a regular file (a pipe, socket or device) and not read";
+const UNSUPPORTED: &str = "文件类型不支持 / unsupported file type: send .csv, .xlsx or .jsonl";
+const BAD_PERIOD: &str = "文件名应为发证年月 / the file name must be the month of issue, e.g. 2024-05.csv";
+
+const HIDDEN: &str = "隐藏文件或Office临时文件，未读取 / hidden file or Office lock file, not read";
+const AT_TOP: &str = "着陆目录顶层的文件未读取 / a file at the top of the landing folder is not read: submissions go in \
+                      a folder named after the agency";
+const TOO_DEEP: &str = "子目录层级过深，未列出 / sub-folders nested too deep, not listed";
+const CANNOT_LIST: &str = "目录无法读取，未列出 / a folder that cannot be listed (check its permissions), not read";
+const LOOP: &str = "目录已列出（链接循环） / a folder already listed (a link loop), not listed again";
 
 fn is_registry(path: &Path) -> bool {
     let stem = path.file_stem().and_then(|s| s.to_str()).map(str::to_ascii_lowercase);
@@ -32,19 +84,20 @@ fn is_registry(path: &Path) -> bool {
     stem.as_deref() == Some("agencies") && matches!(ext.as_deref(), Some("csv" | "xlsx"))
 }
 
-fn is_hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.') || n.starts_with("~$"))
+/// Hidden files and Office lock files (`~$…`), by a name that is UTF-8 (other names are reported as such).
+fn is_hidden(name: &OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.') || n.starts_with("~$"))
+}
+
+fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<_>>()?;
+    entries.sort();
+    Ok(entries)
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| IngestError::io(dir, e))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| IngestError::io(dir, e))?;
-    entries.retain(|p| !is_hidden(p));
-    entries.sort();
-    Ok(entries)
+    list(dir).map_err(|e| IngestError::io(dir, e))
 }
 
 fn registries_in(dir: &Path) -> Vec<PathBuf> {
@@ -61,73 +114,223 @@ fn valid_period(stem: &str) -> bool {
         && matches!(stem[5..].parse::<u32>(), Ok(1..=12))
 }
 
-fn job(path: &Path) -> FileJob {
-    let agency_id = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default().to_string();
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-    let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+/// What an entry is, links resolved only while they stay inside the landing folder.
+enum Kind {
+    File,
+    Folder,
+    /// A link leaving the landing folder, a broken link, or not a regular file: refused with this reason.
+    Refused(&'static str),
+}
+
+/// The landing folder entries must stay inside: its canonical path.
+struct Boundary {
+    root: Option<PathBuf>,
+}
+
+impl Boundary {
+    fn new(landing: Option<&Path>) -> Self {
+        Self { root: landing.and_then(|p| std::fs::canonicalize(p).ok()) }
+    }
+
+    /// Classifies an entry found by listing a folder. A symbolic link counts as what it points to when that is
+    /// inside the landing folder, and is refused otherwise.
+    fn kind(&self, path: &Path) -> Kind {
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return Kind::Refused(BROKEN_LINK) };
+        let target_meta = if meta.file_type().is_symlink() {
+            let Ok(target) = std::fs::canonicalize(path) else { return Kind::Refused(BROKEN_LINK) };
+            if self.root.as_ref().is_some_and(|root| !target.starts_with(root)) {
+                return Kind::Refused(LINK_OUTSIDE);
+            }
+            match std::fs::metadata(&target) {
+                Ok(m) => m,
+                Err(_) => return Kind::Refused(BROKEN_LINK),
+            }
+        } else {
+            meta
+        };
+        if target_meta.is_dir() {
+            Kind::Folder
+        } else if target_meta.is_file() {
+            Kind::File
+        } else {
+            Kind::Refused(NOT_REGULAR)
+        }
+    }
+}
+
+/// Text of a path part for messages and the ledger (not UTF-8 bytes as U+FFFD).
+fn lossy(part: &OsStr) -> String {
+    part.to_string_lossy().into_owned()
+}
+
+/// A job for `path`, a file `relative` (one name, or sub-folders and a name) inside the folder of `agency`.
+fn job(path: &Path, agency: &OsStr, relative: &Path) -> FileJob {
+    let agency_text = agency.to_str().map(normalize_key);
+    let agency_id = match &agency_text {
+        Some(Ok(id)) => id.to_string(),
+        _ => lossy(agency),
+    };
+    let relative_text: Vec<String> = relative.iter().map(lossy).collect();
+    let file_name = relative.file_name().unwrap_or_default();
+    let stem = Path::new(file_name).file_stem().map(lossy).unwrap_or_default();
+    let extension = Path::new(file_name).extension().map(lossy).unwrap_or_default().to_ascii_lowercase();
     let format = Format::from_extension(&extension);
-    let name_problem = if format.is_none() {
-        Some("文件类型不支持 / unsupported file type: send .csv, .xlsx or .jsonl")
+    let withdrawal = extension == "withdraw";
+    let name_problem = if agency_text.is_none() {
+        Some(NOT_UTF8_FOLDER)
+    } else if matches!(agency_text, Some(Err(_))) {
+        Some(BAD_FOLDER)
+    } else if relative.to_str().is_none() {
+        Some(NOT_UTF8_FILE)
+    } else if relative_text.len() > 1 {
+        Some(IN_SUBFOLDER)
+    } else if format.is_none() && !withdrawal {
+        Some(UNSUPPORTED)
     } else if !valid_period(&stem) {
-        Some("文件名应为发证年月 / the file name must be the month of issue, e.g. 2024-05.csv")
+        Some(BAD_PERIOD)
     } else {
         None
     };
     FileJob {
         path: path.to_path_buf(),
-        source_file: format!("{agency_id}/{file_name}"),
+        source_file: format!("{}/{}", lossy(agency), relative_text.join("/")),
         agency_id,
         period: stem,
         extension,
         format,
+        withdrawal,
         name_problem,
+        refused: None,
+    }
+}
+
+/// A job for an entry refused unread.
+fn refused_job(path: &Path, agency: &OsStr, relative: &Path, reason: &'static str) -> FileJob {
+    FileJob { refused: Some(reason), ..job(path, agency, relative) }
+}
+
+/// Lists the batch's entries, keeping every one accounted for.
+struct Walker {
+    boundary: Boundary,
+    out: Discovery,
+    /// Canonical folders listed, so a link loop is listed once.
+    listed: HashSet<PathBuf>,
+}
+
+impl Walker {
+    fn ignore(&mut self, path: String, reason: &'static str) {
+        self.out.ignored.push(IgnoredEntry { path, reason });
+    }
+
+    /// An agency folder: its files are jobs; files in its sub-folders are jobs recorded as misplaced.
+    fn agency_folder(&mut self, dir: &Path, agency: &OsStr) -> Result<()> {
+        self.folder(dir, agency, Path::new(""), 0)
+    }
+
+    fn folder(&mut self, dir: &Path, agency: &OsStr, relative: &Path, depth: usize) -> Result<()> {
+        let shown = || format!("{}/{}", lossy(agency), relative.display());
+        // A folder that cannot be listed (permissions) is reported, not a reason to stop the whole batch.
+        let Ok((canonical, entries)) = std::fs::canonicalize(dir).and_then(|c| Ok((c, list(dir)?))) else {
+            self.ignore(shown(), CANNOT_LIST);
+            return Ok(());
+        };
+        if !self.listed.insert(canonical) {
+            self.ignore(shown(), LOOP);
+            return Ok(());
+        }
+        if depth > MAX_SUBFOLDER_DEPTH {
+            self.ignore(shown(), TOO_DEEP);
+            return Ok(());
+        }
+        for entry in entries {
+            let Some(name) = entry.file_name() else { continue };
+            let inner = relative.join(name);
+            if is_hidden(name) {
+                self.ignore(format!("{}/{}", lossy(agency), inner.display()), HIDDEN);
+                continue;
+            }
+            match self.boundary.kind(&entry) {
+                Kind::File => self.out.jobs.push(job(&entry, agency, &inner)),
+                Kind::Folder => self.folder(&entry, agency, &inner, depth + 1)?,
+                Kind::Refused(reason) => self.out.jobs.push(refused_job(&entry, agency, &inner, reason)),
+            }
+        }
+        Ok(())
+    }
+
+    /// A landing folder: registries at the top, a folder per agency.
+    fn landing(&mut self, dir: &Path, entries: Vec<PathBuf>) -> Result<()> {
+        self.out.registries.extend(registries_in(dir));
+        for entry in entries {
+            let Some(name) = entry.file_name() else { continue };
+            if is_hidden(name) {
+                self.ignore(lossy(name), HIDDEN);
+                continue;
+            }
+            match self.boundary.kind(&entry) {
+                Kind::Folder => self.agency_folder(&entry, name)?,
+                Kind::File if is_registry(&entry) => {}
+                // The generator's description of a synthetic drop (skillhouse datagen), not a submission.
+                Kind::File if name == "manifest.json" => {}
+                Kind::File => self.ignore(lossy(name), AT_TOP),
+                Kind::Refused(reason) => {
+                    // A link at the top stands where an agency folder would: recorded under its own name.
+                    self.out.jobs.push(FileJob {
+                        path: entry.clone(),
+                        agency_id: lossy(name),
+                        period: String::new(),
+                        source_file: lossy(name),
+                        extension: String::new(),
+                        format: None,
+                        withdrawal: false,
+                        name_problem: None,
+                        refused: Some(reason),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
 /// Expands the paths of a batch. A folder with sub-folders (or an `agencies.*` file) is a landing folder, each
 /// sub-folder an agency; a folder of files is one agency's folder; a file is one submission (or a registry).
 pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
-    let mut out = Discovery::default();
-    let add_agency_folder = |dir: &Path, out: &mut Discovery| -> Result<()> {
-        for file in sorted_entries(dir)? {
-            if file.is_file() {
-                out.jobs.push(job(&file));
-            }
-        }
-        Ok(())
-    };
+    let mut walker = Walker { boundary: Boundary { root: None }, out: Discovery::default(), listed: HashSet::new() };
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
         if meta.is_file() {
             if is_registry(path) {
-                out.registries.push(path.clone());
+                walker.out.registries.push(path.clone());
             } else {
-                out.jobs.push(job(path));
+                let agency = path.parent().and_then(Path::file_name).unwrap_or_default();
+                let name = path.file_name().unwrap_or_default();
+                walker.out.jobs.push(job(path, agency, Path::new(name)));
                 if let Some(landing) = path.parent().and_then(Path::parent) {
-                    out.registries.extend(registries_in(landing));
+                    walker.out.registries.extend(registries_in(landing));
                 }
             }
             continue;
         }
         let entries = sorted_entries(path)?;
-        let is_landing = entries.iter().any(|e| e.is_dir() || is_registry(e));
+        let landing_boundary = Boundary::new(Some(path));
+        let is_landing = entries.iter().any(|e| {
+            !e.file_name().is_some_and(is_hidden)
+                && (matches!(landing_boundary.kind(e), Kind::Folder) || is_registry(e))
+        });
         if is_landing {
-            out.registries.extend(registries_in(path));
-            for entry in entries {
-                if entry.is_dir() {
-                    add_agency_folder(&entry, &mut out)?;
-                } else if !is_registry(&entry) && entry.file_name().is_none_or(|n| n != "manifest.json") {
-                    tracing::warn!(path = %entry.display(), "file at the top of a landing folder ignored");
-                }
-            }
+            walker.boundary = landing_boundary;
+            walker.landing(path, entries)?;
         } else {
-            add_agency_folder(path, &mut out)?;
+            walker.boundary = Boundary::new(path.parent());
+            let agency = path.file_name().unwrap_or_default();
+            walker.agency_folder(path, agency)?;
             if let Some(landing) = path.parent() {
-                out.registries.extend(registries_in(landing));
+                walker.out.registries.extend(registries_in(landing));
             }
         }
     }
+    let mut out = walker.out;
     out.jobs.sort_by(|a, b| (&a.agency_id, &a.period, &a.path).cmp(&(&b.agency_id, &b.period, &b.path)));
     out.jobs.dedup_by(|a, b| a.path == b.path);
     out.registries.sort();
@@ -147,16 +350,27 @@ mod tests {
         assert!(!valid_period("2024-5"));
     }
 
+    fn job_at(path: &str) -> FileJob {
+        let path = Path::new(path);
+        let agency = path.parent().and_then(Path::file_name).unwrap_or_default();
+        job(path, agency, Path::new(path.file_name().unwrap_or_default()))
+    }
+
     #[test]
     fn names() {
-        let j = job(Path::new("/l/A001/2024-05.CSV"));
+        let j = job_at("/l/A001/2024-05.CSV");
         assert_eq!(
             (j.agency_id.as_str(), j.period.as_str(), j.source_file.as_str()),
             ("A001", "2024-05", "A001/2024-05.CSV")
         );
         assert_eq!(j.format, Some(Format::Csv));
         assert!(j.name_problem.is_none());
-        assert!(job(Path::new("/l/A001/may.csv")).name_problem.is_some());
-        assert!(job(Path::new("/l/A001/2024-05.xls")).name_problem.is_some());
+        assert!(job_at("/l/A001/may.csv").name_problem.is_some());
+        assert!(job_at("/l/A001/2024-05.xls").name_problem.is_some());
+        let withdrawal = job_at("/l/A001/2024-05.withdraw");
+        assert!(withdrawal.withdrawal && withdrawal.name_problem.is_none());
+        assert_eq!(job_at("/l/Ａ００１/2024-05.csv").agency_id, "A001", "folder codes are keys in normal form");
+        let nested = job(Path::new("/l/A001/old/2024-05.csv"), OsStr::new("A001"), Path::new("old/2024-05.csv"));
+        assert_eq!((nested.source_file.as_str(), nested.name_problem), ("A001/old/2024-05.csv", Some(IN_SUBFOLDER)));
     }
 }

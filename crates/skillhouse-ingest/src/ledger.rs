@@ -194,6 +194,21 @@ impl Ledger {
         superseded
     }
 
+    /// Certificates accepted from the files of a slice that are loaded now, other than `except` (a content hash):
+    /// what a correction of the slice would replace.
+    pub fn loaded_rows(&self, agency_id: &str, period: &str, except: &str) -> i64 {
+        self.entries
+            .iter()
+            .filter(|e| {
+                e.status == LedgerStatus::Loaded
+                    && e.agency_id == agency_id
+                    && e.period == period
+                    && e.content_hash != except
+            })
+            .map(|e| e.rows_accepted.unwrap_or_default())
+            .sum()
+    }
+
     /// Every entry, in submission order.
     pub fn entries(&self) -> &[LedgerEntry] {
         &self.entries

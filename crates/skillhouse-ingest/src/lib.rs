@@ -40,6 +40,7 @@
 //! `skillhouse_model::schema`.
 
 mod batch;
+mod budget;
 mod claims;
 mod decode;
 mod error;
@@ -50,10 +51,11 @@ mod prints;
 mod read;
 mod reference;
 mod report;
+mod seen;
 mod validate;
 mod warehouse;
 
-pub use batch::{IngestOptions, ingest};
+pub use batch::{IngestOptions, READER_THREAD_PREFIX, ingest};
 pub use claims::KeysMemory;
 pub use decode::{DecodeError, TextEncoding, decode_text};
 pub use error::{IngestError, Result};
@@ -61,7 +63,7 @@ pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row};
 pub use reference::{Agency, Occupations, Registry};
-pub use report::{BatchReport, FileOutcome, FileReport, NoProgress, Progress};
+pub use report::{BatchReport, FileOutcome, FileReport, IgnoredEntry, NoProgress, Progress};
 pub use validate::{AcceptedRow, Rejection, RowContext, RowOutcome, masked_row_json, validate_row};
 pub use warehouse::{Layout, SliceName, read_parquet};
 

@@ -1,12 +1,12 @@
 //! Reference data ingestion needs: the occupation table (levels each occupation offers) and the registry of
 //! evaluation agencies (type and reporting region of each agency).
 
-use crate::decode::decode_text;
+use crate::decode::{decode_text, unify_line_ends};
 use crate::error::{IngestError, Result};
 use crate::read::{Format, XlsxLimits, xlsx_rows};
 use chrono::NaiveDate;
 use polars::prelude::*;
-use skillhouse_model::{AgencyType, Level, fold_cell, parse_date};
+use skillhouse_model::{AgencyType, Level, fold_cell, normalize_key, parse_date};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::ops::ControlFlow;
@@ -39,7 +39,9 @@ impl Occupations {
         let mut offered = HashMap::new();
         for (i, row) in rows.iter().enumerate().skip(1) {
             let cell = |c: usize| row.get(c).cloned().flatten().unwrap_or_default();
-            let code = fold_cell(&cell(code_col)).into_owned();
+            let code = normalize_key(&cell(code_col))
+                .map_err(|e| IngestError::Reference { path: path.to_path_buf(), row: i + 1, problem: e.to_string() })?
+                .into_owned();
             if code.is_empty() {
                 continue;
             }
@@ -149,11 +151,12 @@ impl Registry {
                     .map(|s| fold_cell(&s).into_owned())
                     .unwrap_or_default()
             };
-            let agency_id = cell(0);
+            let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row: i + 1, problem };
+            // The registry's codes are keys like the rows' and folders': the same normal form on every side.
+            let agency_id = normalize_key(&cell(0)).map_err(|e| problem(format!("agency_id: {e}")))?.into_owned();
             if agency_id.is_empty() {
                 continue;
             }
-            let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row: i + 1, problem };
             let agency_type = AgencyType::parse(&cell(2))
                 .ok_or_else(|| problem(format!("agency {agency_id}: agency type {:?} not recognised", cell(2))))?;
             let region_code = cell(3);
@@ -220,6 +223,7 @@ fn read_table_file(path: &Path) -> Result<Vec<Vec<Option<String>>>> {
         return Ok(rows);
     }
     let (text, _) = decode_text(&bytes).map_err(|e| unreadable(crate::read::ReadError::from(e).to_string()))?;
+    let text = unify_line_ends(&text);
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -229,7 +233,7 @@ fn read_table_file(path: &Path) -> Result<Vec<Vec<Option<String>>>> {
         .map_parse_options(|p| p.with_truncate_ragged_lines(true))
         .into_reader_with_file_handle(Cursor::new(text.as_bytes().to_vec()))
         .finish()
-        .map_err(|e| IngestError::parquet(path, e))?;
+        .map_err(|e| unreadable(crate::read::ReadError::Csv { cause: e }.to_string()))?;
     let columns: Vec<StringChunked> = frame
         .columns()
         .iter()

@@ -1,5 +1,6 @@
 //! What a batch did, file by file, for the CLI summary, the nightly run report and tests.
 
+pub use crate::landing::IgnoredEntry;
 use skillhouse_model::RejectReason;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub struct BatchReport {
     pub files: Vec<FileReport>,
     /// Certificates flagged duplicate_claim across the whole warehouse after this batch.
     pub duplicate_claims: usize,
+    /// Entries of the landing folder that are not submissions (hidden and Office lock files, files at the top,
+    /// folder loops): not in the ledger, listed here so that nothing under the landing folder goes unmentioned.
+    pub ignored: Vec<IgnoredEntry>,
     /// Files an interrupted earlier ingest left (temporary files, files its ledger never named), removed before
     /// this batch started.
     pub leftovers_removed: usize,

@@ -6,9 +6,11 @@ use crate::read::RowCells;
 use crate::reference::{Occupations, Registry};
 use chrono::{Datelike, NaiveDate};
 use skillhouse_model::{
-    CertType, Gender, IdNumber, Level, MIN_CERTIFICATE_AGE, Programme, PseudonymKey, RejectReason, YOUTH_MAX_AGE,
-    YOUTH_MIN_AGE, age_on, check_skill_level_cert_no, fold_cell, mask_id_text, parse_date,
+    CertType, Gender, IdNumber, IdentifierError, Level, MIN_CERTIFICATE_AGE, Programme, PseudonymKey, RejectReason,
+    YOUTH_MAX_AGE, YOUTH_MIN_AGE, age_on, check_skill_level_cert_no, fold_cell, mask_id_text, normalize_key,
+    parse_date,
 };
+use std::borrow::Cow;
 
 /// Everything a row is judged against, for one file.
 #[derive(Debug, Clone, Copy)]
@@ -80,13 +82,46 @@ fn reject(reason: RejectReason, field: Option<Field>, extra: impl Into<String>) 
 }
 
 /// A cell's folded text, `None` when empty.
-fn cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<std::borrow::Cow<'a, str>> {
+fn cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Cow<'a, str>> {
     cells[field.index()].map(fold_cell).filter(|c| !c.is_empty())
+}
+
+/// Whether a field is compared as a key (uniqueness, registry, reference, pseudonym): such cells are put in their
+/// normal form ([`normalize_key`]) before any rule looks at them, so invisible characters never make two keys of
+/// one value.
+fn is_key(field: Field) -> bool {
+    matches!(field, Field::IdNumber | Field::CertNo | Field::OccupationCode | Field::AgencyId)
+}
+
+/// A key cell in normal form: `None` when empty (or nothing but invisible characters), `Some(Err)` when it holds
+/// a control character that cannot be removed.
+fn key_cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Result<Cow<'a, str>, IdentifierError>> {
+    let raw = cells[field.index()]?;
+    match normalize_key(raw) {
+        Ok(key) if key.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+/// Whether a field has a value (a key that cannot be normalised has one: a malformed value, not a missing one).
+fn present(cells: &RowCells<'_>, field: Field) -> bool {
+    if is_key(field) { key_cell(cells, field).is_some() } else { cell(cells, field).is_some() }
+}
+
+/// The detail of a key refused for a control character: where it is and which, never the value.
+fn key_problem(error: IdentifierError) -> String {
+    match error {
+        IdentifierError::ControlCharacter { position, code } => {
+            format!(
+                "第{position}个字符是控制字符 U+{code:04X} / control character U+{code:04X} at character {position}"
+            )
+        }
+    }
 }
 
 /// Short, safe echo of a value for details: anything that is a valid ID number is masked, wherever it was typed.
 fn echo(value: &str) -> String {
-    if IdNumber::parse(value).is_ok() {
+    if normalize_key(value).is_ok_and(|k| IdNumber::parse(&k).is_ok()) {
         return mask_id_text(value);
     }
     value.chars().take(40).collect()
@@ -96,19 +131,23 @@ fn echo(value: &str) -> String {
 pub fn validate_row(cells: &RowCells<'_>, ctx: &RowContext<'_>) -> RowOutcome {
     // 1. missing_field
     for field in Field::REQUIRED {
-        if cell(cells, field).is_none() {
+        if !present(cells, field) {
             return reject(RejectReason::MissingField, Some(field), format!("{} 为空 / is empty", field.header_zh()));
         }
     }
-    let (Some(id_text), Some(cert_no), Some(type_text), Some(date_text)) = (
-        cell(cells, Field::IdNumber),
-        cell(cells, Field::CertNo),
+    let (Some(id_key), Some(cert_no), Some(type_text), Some(date_text)) = (
+        key_cell(cells, Field::IdNumber),
+        key_cell(cells, Field::CertNo),
         cell(cells, Field::CertType),
         cell(cells, Field::IssueDate),
     ) else {
         return reject(RejectReason::MissingField, None, "");
     };
     // 2–3. id_format, id_checksum
+    let id_text = match id_key {
+        Ok(text) => text,
+        Err(e) => return reject(RejectReason::IdFormat, Some(Field::IdNumber), key_problem(e)),
+    };
     let id = match IdNumber::parse(&id_text) {
         Ok(id) => id,
         Err(e) => return reject(e.reason(), Some(Field::IdNumber), format!("{}: {e}", mask_id_text(&id_text))),
@@ -135,7 +174,10 @@ pub fn validate_row(cells: &RowCells<'_>, ctx: &RowContext<'_>) -> RowOutcome {
         (false, None) => None,
     };
     // 6. unknown_occupation
-    let occupation_code = cell(cells, Field::OccupationCode).map(|c| c.into_owned());
+    let occupation_code = match key_cell(cells, Field::OccupationCode).transpose() {
+        Ok(code) => code.map(Cow::into_owned),
+        Err(e) => return reject(RejectReason::UnknownOccupation, Some(Field::OccupationCode), key_problem(e)),
+    };
     match &occupation_code {
         None if cert_type.bears_level() => {
             return reject(RejectReason::UnknownOccupation, Some(Field::OccupationCode), "职业编码为空 / empty");
@@ -165,19 +207,26 @@ pub fn validate_row(cells: &RowCells<'_>, ctx: &RowContext<'_>) -> RowOutcome {
         return reject(RejectReason::UnderAge, Some(Field::IssueDate), "");
     }
     // 11. agency_mismatch
-    if let Some(row_agency) = cell(cells, Field::AgencyId)
-        && row_agency != ctx.folder_agency
-    {
-        return reject(
-            RejectReason::AgencyMismatch,
-            Some(Field::AgencyId),
-            format!("{} ≠ {}", echo(&row_agency), ctx.folder_agency),
-        );
+    match key_cell(cells, Field::AgencyId) {
+        Some(Err(e)) => return reject(RejectReason::AgencyMismatch, Some(Field::AgencyId), key_problem(e)),
+        Some(Ok(row_agency)) if row_agency != ctx.folder_agency => {
+            return reject(
+                RejectReason::AgencyMismatch,
+                Some(Field::AgencyId),
+                format!("{} ≠ {}", echo(&row_agency), ctx.folder_agency),
+            );
+        }
+        _ => {}
     }
     // 12. unknown_agency
     if ctx.registry.get(ctx.folder_agency).is_none() {
         return reject(RejectReason::UnknownAgency, Some(Field::AgencyId), ctx.folder_agency.to_string());
     }
+    // 13. cert_no_format: a control character inside the number, whatever the type
+    let cert_no = match cert_no {
+        Ok(cert_no) => cert_no,
+        Err(e) => return reject(RejectReason::CertNoFormat, Some(Field::CertNo), key_problem(e)),
+    };
     // 13–15. cert_no rules, for skill_level certificates at l5–l1
     if cert_type == CertType::SkillLevel
         && let Some(level) = level
@@ -209,8 +258,8 @@ pub fn masked_row_json(cells: &RowCells<'_>) -> String {
         let value = match field {
             Field::Name => continue,
             Field::IdNumber => mask_id_text(raw),
-            // An ID typed into another column is masked too.
-            _ if IdNumber::parse(raw).is_ok() => mask_id_text(raw),
+            // An ID typed into another column is masked too, invisible characters in it or not.
+            _ if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) => mask_id_text(raw),
             _ => raw.to_string(),
         };
         object.insert(field.code().to_string(), serde_json::Value::String(value));

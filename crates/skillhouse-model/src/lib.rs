@@ -4,8 +4,9 @@
 //! their ranks ([`Level`]), evaluation-agency types ([`AgencyType`]), the ten special programmes of the 2025
 //! provincial plan ([`Programme`]), the reporting units ([`ReportingUnit`]), resident ID numbers and their
 //! validation ([`IdNumber`]), the 22-character certificate-number rule ([`check_skill_level_cert_no`]), the date
-//! spellings agencies use ([`parse_date`]), keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason
-//! codes ([`RejectReason`]) and the column names of the canonical certificate record ([`schema`]).
+//! spellings agencies use ([`parse_date`]), the normal form of identifiers compared as keys ([`normalize_key`]),
+//! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`]) and the column
+//! names of the canonical certificate record ([`schema`]).
 //!
 //! Every parser accepts what clerks really type: surrounding spaces, full-width digits and letters, Chinese and
 //! English spellings. Parsing is total — a value either maps to exactly one variant or is refused — and every
@@ -21,6 +22,7 @@ mod cert_type;
 mod date;
 pub mod fault;
 mod id_number;
+mod key;
 mod level;
 mod programme;
 mod pseudonym;
@@ -34,6 +36,7 @@ pub use cert_no::{CertNoError, check_skill_level_cert_no};
 pub use cert_type::CertType;
 pub use date::{age_on, excel_serial_to_date, parse_date};
 pub use id_number::{Gender, IdError, IdNumber, id_check_char, mask_id_text};
+pub use key::{IdentifierError, is_format_char, normalize_key};
 pub use level::Level;
 pub use programme::Programme;
 pub use pseudonym::{KeyError, PseudonymKey};

@@ -32,7 +32,8 @@ pub enum RejectReason {
     AgencyMismatch,
     /// Agency not in the registry.
     UnknownAgency,
-    /// A skill_level certificate (l5–l1) whose number breaks the 22-character rule.
+    /// A skill_level certificate (l5–l1) whose number breaks the 22-character rule, or any certificate number
+    /// with a control character inside it (see [`crate::normalize_key`]).
     CertNoFormat,
     /// Certificate number's year digits disagree with the issue date.
     CertNoYearMismatch,
@@ -109,7 +110,10 @@ impl RejectReason {
             Self::UnderAge => "发证时未满16周岁 / holder under 16 on the issue date",
             Self::AgencyMismatch => "评价机构代码与提交目录不一致 / agency code differs from the submitting agency",
             Self::UnknownAgency => "评价机构未备案 / agency not in the registry",
-            Self::CertNoFormat => "证书编号不符合22位编码规则 / certificate number breaks the 22-character rule",
+            Self::CertNoFormat => {
+                "证书编号含控制字符或不符合22位编码规则 / certificate number has a control character in it or breaks \
+                 the 22-character rule"
+            }
             Self::CertNoYearMismatch => {
                 "证书编号年份与发证日期不一致 / certificate number year differs from the issue date"
             }

@@ -177,6 +177,11 @@ pub struct RebuildReport {
     pub files_unreadable: usize,
     /// Those files, with why.
     pub unreadable: Vec<UnreadableFile>,
+    /// Entries of the landing folder that are not submissions (hidden files, files at the top, …): not in the
+    /// ledger, so listed here.
+    pub entries_ignored: usize,
+    /// Those entries, with why.
+    pub ignored: Vec<IgnoredEntry>,
     /// Rows read from the files loaded.
     pub rows_read: u64,
     /// Rows accepted.
@@ -218,6 +223,15 @@ pub struct RebuildReport {
     pub ingest_ms: u64,
     /// Wall time of the build.
     pub build_ms: u64,
+}
+
+/// An entry of the landing folder that is not a submission.
+#[derive(Debug, Serialize)]
+pub struct IgnoredEntry {
+    /// The entry, relative to the landing folder.
+    pub path: String,
+    /// Why it is not read.
+    pub reason: &'static str,
 }
 
 /// A file that could not be read at all.
@@ -350,6 +364,8 @@ impl Run<'_> {
                     _ => None,
                 })
                 .collect(),
+            entries_ignored: batch.ignored.len(),
+            ignored: batch.ignored.iter().map(|e| IgnoredEntry { path: e.path.clone(), reason: e.reason }).collect(),
             rows_read: batch.rows_read(),
             rows_accepted: batch.rows_accepted(),
             rows_rejected: batch.rows_rejected(),

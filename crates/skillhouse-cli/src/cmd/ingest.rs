@@ -125,4 +125,10 @@ fn print_summary(report: &BatchReport, as_of: chrono::NaiveDate) {
             println!("unreadable {}: {message}", file.source_file);
         }
     }
+    if !report.ignored.is_empty() {
+        println!("{} entries of the landing folder not read (not submissions):", report.ignored.len());
+        for entry in &report.ignored {
+            println!("  ignored {}: {}", entry.path, entry.reason);
+        }
+    }
 }

@@ -162,6 +162,12 @@ fn print_summary(r: &RebuildReport) {
     for file in &r.unreadable {
         println!("    unreadable {}: {}", file.source_file, file.message);
     }
+    if r.entries_ignored > 0 {
+        println!("  landing entries not read (not submissions): {}", r.entries_ignored);
+        for entry in &r.ignored {
+            println!("    ignored {}: {}", entry.path, entry.reason);
+        }
+    }
     println!("  rows: {} read = {} accepted + {} rejected", r.rows_read, r.rows_accepted, r.rows_rejected);
     for (reason, count) in &r.rejects_by_reason {
         println!("    {reason:<24} {count}");

@@ -1,7 +1,7 @@
 //! CSV: encoding detected, header found below any title lines, the rest parsed by polars as text.
 
 use super::{Format, RawTable, ReadError, find_header};
-use crate::decode::decode_text;
+use crate::decode::{decode_text, unify_line_ends};
 use crate::field::{Field, HeaderAliases};
 use polars::prelude::*;
 use std::io::Cursor;
@@ -55,6 +55,62 @@ fn records(text: &str) -> Vec<Record> {
     out
 }
 
+/// Finds a quote that would run lines together: a quoted value spanning a line end that did not open at the start
+/// of a field or does not close at its end (a stray quote pairing with a later one), or a value never closed. The
+/// record scan above and polars both treat every quote as opening or closing a quoted value, so from such a quote
+/// on, rows would merge into one cell and vanish from the count. Returns `(line, column, unterminated)`, 1-based,
+/// of the opening quote. Quotes that open and close on one line are left to the parser, as before.
+fn stray_quote(text: &str, from: usize, first_line: i64, separator: u8) -> Option<(i64, usize, bool)> {
+    let bytes = text.as_bytes();
+    let (mut line, mut column, mut field_start) = (first_line, 1usize, true);
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let (open_line, open_column, at_start) = (line, column, field_start);
+                let mut spans = false;
+                let mut j = i + 1;
+                loop {
+                    match bytes.get(j) {
+                        None => return Some((open_line, open_column, true)),
+                        Some(b'"') if bytes.get(j + 1) == Some(&b'"') => j += 2,
+                        Some(b'"') => break,
+                        Some(b'\n') => {
+                            spans = true;
+                            line += 1;
+                            j += 1;
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+                let closes_field = bytes.get(j + 1).is_none_or(|&b| b == separator || b == b'\n' || b == b'\r');
+                if spans && !(at_start && closes_field) {
+                    return Some((open_line, open_column, false));
+                }
+                i = j + 1;
+                field_start = false;
+            }
+            b'\n' => {
+                line += 1;
+                column = 1;
+                field_start = true;
+                i += 1;
+            }
+            b if b == separator => {
+                column += 1;
+                field_start = true;
+                i += 1;
+            }
+            b'\r' => i += 1,
+            _ => {
+                field_start = false;
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
 /// Splits one record into fields (quotes removed, `""` kept as `"`); only used to find the header.
 fn split_fields(record: &str, separator: u8) -> Vec<String> {
     let mut fields = Vec::new();
@@ -83,6 +139,7 @@ fn split_fields(record: &str, separator: u8) -> Vec<String> {
 pub(crate) fn read_csv(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
     refuse_other_formats(bytes)?;
     let (text, encoding) = decode_text(bytes)?;
+    let text = unify_line_ends(&text);
     let text = text.as_ref();
     if text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').is_empty() {
         return Err(ReadError::Empty);
@@ -107,6 +164,11 @@ pub(crate) fn read_csv(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable
     }
     let data_records = &all_records[header_index + 1..];
     let data_start = all_records[header_index].end.saturating_add(1).min(text.len());
+    let first_data_line = text[..data_start].matches('\n').count() as i64 + 1;
+    if let Some((line, column, unterminated)) = stray_quote(text, data_start, first_data_line, separator) {
+        let field = Field::ALL.into_iter().find(|f| map.column(*f) == Some(column - 1));
+        return Err(ReadError::CsvQuote { line, column, field, unterminated });
+    }
     let present: Vec<(Field, usize)> = Field::ALL.into_iter().filter_map(|f| map.column(f).map(|c| (f, c))).collect();
     if data_records.is_empty() {
         let columns = present.iter().map(|(f, _)| (*f, Vec::new())).collect();
@@ -184,6 +246,38 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(rows[0].1[Field::IdNumber.index()].as_deref(), Some("1,2"));
         assert_eq!(rows[1].1[Field::IssueDate.index()].as_deref(), Some("2024-05-02"));
+    }
+
+    #[test]
+    fn classic_mac_line_ends_are_read() {
+        let text =
+            "身份证号,证书编号,证书类型,发证日期,备注\r1,Y1,培训合格证书,2024-05-01,\r2,Y2,培训合格证书,2024-05-02,\r";
+        let table = read_csv(text.as_bytes(), &HeaderAliases::builtin()).expect("table");
+        let rows = rows(&table);
+        assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3]);
+        assert_eq!(rows[1].1[Field::CertNo.index()].as_deref(), Some("Y2"));
+    }
+
+    #[test]
+    fn a_stray_quote_is_refused_with_its_place() {
+        let aliases = HeaderAliases::builtin();
+        let text = "身份证号,姓名,证书编号,证书类型,发证日期\n1,甲,Y1,培训合格证书,2024-05-01\n2,\"乙,Y2,培训合格证书,2024-05-02\n\
+                    3,丙,Y3,培训合格证书,2024-05-03\n";
+        match read_csv(text.as_bytes(), &aliases) {
+            Err(ReadError::CsvQuote { line: 3, column: 2, field: Some(Field::Name), unterminated: true }) => {}
+            other => panic!("expected the quote on line 3, column 2: {other:?}"),
+        }
+        // Two stray quotes pairing across lines: no longer merged silently.
+        let paired =
+            "身份证号,证书编号,证书类型,发证日期\n1,Y1\",培训合格证书,2024-05-01\n2,Y2\",培训合格证书,2024-05-02\n";
+        assert!(matches!(
+            read_csv(paired.as_bytes(), &aliases),
+            Err(ReadError::CsvQuote { line: 2, column: 2, unterminated: false, .. })
+        ));
+        // Quoted values across lines that open and close where a value does are data, as before.
+        let fine =
+            "身份证号,姓名,证书编号,证书类型,发证日期\n1,\"甲\n乙\",Y1,培训合格证书,2024-05-01\n2,\"a\"\"b\",Y2,x,y\n";
+        assert_eq!(rows(&read_csv(fine.as_bytes(), &aliases).expect("table")).len(), 2);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::csv::refuse_other_formats;
 use super::{Format, RawTable, ReadError};
-use crate::decode::decode_text;
+use crate::decode::{decode_text, unify_line_ends};
 use crate::field::{FIELD_COUNT, Field, HeaderAliases};
 
 fn value_text(value: serde_json::Value) -> Option<String> {
@@ -15,11 +15,22 @@ fn value_text(value: serde_json::Value) -> Option<String> {
     }
 }
 
+/// What is wrong with a line, in general terms; serde_json's message is not carried, so no value can be quoted.
+fn json_problem(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Eof => "it ends in the middle of a value",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "a value of the wrong type",
+        serde_json::error::Category::Io => "an input error",
+    }
+}
+
 /// Reads a JSON Lines file. A line that is not a JSON object makes the whole file unreadable (it is usually a
 /// truncated upload), so that no row is silently lost.
 pub(crate) fn read_jsonl(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
     refuse_other_formats(bytes)?;
     let (text, encoding) = decode_text(bytes)?;
+    let text = unify_line_ends(&text);
     let mut columns: [Vec<Option<String>>; FIELD_COUNT] = Default::default();
     let mut seen = [false; FIELD_COUNT];
     let mut source_rows = Vec::new();
@@ -31,8 +42,8 @@ pub(crate) fn read_jsonl(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTab
         let line_no = index + 1;
         let object = match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(object)) => object,
-            Ok(_) => return Err(ReadError::JsonLine { line: line_no, cause: "not an object".into() }),
-            Err(e) => return Err(ReadError::JsonLine { line: line_no, cause: e.to_string() }),
+            Ok(_) => return Err(ReadError::JsonLine { line: line_no, column: 0, problem: "not an object" }),
+            Err(e) => return Err(ReadError::JsonLine { line: line_no, column: e.column(), problem: json_problem(&e) }),
         };
         let mut row: [Option<String>; FIELD_COUNT] = Default::default();
         for (key, value) in object {

@@ -17,7 +17,7 @@ use std::fmt;
 pub(crate) use self::csv::read_csv;
 pub(crate) use self::jsonl::read_jsonl;
 pub use self::xlsx::XlsxLimits;
-pub(crate) use self::xlsx::{Next, read_xlsx, xlsx_rows};
+pub(crate) use self::xlsx::{Next, declared_uncompressed, read_xlsx, xlsx_rows};
 
 /// Rows scanned for a header before giving up (title rows above the header are skipped).
 const HEADER_SCAN_ROWS: usize = 30;
@@ -76,8 +76,9 @@ pub enum ReadError {
     DamagedWorkbook {
         /// Sheet being read, if known.
         sheet: Option<String>,
-        /// The cause, from the reader.
-        cause: String,
+        /// What is wrong, in general terms: the reader's own message can quote the workbook's text, so it is not
+        /// carried.
+        cause: &'static str,
     },
     /// The workbook expands to far more than its size suggests.
     DecompressionBomb {
@@ -100,17 +101,45 @@ pub enum ReadError {
         /// The missing fields.
         missing: Vec<Field>,
     },
-    /// The CSV parser refused the text.
+    /// The CSV parser refused the text. `Display` names the kind of error only: polars' messages quote the rows
+    /// they failed on, ID numbers and names included.
     Csv {
         /// The cause, from polars.
         cause: PolarsError,
+    },
+    /// A quote opens a value that does not close where the value ends, so the lines after it would run together
+    /// into one cell (rows lost without a word): the file is refused with where the quote is.
+    CsvQuote {
+        /// 1-based line of the file where the quote is.
+        line: i64,
+        /// 1-based column (field) of that line.
+        column: usize,
+        /// The header of that column, when it is a recognised field.
+        field: Option<Field>,
+        /// Whether the value is never closed before the end of the file.
+        unterminated: bool,
     },
     /// A JSON Lines line is not a JSON object.
     JsonLine {
         /// 1-based line.
         line: usize,
-        /// The cause.
-        cause: String,
+        /// 1-based column where parsing stopped (0 when not a parse error).
+        column: usize,
+        /// What is wrong, in general terms (serde_json's own message is not carried).
+        problem: &'static str,
+    },
+    /// A file with no data rows (a header only) for an agency and month whose certificates are loaded: as a
+    /// correction it would delete them, which is done only on purpose, with a withdrawal file.
+    EmptyCorrection {
+        /// The month, `YYYY-MM`.
+        period: String,
+        /// Certificates of that month now in the warehouse.
+        loaded_rows: i64,
+    },
+    /// Refused without being opened (a link leading out of the landing folder, not a regular file).
+    Refused {
+        /// Why.
+        problem: &'static str,
     },
     /// The file name does not follow `<agency_id>/<YYYY-MM>.<csv|xlsx|jsonl>`.
     BadName {
@@ -124,7 +153,8 @@ pub enum ReadError {
     },
     /// A bug in this program while reading the file (caught; other files went on).
     Panic {
-        /// The panic message.
+        /// The panic message: kept for tests and debugging, never displayed — a panic message can quote the text
+        /// being parsed (slicing a string reports it whole).
         message: String,
     },
 }
@@ -196,20 +226,57 @@ impl fmt::Display for ReadError {
                 }
                 Ok(())
             }
-            Self::Csv { cause } => {
-                write!(f, "CSV格式错误 / the CSV text cannot be parsed ({cause}): check quotes and separators")
+            Self::Csv { cause } => write!(
+                f,
+                "CSV格式错误 / the CSV text cannot be parsed ({}): check quotes and separators",
+                polars_kind(cause)
+            ),
+            Self::CsvQuote { line, column, field, unterminated } => {
+                let header = field.map(|f| format!(" ({})", f.header_zh())).unwrap_or_default();
+                let what = if *unterminated {
+                    "a quote opens a value that is never closed, so every line after it would be one cell"
+                } else {
+                    "a quote opens a value that runs over the end of the line, so the lines up to the next quote \
+                     would be one cell"
+                };
+                write!(
+                    f,
+                    "第{line}行第{column}列{header}引号不成对 / line {line}, column {column}{header}: {what}; remove the \
+                     stray quote, or double it (\"\") inside a quoted value"
+                )
             }
-            Self::JsonLine { line, cause } => {
-                write!(f, "第{line}行不是JSON对象 / line {line} is not a JSON object ({cause}): the file may be truncated")
-            }
+            Self::JsonLine { line, column, problem } => write!(
+                f,
+                "第{line}行不是JSON对象 / line {line} is not a JSON object ({problem}{}): the file may be truncated",
+                if *column > 0 { format!(" at column {column}") } else { String::new() }
+            ),
+            Self::EmptyCorrection { period, loaded_rows } => write!(
+                f,
+                "文件没有数据行，未作为更正载入 / the file has a header but no data rows: as a correction it would \
+                 delete the {loaded_rows} certificates loaded for {period}, so it was not loaded and the month is \
+                 kept. To withdraw the month on purpose, submit an empty file named {period}.withdraw"
+            ),
+            Self::Refused { problem } => f.write_str(problem),
             Self::BadName { problem } => write!(f, "文件命名不符合要求 / {problem}"),
             Self::Io { cause } => write!(f, "文件无法读取 / the file cannot be read ({cause})"),
-            Self::Panic { message } => write!(
-                f,
-                "读取此文件时程序出错 / an internal error occurred reading this file ({message}); other files were \
-                 loaded — please report this file to the warehouse team"
+            Self::Panic { .. } => f.write_str(
+                "读取此文件时程序出错 / an internal error occurred reading this file; other files were loaded — \
+                 please report this file to the warehouse team",
             ),
         }
+    }
+}
+
+/// The kind of a polars error, for messages: its text is not used, because polars quotes the data it failed on.
+fn polars_kind(error: &PolarsError) -> &'static str {
+    match error {
+        PolarsError::ComputeError(_) => "compute error",
+        PolarsError::NoData(_) => "no data",
+        PolarsError::ShapeMismatch(_) => "rows of different lengths",
+        PolarsError::SchemaMismatch(_) | PolarsError::SchemaFieldNotFound(_) => "columns do not match",
+        PolarsError::OutOfBounds(_) => "out of bounds",
+        PolarsError::IO { .. } => "input error",
+        _ => "parser error",
     }
 }
 

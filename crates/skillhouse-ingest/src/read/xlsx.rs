@@ -19,12 +19,27 @@ pub struct XlsxLimits {
     pub ratio_floor_bytes: u64,
     /// Most cells read from one sheet.
     pub max_cells: usize,
+    /// Most uncompressed bytes (as declared) of the workbooks one batch reads at the same time; a workbook that
+    /// would go over waits for others to finish (docs/operations.md, "Large workbooks").
+    pub max_batch_uncompressed_bytes: u64,
 }
 
 impl Default for XlsxLimits {
     fn default() -> Self {
-        Self { max_uncompressed_bytes: 2 << 30, max_ratio: 250, ratio_floor_bytes: 64 << 20, max_cells: 60_000_000 }
+        Self {
+            max_uncompressed_bytes: 2 << 30,
+            max_ratio: 250,
+            ratio_floor_bytes: 64 << 20,
+            max_cells: 60_000_000,
+            max_batch_uncompressed_bytes: 2 << 30,
+        }
     }
+}
+
+/// A workbook's declared uncompressed size, for the batch's budget: `None` when the bytes are not a zip archive
+/// with a readable directory (reading it then fails at once, without decompressing anything).
+pub(crate) fn declared_uncompressed(bytes: &[u8]) -> Option<u64> {
+    zip_sizes(bytes).map(|(_, uncompressed)| uncompressed)
 }
 
 /// Reads sizes from a zip archive's central directory without decompressing anything: `(compressed,
@@ -65,13 +80,32 @@ fn check_bomb(bytes: &[u8], limits: &XlsxLimits) -> Result<(), ReadError> {
         return Err(ReadError::NotAWorkbook);
     }
     let Some((compressed, uncompressed)) = zip_sizes(bytes) else {
-        return Err(ReadError::DamagedWorkbook { sheet: None, cause: "the zip directory is missing".into() });
+        return Err(ReadError::DamagedWorkbook { sheet: None, cause: "the zip directory is missing" });
     };
     let ratio_exceeded = uncompressed > limits.ratio_floor_bytes && uncompressed / compressed.max(1) > limits.max_ratio;
     if uncompressed > limits.max_uncompressed_bytes || ratio_exceeded {
         return Err(ReadError::DecompressionBomb { uncompressed, compressed });
     }
     Ok(())
+}
+
+/// What is wrong with a workbook, in general terms. calamine's messages are not carried: parse and XML errors can
+/// quote the text of the cell they failed on.
+fn workbook_problem(error: &calamine::XlsxError) -> &'static str {
+    use calamine::XlsxError as E;
+    match error {
+        E::Io(_) | E::Zip(_) => "the zip archive is damaged or truncated",
+        E::Xml(_) | E::XmlAttr(_) | E::XmlEof(_) | E::UnexpectedNode(_) => "the XML inside the workbook is malformed",
+        E::Parse(_)
+        | E::ParseFloat(_)
+        | E::ParseInt(_)
+        | E::Alphanumeric(_)
+        | E::NumericColumn(_)
+        | E::CellTAttribute(_)
+        | E::Unrecognized { .. } => "a cell's value or type cannot be read",
+        E::FileNotFound(_) | E::RelationshipNotFound => "a part of the workbook is missing",
+        _ => "the workbook's structure is invalid",
+    }
 }
 
 /// What to do after a row.
@@ -90,11 +124,13 @@ pub(crate) fn xlsx_rows(
     mut on_row: impl FnMut(&str, u32, &[Option<String>]) -> ControlFlow<(), Next>,
 ) -> Result<(), ReadError> {
     check_bomb(bytes, limits)?;
-    let mut workbook: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::DamagedWorkbook { sheet: None, cause: e.to_string() })?;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| ReadError::DamagedWorkbook { sheet: None, cause: workbook_problem(&e) })?;
     for sheet in workbook.sheet_names() {
-        let damaged =
-            |e: calamine::XlsxError| ReadError::DamagedWorkbook { sheet: Some(sheet.clone()), cause: e.to_string() };
+        let damaged = |e: calamine::XlsxError| ReadError::DamagedWorkbook {
+            sheet: Some(sheet.clone()),
+            cause: workbook_problem(&e),
+        };
         let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(damaged)?;
         let mut current: Option<u32> = None;
         let mut cells: Vec<Option<String>> = Vec::new();

@@ -33,7 +33,7 @@ const FICTIONAL_NAMES: [&str; 24] = [
 ];
 
 /// Runs of 15 or 18 ID characters not inside a longer alphanumeric run that are valid ID numbers.
-fn id_like(text: &str) -> Vec<String> {
+pub fn id_like(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
