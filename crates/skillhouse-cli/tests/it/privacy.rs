@@ -101,8 +101,11 @@ fn no_id_number_or_name_in_the_warehouse_its_logs_or_any_api_answer() {
     let tables: Vec<String> =
         sql("\\d").lines().skip(1).filter_map(|l| l.split(',').next()).map(String::from).collect();
     assert!(tables.contains(&"ledger".to_string()), "{tables:?}");
-    let ledger = sql("SELECT * FROM ledger WHERE file LIKE '%A10006/2025-03.csv'");
-    assert!(ledger.lines().count() >= 2, "the malformed file is in the ledger: {ledger}");
+    let ledger = sql("SELECT status, message FROM ledger WHERE source_file LIKE '%A10006/2025-03.csv'");
+    assert!(
+        ledger.lines().nth(1).is_some_and(|l| l.starts_with("unreadable,")),
+        "the malformed file is in the ledger: {ledger}"
+    );
     for table in &tables {
         let text = sql(&format!("SELECT * FROM \"{table}\""));
         assert_eq!(leaks(&text, &ids), Vec::<String>::new(), "table `{table}`");
