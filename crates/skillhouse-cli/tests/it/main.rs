@@ -4,6 +4,7 @@
 mod carry;
 mod clients;
 mod crash;
+mod hostile;
 mod nightly;
 mod nights;
 
