@@ -305,7 +305,7 @@ impl<P: ServerParameterProvider> StartupHandler for GatedStartup<P> {
         };
         let outcome = self.inner.on_startup(client, message).await;
         match &outcome {
-            Ok(()) if client.state() == PgWireConnectionState::ReadyForQuery && !self.login.is_logged_in() => {
+            Ok(()) if matches!(client.state(), PgWireConnectionState::ReadyForQuery) && !self.login.is_logged_in() => {
                 if let Some(session) = session {
                     self.login.logged_in(session);
                 }

@@ -24,7 +24,9 @@ use std::ops::ControlFlow;
 
 mod complexity;
 
-pub use complexity::{MAX_NESTING_DEPTH, MAX_SQL_BYTES, check_depth, check_df_depth, check_size, on_parse_stack};
+pub use complexity::{
+    MAX_NESTING_DEPTH, MAX_SQL_BYTES, QUERY_THREAD_STACK, check_depth, check_df_depth, check_size, on_parse_stack,
+};
 
 /// Why a statement was refused: a stable, machine-readable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -27,6 +27,12 @@ pub const MAX_SQL_BYTES: usize = 1 << 20;
 /// queries stay far below; DataFusion plans this depth on a 2 MiB thread stack.
 pub const MAX_NESTING_DEPTH: usize = 1000;
 
+/// Stack for the threads that plan analyst SQL (the Postgres wire server's runtime; the SQL shell plans on its
+/// 8 MiB main thread): statements of [`MAX_NESTING_DEPTH`] levels need more than the 2 MiB a runtime thread has by
+/// default in a debug build, where frames are larger. Address space only: what a thread does not use is never
+/// backed by memory.
+pub const QUERY_THREAD_STACK: usize = 8 << 20;
+
 /// Stack of the parsing thread before the text's own share ([`PARSE_STACK_PER_BYTE`]).
 const PARSE_STACK_BASE: usize = 16 << 20;
 
