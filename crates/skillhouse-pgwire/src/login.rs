@@ -146,7 +146,8 @@ impl Gate {
         if addresses.len() >= MAX_REMEMBERED {
             // Many addresses failing (a scan from a whole network): keep what still matters.
             addresses.retain(|_, record| {
-                record.handshakes > 0 || record.last_failure.is_some_and(|last| now.duration_since(last) <= FORGET_AFTER)
+                record.handshakes > 0
+                    || record.last_failure.is_some_and(|last| now.duration_since(last) <= FORGET_AFTER)
             });
         }
         let record = addresses.entry(address).or_default();
@@ -275,10 +276,7 @@ impl<P: ServerParameterProvider> StartupHandler for GatedStartup<P> {
                     tracing::warn!(peer = %client.socket_addr(), "login refused: too many failed logins");
                     return Err(fatal(
                         "28000",
-                        format!(
-                            "too many failed logins from this address: try again in {} s",
-                            wait.as_secs().max(1)
-                        ),
+                        format!("too many failed logins from this address: try again in {} s", wait.as_secs().max(1)),
                     ));
                 }
             }

@@ -231,8 +231,7 @@ impl GuardedParser {
     /// otherwise overflow this thread's stack and abort the server, HTTP API included.
     fn prepare(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
         guard::check_size(sql).map_err(|refusal| refused(&refusal))?;
-        guard::on_parse_stack(sql.len(), || self.prepare_here(sql))
-            .map_err(|e| PgWireError::ApiError(Box::new(e)))?
+        guard::on_parse_stack(sql.len(), || self.prepare_here(sql)).map_err(|e| PgWireError::ApiError(Box::new(e)))?
     }
 
     fn prepare_here(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {

@@ -20,10 +20,7 @@ fn deep_shapes() -> [(&'static str, String); 3] {
     [
         ("5,000 AND terms", and_chain(5_000)),
         ("100,000 + terms", format!("SELECT {}", vec!["1"; 100_000].join(" + "))),
-        (
-            "5,000 UNION ALL",
-            (0..5_000).map(|i| format!("SELECT {i} AS n")).collect::<Vec<_>>().join(" UNION ALL "),
-        ),
+        ("5,000 UNION ALL", (0..5_000).map(|i| format!("SELECT {i} AS n")).collect::<Vec<_>>().join(" UNION ALL ")),
     ]
 }
 

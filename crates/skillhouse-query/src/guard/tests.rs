@@ -219,14 +219,15 @@ fn union_chain(branches: usize) -> String {
 
 /// The refusal of `sql` as the wire front end parses it, parsed and dropped on the parsing stack as it does.
 fn wire_refusal_on_parse_stack(sql: &str) -> Refusal {
-    check_size(sql).and_then(|()| {
-        on_parse_stack(sql.len(), || {
-            let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).expect("parses");
-            check_all(&statements).map(|_| ())
+    check_size(sql)
+        .and_then(|()| {
+            on_parse_stack(sql.len(), || {
+                let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).expect("parses");
+                check_all(&statements).map(|_| ())
+            })
+            .expect("the parsing thread runs")
         })
-        .expect("the parsing thread runs")
-    })
-    .expect_err("refused")
+        .expect_err("refused")
 }
 
 #[test]
