@@ -5,7 +5,8 @@
 //! datafusion-postgres's `pg_catalog` with what psql's `\dt`/`\d`, DBeaver's navigator and SQLAlchemy's inspector
 //! (Superset) also need (`catalog`: SkillHouse's table and column comments as `pg_description`, a few tables and
 //! functions), and listens. Catalogue queries DataFusion cannot plan as sent are rewritten first (`compat`). Logins
-//! are checked with SCRAM-SHA-256 against the configured [`Users`]. Every statement — simple or extended protocol,
+//! are checked with SCRAM-SHA-256 against the configured [`Users`], behind [`login`]'s gate: a few seconds to log
+//! in, `--pg-max-connections` counting logged-in sessions only, failed logins from one address slowed down. Every statement — simple or extended protocol,
 //! parameters bound by the client — goes through `skillhouse_query::guard` first (as it will run, rewrites
 //! included) and runs on its own bounded session ([`service`]). A newly published snapshot is picked up without a
 //! restart: the server polls `CURRENT` and prepares a new session over it, which serves the next statements.
