@@ -192,7 +192,8 @@ fn estimate(growth: Growth, args: &[ColumnarValue], rows: usize, limit: u64) -> 
             let (text, from, to) = (sizes(arg(0)), sizes(arg(1)), sizes(arg(2)));
             Box::new(move |row| {
                 let (text, from, to) = (text.at(row), from.at(row), to.at(row));
-                let occurrences = if from == 0 { text + 1 } else { text / from };
+                // An empty pattern matches between every two characters and at both ends.
+                let occurrences = text.checked_div(from).unwrap_or(text + 1);
                 text.saturating_add(occurrences.saturating_mul(to))
             })
         }
