@@ -285,7 +285,8 @@ pub struct PgArgs {
     /// TOML file of more users: `[[user]]` tables with `name` and `password` (keep it chmod 600).
     #[arg(long, env = "SKILLHOUSE_PG_USERS")]
     pub pg_users: Option<PathBuf>,
-    /// Postgres connections served at once; more are turned away.
+    /// Logged-in Postgres sessions served at once; a login beyond them is refused (connections still logging in
+    /// do not count: they have 5 s to log in).
     #[arg(long, env = "SKILLHOUSE_PG_MAX_CONNECTIONS", default_value_t = 32)]
     pub pg_max_connections: usize,
     #[command(flatten)]

@@ -73,13 +73,6 @@ impl ClientSql {
         Self { aggregates }
     }
 
-    /// The SQL text to plan for `sql` when a syntax-tree rewrite applies to it; `None` when none does, or when it
-    /// does not parse here (datafusion-postgres's parser then has its say).
-    pub fn rewrite_sql(&self, sql: &str) -> Option<String> {
-        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
-        self.rewrite(&mut statements)
-    }
-
     /// `statements` (parsed from the client's SQL) with the syntax-tree rewrites applied; the SQL text to plan
     /// when any applied.
     pub fn rewrite(&self, statements: &mut [Statement]) -> Option<String> {

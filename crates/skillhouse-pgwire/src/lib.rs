@@ -5,7 +5,8 @@
 //! datafusion-postgres's `pg_catalog` with what psql's `\dt`/`\d`, DBeaver's navigator and SQLAlchemy's inspector
 //! (Superset) also need (`catalog`: SkillHouse's table and column comments as `pg_description`, a few tables and
 //! functions), and listens. Catalogue queries DataFusion cannot plan as sent are rewritten first (`compat`). Logins
-//! are checked with SCRAM-SHA-256 against the configured [`Users`]. Every statement — simple or extended protocol,
+//! are checked with SCRAM-SHA-256 against the configured [`Users`], behind [`login`]'s gate: a few seconds to log
+//! in, `--pg-max-connections` counting logged-in sessions only, failed logins from one address slowed down. Every statement — simple or extended protocol,
 //! parameters bound by the client — goes through `skillhouse_query::guard` first (as it will run, rewrites
 //! included) and runs on its own bounded session ([`service`]). A newly published snapshot is picked up without a
 //! restart: the server polls `CURRENT` and prepares a new session over it, which serves the next statements.
@@ -17,10 +18,12 @@ mod catalog;
 mod compat;
 mod descriptions;
 mod error;
+pub mod login;
 pub mod service;
 mod users;
 
 pub use error::{PgError, Result};
+pub use login::DEFAULT_LOGIN_TIMEOUT;
 pub use users::{PgUser, Users, read_users_file};
 
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
@@ -31,6 +34,7 @@ use datafusion_postgres::pgwire::api::auth::sasl::scram::ScramAuth;
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers};
 use datafusion_postgres::pgwire::error::PgWireError;
+use login::{Gate, GatedStartup, Login};
 use service::{CancelStatements, Cancels, GuardedService};
 use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::{QueryConfig, SqlBounds};
@@ -39,7 +43,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 /// The DataFusion catalogue the snapshot's tables and `pg_catalog` live in.
 pub const CATALOG_NAME: &str = "datafusion";
@@ -59,8 +62,11 @@ pub struct PgConfig {
     pub users: Users,
     /// Bounds of every statement.
     pub bounds: SqlBounds,
-    /// Connections served at once; more are turned away.
+    /// Logged-in sessions served at once; a login beyond them is refused (`53300`). Connections still logging in
+    /// do not count (see [`login`]).
     pub max_connections: usize,
+    /// Time a client has from connecting to being logged in; then the connection is closed.
+    pub login_timeout: Duration,
     /// How often `WAREHOUSE/CURRENT` is checked for a newly published snapshot.
     pub poll_interval: Duration,
     /// Engine configuration of the shared session (target partitions, spill folder).
@@ -76,8 +82,9 @@ pub async fn serve(config: PgConfig) -> Result<()> {
 
 /// [`serve`] on an already bound listener (tests bind port 0).
 pub async fn serve_on(listener: TcpListener, config: PgConfig) -> Result<()> {
-    let (ctx, snapshot_id) = prepare_session(&config.warehouse, &config.query).await?;
-    let factory = Arc::new(Factory::new(ctx, config.users.clone(), config.bounds));
+    let (ctx, snapshot_id) = prepare_session(&config.warehouse, &config.query, config.bounds.memory_limit).await?;
+    let gate = Arc::new(Gate::new(config.max_connections, config.login_timeout));
+    let factory = Arc::new(Factory::new(ctx, config.users.clone(), config.bounds, gate));
     let local = listener.local_addr().map_err(|source| PgError::Bind { addr: config.addr, source })?;
     tracing::info!(
         addr = %local,
@@ -89,16 +96,16 @@ pub async fn serve_on(listener: TcpListener, config: PgConfig) -> Result<()> {
         Arc::clone(&factory.service),
         config.warehouse.clone(),
         config.query.clone(),
+        config.bounds.memory_limit,
         snapshot_id,
         config.poll_interval,
     ));
-    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
-    let outcome = accept_loop(listener, factory, limit).await;
+    let outcome = accept_loop(listener, factory).await;
     watcher.abort();
     outcome
 }
 
-async fn accept_loop(listener: TcpListener, factory: Arc<Factory>, limit: Arc<Semaphore>) -> Result<()> {
+async fn accept_loop(listener: TcpListener, factory: Arc<Factory>) -> Result<()> {
     loop {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -109,28 +116,43 @@ async fn accept_loop(listener: TcpListener, factory: Arc<Factory>, limit: Arc<Se
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
-            tracing::warn!(%peer, "Postgres connection refused: too many connections");
+        // Only connections logging in are limited here; a session slot is taken when the login completes.
+        let Some(handshake) = factory.gate.start_handshake(peer.ip()) else {
+            tracing::warn!(%peer, "Postgres connection refused: too many connections logging in");
             drop(socket);
             continue;
         };
-        let factory = Arc::clone(&factory);
+        let login = Arc::new(Login::new(handshake));
+        let connection = Connection { shared: Arc::clone(&factory), login: Arc::clone(&login) };
+        let timeout = factory.gate.login_timeout();
         tokio::spawn(async move {
-            if let Err(error) = datafusion_postgres::pgwire::tokio::process_socket(socket, None, factory).await {
-                tracing::debug!(%peer, %error, "Postgres connection ended with an error");
+            let served = datafusion_postgres::pgwire::tokio::process_socket(socket, None, connection);
+            tokio::select! {
+                outcome = served => {
+                    if let Err(error) = outcome {
+                        tracing::debug!(%peer, %error, "Postgres connection ended with an error");
+                    }
+                }
+                // Dropping the connection's future closes the socket.
+                () = login.expired(timeout) => tracing::info!(%peer, "Postgres connection closed: no login in time"),
             }
-            drop(permit);
         });
     }
 }
 
 /// The session clients query: the published snapshot's tables, `pg_catalog` and our comments. Returns it with the
 /// snapshot id.
-async fn prepare_session(warehouse: &Path, query: &QueryConfig) -> Result<(Arc<SessionContext>, String)> {
+async fn prepare_session(
+    warehouse: &Path,
+    query: &QueryConfig,
+    memory_limit: usize,
+) -> Result<(Arc<SessionContext>, String)> {
     let snapshot = skillhouse_query::open_snapshot_with(warehouse, query).await?;
     let ctx = snapshot.ctx.clone();
     setup_pg_catalog(&ctx, CATALOG_NAME, EmptyContextProvider).map_err(PgError::Catalog)?;
     catalog::install(&ctx).await?;
+    // The extended protocol plans at `Parse`, on this session: its functions must be the bounded ones too.
+    skillhouse_query::bound_values(&ctx, memory_limit);
     Ok((Arc::new(ctx), snapshot.id))
 }
 
@@ -140,6 +162,7 @@ async fn watch_current(
     service: Arc<GuardedService>,
     warehouse: PathBuf,
     query: QueryConfig,
+    memory_limit: usize,
     mut serving: String,
     interval: Duration,
 ) {
@@ -157,7 +180,7 @@ async fn watch_current(
         if current.is_empty() || current == serving {
             continue;
         }
-        match prepare_session(&warehouse, &query).await {
+        match prepare_session(&warehouse, &query, memory_limit).await {
             Ok((ctx, id)) => {
                 service.replace_base(ctx);
                 tracing::info!(from = %serving, to = %id, "Postgres wire now serves a new snapshot");
@@ -168,17 +191,18 @@ async fn watch_current(
     }
 }
 
-/// The handlers of every connection: the guarded service, SCRAM logins, cancel requests.
+/// What every connection shares: the guarded service, the users, cancel requests, the login gate.
 struct Factory {
     service: Arc<GuardedService>,
     users: Arc<Users>,
     parameters: Arc<DefaultServerParameterProvider>,
     connections: Arc<ConnectionManager>,
     cancel: Arc<CancelStatements>,
+    gate: Arc<Gate>,
 }
 
 impl Factory {
-    fn new(ctx: Arc<SessionContext>, users: Users, bounds: SqlBounds) -> Self {
+    fn new(ctx: Arc<SessionContext>, users: Users, bounds: SqlBounds, gate: Arc<Gate>) -> Self {
         let mut parameters = DefaultServerParameterProvider::default();
         // Clients show and respect these: nobody is a superuser, every transaction is read-only.
         parameters.is_superuser = false;
@@ -191,26 +215,32 @@ impl Factory {
             parameters: Arc::new(parameters),
             cancel: Arc::new(CancelStatements { cancels, connections: Arc::clone(&connections) }),
             connections,
+            gate,
         }
     }
 }
 
-impl PgWireServerHandlers for Factory {
+/// The handlers of one connection: the shared ones, and a login of its own behind the gate.
+struct Connection {
+    shared: Arc<Factory>,
+    login: Arc<Login>,
+}
+
+impl PgWireServerHandlers for Connection {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        Arc::clone(&self.service)
+        Arc::clone(&self.shared.service)
     }
 
     fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        Arc::clone(&self.service)
+        Arc::clone(&self.shared.service)
     }
 
     fn startup_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::auth::StartupHandler> {
         // One handler per connection: the SASL exchange keeps its state in it.
-        Arc::new(
-            SASLAuthStartupHandler::new(Arc::clone(&self.parameters))
-                .with_scram(ScramAuth::new(Arc::clone(&self.users) as Arc<_>))
-                .with_connection_manager(Arc::clone(&self.connections)),
-        )
+        let scram = SASLAuthStartupHandler::new(Arc::clone(&self.shared.parameters))
+            .with_scram(ScramAuth::new(Arc::clone(&self.shared.users) as Arc<_>))
+            .with_connection_manager(Arc::clone(&self.shared.connections));
+        Arc::new(GatedStartup::new(scram, Arc::clone(&self.shared.gate), Arc::clone(&self.login)))
     }
 
     fn error_handler(&self) -> Arc<impl ErrorHandler> {
@@ -218,7 +248,7 @@ impl PgWireServerHandlers for Factory {
     }
 
     fn cancel_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::cancel::CancelHandler> {
-        Arc::clone(&self.cancel)
+        Arc::clone(&self.shared.cancel)
     }
 }
 

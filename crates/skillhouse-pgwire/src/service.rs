@@ -30,6 +30,8 @@ use skillhouse_query::datafusion::error::DataFusionError;
 use skillhouse_query::datafusion::logical_expr::LogicalPlan;
 use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::datafusion::sql::sqlparser::ast::Statement;
+use skillhouse_query::datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use skillhouse_query::datafusion::sql::sqlparser::parser::Parser as SqlParser;
 use skillhouse_query::guard::{self, Refusal};
 use skillhouse_query::{SqlBounds, format_bytes, format_duration, is_resources_exhausted, statement_context};
 use std::collections::HashMap;
@@ -98,9 +100,11 @@ fn client_timeout<C: ClientInfo + ?Sized>(client: &C) -> Option<Duration> {
     client.metadata().get(CLIENT_STATEMENT_TIMEOUT).and_then(|ms| ms.parse::<u64>().ok()).map(Duration::from_millis)
 }
 
-/// A refusal as a Postgres error: SQLSTATE 25006 (read_only_sql_transaction), the message ending in the stable code.
+/// A refusal as a Postgres error: SQLSTATE 25006 (read_only_sql_transaction) for what would write, 54000/54001 for
+/// too long or too deep a statement ([`skillhouse_query::RefusalCode::sqlstate`]), the message ending in the
+/// stable code.
 pub fn refusal_error(refusal: &Refusal) -> PgWireError {
-    user_error("25006", refusal.to_string())
+    user_error(refusal.code.sqlstate(), refusal.to_string())
 }
 
 fn user_error(code: &str, message: String) -> PgWireError {
@@ -169,12 +173,9 @@ impl SimpleQueryHandler for GuardedService {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let (query, statements) = self.parser.prepare(query)?;
+        // Parsed and checked by the guard; the statements are dropped (they are shallow: the guard refused deep ones).
+        let (query, _statements) = self.parser.prepare(query)?;
         let query = query.as_str();
-        guard::check_all(&statements).map_err(|refusal| {
-            tracing::info!(code = %refusal.code, "refused a statement");
-            refusal_error(&refusal)
-        })?;
         let (service, bounds) = self.statement_service(client)?;
         let cancel = self.cancels.start_query(client);
         let responses = bounded_planning(&bounds, SimpleQueryHandler::do_query(&service, client, query)).await?;
@@ -224,17 +225,41 @@ pub struct GuardedParser {
 
 impl GuardedParser {
     /// The client's SQL as it will be planned ([`crate::compat`]'s rewrites applied) and its statements as
-    /// datafusion-postgres's parser reads them (for the guard).
+    /// datafusion-postgres's parser reads them, checked by the guard. Text over the size limit is refused unparsed;
+    /// everything that parses or walks the client's syntax trees runs on the guard's parsing stack, and a statement
+    /// nested too deep is refused there, before the rewrites walk it: a hostile chain of `a AND b AND …` would
+    /// otherwise overflow this thread's stack and abort the server, HTTP API included.
     fn prepare(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
+        guard::check_size(sql).map_err(|refusal| refused(&refusal))?;
+        guard::on_parse_stack(sql.len(), || self.prepare_here(sql)).map_err(|e| PgWireError::ApiError(Box::new(e)))?
+    }
+
+    fn prepare_here(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
         let fixed = fix_client_sql(sql);
-        let rewritten = self.client_sql.rewrite_sql(&fixed);
+        // Text that does not parse here goes on to datafusion-postgres's parser, which has its say.
+        let rewritten = match SqlParser::parse_sql(&PostgreSqlDialect {}, &fixed) {
+            Ok(mut statements) => {
+                for statement in &statements {
+                    guard::check_depth(statement).map_err(|refusal| refused(&refusal))?;
+                }
+                self.client_sql.rewrite(&mut statements)
+            }
+            Err(_) => None,
+        };
         if let Some(rewritten) = &rewritten {
             tracing::debug!(sql = %rewritten, "client SQL rewritten");
         }
         let sql = rewritten.unwrap_or_else(|| fixed.into_owned());
         let statements = self.sql.parse(&sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        guard::check_all(&statements).map_err(|refusal| refused(&refusal))?;
         Ok((sql, statements))
     }
+}
+
+/// A refusal as a Postgres error, logged by its code.
+fn refused(refusal: &Refusal) -> PgWireError {
+    tracing::info!(code = %refusal.code, "refused a statement");
+    refusal_error(refusal)
 }
 
 #[async_trait::async_trait]
@@ -250,7 +275,6 @@ impl QueryParser for GuardedParser {
         if statements.len() > 1 {
             return Err(user_error("42601", "cannot insert multiple commands into a prepared statement".to_owned()));
         }
-        guard::check_all(&statements).map_err(|refusal| refusal_error(&refusal))?;
         let inner = Arc::clone(&self.inner.read().unwrap_or_else(PoisonError::into_inner));
         inner.parse_sql(client, sql, types).await
     }

@@ -14,12 +14,17 @@
 //! join of two `generate_series` never returned to the runtime in our test), so every statement's plan also gets a
 //! cooperative wrapper above each join and unnest ([`YieldAfterFanOut`]).
 //!
+//! *Values.* Functions that build a large value from a small input (`repeat`, `lpad`, `range` …) allocate outside
+//! the pool; in every statement session they are replaced by wrappers that refuse, with the same memory-limit
+//! error, a call that would build more than the limit ([`bound_values`], [`crate::values`]).
+//!
 //! *Read-only, twice.* The per-statement state sees the catalogue through [`crate::readonly`] wrappers that refuse
 //! to register or drop anything, below the guard and the read-only `SQLOptions`.
 
 use crate::config::read_only_sql_options;
 use crate::error::{QueryError, Result};
 use crate::readonly::ReadOnlyCatalogList;
+use crate::values::bounded_functions;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -83,7 +88,20 @@ pub fn statement_context(base: &SessionContext, bounds: &SqlBounds) -> Result<Se
         .with_catalog_list(catalogs)
         .with_physical_optimizer_rule(Arc::new(YieldAfterFanOut))
         .build();
-    Ok(SessionContext::new_with_state(state))
+    let ctx = SessionContext::new_with_state(state);
+    bound_values(&ctx, bounds.memory_limit);
+    Ok(ctx)
+}
+
+/// Replaces the built-ins of `ctx` that can build a value far larger than their input (`repeat`, `lpad`, `range`
+/// …) with wrappers that refuse to build more than `memory_limit` bytes in one call ([`crate::values`]). Statement
+/// sessions get them from [`statement_context`]; a front end that plans on its base session (the Postgres wire's
+/// `Parse`) calls this on the base too.
+pub fn bound_values(ctx: &SessionContext, memory_limit: usize) {
+    let wrappers = bounded_functions(ctx.state_ref().read().scalar_functions(), memory_limit);
+    for wrapper in wrappers {
+        ctx.register_udf(wrapper);
+    }
 }
 
 /// Operators that can emit many batches per input batch, and so must yield to the runtime themselves.

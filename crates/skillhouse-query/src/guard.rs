@@ -10,6 +10,9 @@
 //! Table names must name warehouse tables: a file path or URL (`'/etc/passwd'`, `'s3://bucket/x.parquet'`) is
 //! refused, and so is every table function but the row generators (`generate_series`, `range`, `unnest`) and the
 //! catalogue helper clients call. The engine is configured without URL tables as well; the guard says why, clearly, first.
+//!
+//! Size and depth come before all of that ([`complexity`]): text over [`MAX_SQL_BYTES`] is refused unparsed, and a
+//! statement nested deeper than [`MAX_NESTING_DEPTH`] is refused before anything recursive walks it.
 
 use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
@@ -18,6 +21,12 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect};
 use std::fmt;
 use std::ops::ControlFlow;
+
+mod complexity;
+
+pub use complexity::{
+    MAX_NESTING_DEPTH, MAX_SQL_BYTES, QUERY_THREAD_STACK, check_depth, check_df_depth, check_size, on_parse_stack,
+};
 
 /// Why a statement was refused: a stable, machine-readable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +53,10 @@ pub enum RefusalCode {
     SessionStatement,
     /// Any other statement that is not a query.
     NotAQuery,
+    /// SQL text longer than [`MAX_SQL_BYTES`] (refused before it is parsed).
+    StatementTooLong,
+    /// A statement nested deeper than [`MAX_NESTING_DEPTH`] (operator chains, subqueries, set operations).
+    TooComplex,
 }
 
 impl RefusalCode {
@@ -61,6 +74,29 @@ impl RefusalCode {
             Self::Cursor => "read_only.cursor",
             Self::SessionStatement => "read_only.session_statement",
             Self::NotAQuery => "read_only.not_a_query",
+            Self::StatementTooLong => "bounds.statement_size",
+            Self::TooComplex => "bounds.nesting_depth",
+        }
+    }
+
+    /// The SQLSTATE a Postgres client gets: `25006` (read_only_sql_transaction) for what would write or reach
+    /// outside the snapshot, `54000` (program_limit_exceeded) for too long a text, `54001`
+    /// (statement_too_complex) for too deep a statement.
+    pub const fn sqlstate(self) -> &'static str {
+        match self {
+            Self::StatementTooLong => "54000",
+            Self::TooComplex => "54001",
+            Self::Ddl
+            | Self::Dml
+            | Self::Copy
+            | Self::ExternalTable
+            | Self::SetOption
+            | Self::FileTable
+            | Self::TableFunction
+            | Self::PreparedStatement
+            | Self::Cursor
+            | Self::SessionStatement
+            | Self::NotAQuery => "25006",
         }
     }
 }
@@ -153,27 +189,43 @@ pub fn parse_and_check(sql: &str) -> crate::Result<Vec<(DfStatement, StatementKi
     parse_and_check_with(sql, &GenericDialect {})
 }
 
-/// [`parse_and_check`] with a chosen SQL dialect.
-pub fn parse_and_check_with(sql: &str, dialect: &dyn Dialect) -> crate::Result<Vec<(DfStatement, StatementKind)>> {
-    let statements = DFParserBuilder::new(sql)
-        .with_dialect(dialect)
-        .build()
-        .and_then(|mut parser| parser.parse_statements())
-        .map_err(|source| crate::QueryError::Sql { source })?;
-    let total = statements.len();
-    let mut checked = Vec::with_capacity(total);
-    for (index, statement) in statements.into_iter().enumerate() {
-        let kind = check_df_statement(&statement).map_err(|r| r.in_statement(index + 1, total))?;
-        checked.push((statement, kind));
-    }
-    Ok(checked)
+/// [`parse_and_check`] with a chosen SQL dialect. Text over [`MAX_SQL_BYTES`] is refused unparsed; the parse and
+/// the checks run on a stack sized for the text ([`on_parse_stack`]), and a statement nested deeper than
+/// [`MAX_NESTING_DEPTH`] is refused there, so what this returns is safe to plan on any thread.
+pub fn parse_and_check_with(
+    sql: &str,
+    dialect: &(dyn Dialect + Sync),
+) -> crate::Result<Vec<(DfStatement, StatementKind)>> {
+    check_size(sql)?;
+    on_parse_stack(sql.len(), || {
+        let statements = DFParserBuilder::new(sql)
+            .with_dialect(dialect)
+            .build()
+            .and_then(|mut parser| parser.parse_statements())
+            .map_err(|source| crate::QueryError::Sql { source })?;
+        let total = statements.len();
+        // Depth first, for every statement: the read-only checks below walk the whole tree.
+        for (index, statement) in statements.iter().enumerate() {
+            check_df_depth(statement).map_err(|r| r.in_statement(index + 1, total))?;
+        }
+        let mut checked = Vec::with_capacity(total);
+        for (index, statement) in statements.into_iter().enumerate() {
+            let kind = check_df_statement(&statement).map_err(|r| r.in_statement(index + 1, total))?;
+            checked.push((statement, kind));
+        }
+        Ok(checked)
+    })?
 }
 
 /// Checks every statement of a list (as parsed by a front end) before any runs; the first refusal names its
-/// position when there are several.
+/// position when there are several. The depth of every statement is checked first ([`check_depth`]); a front end
+/// that parses on its own should also parse, check and drop on [`on_parse_stack`].
 pub fn check_all<'a>(statements: impl IntoIterator<Item = &'a Statement>) -> Result<Vec<StatementKind>, Refusal> {
     let statements: Vec<&Statement> = statements.into_iter().collect();
     let total = statements.len();
+    for (index, statement) in statements.iter().enumerate() {
+        check_depth(statement).map_err(|r| r.in_statement(index + 1, total))?;
+    }
     statements
         .into_iter()
         .enumerate()

@@ -49,13 +49,14 @@ mod snapshot;
 mod stock;
 mod store;
 mod tables;
+mod values;
 mod written;
 
 pub use analyst::{AnalystSession, describe_columns, describe_tables, sql_type_name};
 pub use bounds::{
-    DEFAULT_STATEMENT_MEMORY_LIMIT, DEFAULT_STATEMENT_TIMEOUT, SqlBounds, YieldAfterFanOut, classify_engine_error,
-    format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout, run_bounded, run_statement,
-    statement_context,
+    DEFAULT_STATEMENT_MEMORY_LIMIT, DEFAULT_STATEMENT_TIMEOUT, SqlBounds, YieldAfterFanOut, bound_values,
+    classify_engine_error, format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout,
+    run_bounded, run_statement, statement_context,
 };
 pub use catalog::{SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};

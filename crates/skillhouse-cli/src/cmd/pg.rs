@@ -2,7 +2,7 @@
 
 use crate::args::ServeArgs;
 use anyhow::Context;
-use skillhouse_pgwire::{PgConfig, PgUser, Users, read_users_file};
+use skillhouse_pgwire::{DEFAULT_LOGIN_TIMEOUT, PgConfig, PgUser, Users, read_users_file};
 use skillhouse_query::QueryConfig;
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ pub fn config(args: &ServeArgs, poll_interval: Duration) -> anyhow::Result<Optio
         users,
         bounds: super::sql::sql_bounds(&pg.bounds),
         max_connections: pg.pg_max_connections,
+        login_timeout: DEFAULT_LOGIN_TIMEOUT,
         poll_interval,
         query: QueryConfig::default(),
     }))

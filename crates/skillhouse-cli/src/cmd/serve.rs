@@ -27,8 +27,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
     }
     config.tokens = tokens;
     config.rebuild = rebuild;
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
+    // The Postgres port plans analysts' statements on these threads: give them the stack the guard's depth limit
+    // was measured with.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(skillhouse_query::guard::QUERY_THREAD_STACK)
+        .enable_all()
+        .build()
+        .context("starting the server runtime")?;
     let addr = args.addr;
     runtime.block_on(async {
         let http = async { skillhouse_server::serve(config, addr).await.with_context(|| format!("serving on {addr}")) };

@@ -5,6 +5,7 @@ mod carry;
 mod clients;
 mod crash;
 mod hostile;
+mod hostile_queries;
 mod nightly;
 mod nights;
 

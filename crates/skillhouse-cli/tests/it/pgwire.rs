@@ -16,6 +16,7 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct Server {
     child: Child,
     pub(crate) pg_port: u16,
+    pub(crate) http_port: u16,
     _users_dir: tempfile::TempDir,
 }
 
@@ -42,8 +43,8 @@ impl Server {
         let users_dir = tempfile::tempdir().expect("tempdir");
         let users_file = users_dir.path().join("users.toml");
         std::fs::write(&users_file, "[[user]]\nname = \"zhengzhou\"\npassword = \"郑州 password\"\n").expect("users");
-        let pg_port = free_port();
-        let (http, pg) = (format!("127.0.0.1:{}", free_port()), format!("127.0.0.1:{pg_port}"));
+        let (pg_port, http_port) = (free_port(), free_port());
+        let (http, pg) = (format!("127.0.0.1:{http_port}"), format!("127.0.0.1:{pg_port}"));
         let warehouse = warehouse.to_str().expect("utf-8 path");
         let mut args = vec!["serve", "--warehouse", warehouse, "--addr", &http, "--pg-addr", &pg, "--pg-user", USER];
         let users_arg = users_file.to_str().expect("utf-8 path");
@@ -55,7 +56,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("skillhouse serve starts");
-        let mut server = Self { child, pg_port, _users_dir: users_dir };
+        let mut server = Self { child, pg_port, http_port, _users_dir: users_dir };
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
@@ -74,7 +75,7 @@ impl Server {
         format!("host=127.0.0.1 port={} dbname=skillhouse user={user} password='{password}'", self.pg_port)
     }
 
-    fn psql_command(&self, user: &str, password: &str, args: &[&str]) -> Command {
+    pub(crate) fn psql_command(&self, user: &str, password: &str, args: &[&str]) -> Command {
         let mut command = Command::new("psql");
         command
             .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.pg_port.to_string()])
@@ -87,7 +88,7 @@ impl Server {
         command
     }
 
-    fn psql(&self, user: &str, password: &str, args: &[&str]) -> Output {
+    pub(crate) fn psql(&self, user: &str, password: &str, args: &[&str]) -> Output {
         self.psql_command(user, password, args).output().expect("psql runs")
     }
 
@@ -96,6 +97,18 @@ impl Server {
         let output = self.psql(USER, PASSWORD, &["-A", "-t", "-F", ",", "-c", sql]);
         assert!(output.status.success(), "{sql}: {}", stderr(&output));
         stdout(&output)
+    }
+
+    /// The server's peak resident memory so far (`VmHWM`), in KiB.
+    pub(crate) fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM line");
+        line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("VmHWM value")
+    }
+
+    /// Whether the server process is still running.
+    pub(crate) fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// CPU time (user + system, clock ticks) the server process has used.

@@ -202,3 +202,85 @@ fn queries_and_descriptions_pass() {
         vec![StatementKind::Query]
     );
 }
+
+/// `SELECT … WHERE year <> 0 AND year <> 1 …` with `terms` terms: 150 KB at 5,000 terms (issue 27).
+fn and_chain(terms: usize) -> String {
+    let chain: Vec<String> = (0..terms).map(|i| format!("year <> {i}")).collect();
+    format!("SELECT count(*) FROM persons WHERE {}", chain.join(" AND "))
+}
+
+fn plus_chain(terms: usize) -> String {
+    format!("SELECT {}", vec!["1"; terms].join(" + "))
+}
+
+fn union_chain(branches: usize) -> String {
+    (0..branches).map(|i| format!("SELECT {i} AS n")).collect::<Vec<_>>().join(" UNION ALL ")
+}
+
+/// The refusal of `sql` as the wire front end parses it, parsed and dropped on the parsing stack as it does.
+fn wire_refusal_on_parse_stack(sql: &str) -> Refusal {
+    check_size(sql)
+        .and_then(|()| {
+            on_parse_stack(sql.len(), || {
+                let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).expect("parses");
+                check_all(&statements).map(|_| ())
+            })
+            .expect("the parsing thread runs")
+        })
+        .expect_err("refused")
+}
+
+#[test]
+fn deep_chains_are_refused_instead_of_overflowing_the_stack() {
+    // Each of these overflowed a thread's stack, aborting `skillhouse sql` and `skillhouse serve` (issue 27).
+    for sql in [and_chain(5_000), plus_chain(100_000), union_chain(5_000)] {
+        let refused = refusal(&sql);
+        assert_eq!(refused.code, RefusalCode::TooComplex, "{}", refused.message);
+        assert_eq!(refused.code.sqlstate(), "54001");
+        assert!(refused.to_string().ends_with("[bounds.nesting_depth]"), "{refused}");
+        assert!(refused.message.contains("1000 levels"), "{}", refused.message);
+        assert_eq!(wire_refusal_on_parse_stack(&sql).code, RefusalCode::TooComplex);
+    }
+    // The deepest the guard measures is what the planner gets: a subquery's chain counts below its parent.
+    let mut nested = and_chain(990);
+    assert_eq!(kinds(&nested), vec![StatementKind::Query]);
+    for level in 0..12 {
+        nested = format!("SELECT * FROM ({nested}) AS t{level}");
+    }
+    assert_eq!(refusal(&nested).code, RefusalCode::TooComplex);
+    // A statement after an allowed one is named.
+    let second = format!("SELECT 1; {}", plus_chain(2_000));
+    assert!(refusal(&second).message.starts_with("statement 2 of 2: "), "{}", refusal(&second).message);
+}
+
+#[test]
+fn long_but_shallow_statements_pass() {
+    assert_eq!(kinds(&and_chain(900)), vec![StatementKind::Query]);
+    assert_eq!(kinds(&union_chain(900)), vec![StatementKind::Query]);
+    // 20,000 certificate numbers in an IN list: 500 KB, but flat.
+    let numbers: Vec<String> = (0..20_000).map(|i| format!("'S000041000001251{i:06}'")).collect();
+    let in_list = format!("SELECT count(*) FROM certificates WHERE cert_no IN ({})", numbers.join(", "));
+    assert!(in_list.len() > 500_000);
+    assert_eq!(kinds(&in_list), vec![StatementKind::Query]);
+}
+
+#[test]
+fn text_over_the_size_limit_is_refused_unparsed() {
+    let sql = format!("SELECT '{}'", "x".repeat(MAX_SQL_BYTES));
+    let refused = refusal(&sql);
+    assert_eq!(refused.code, RefusalCode::StatementTooLong);
+    assert_eq!(refused.code.sqlstate(), "54000");
+    assert!(refused.to_string().ends_with("[bounds.statement_size]"), "{refused}");
+    assert!(refused.message.contains("1 MiB"), "{}", refused.message);
+    // The refusal does not quote the text back.
+    assert!(!refused.message.contains("xxxx"), "{}", refused.message);
+}
+
+#[test]
+fn the_longest_text_accepted_parses_and_drops_on_the_parsing_stack() {
+    // The worst case of the size limit: a `1+1+…` chain as deep as the text allows, refused and dropped.
+    let sql = format!("SELECT 1{}", "+1".repeat((MAX_SQL_BYTES - 10) / 2));
+    assert!(sql.len() <= MAX_SQL_BYTES);
+    assert_eq!(refusal(&sql).code, RefusalCode::TooComplex);
+    assert_eq!(wire_refusal_on_parse_stack(&sql).code, RefusalCode::TooComplex);
+}
