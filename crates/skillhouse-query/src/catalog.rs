@@ -132,7 +132,8 @@ impl SqlFile {
     /// from the catalogue, so a malformed one must stop the build, not fall back to something.
     fn check_publishing_rules(&self, lines: &BTreeMap<String, usize>) -> Result<()> {
         let line = |key: &str| lines.get(key).copied().unwrap_or(0);
-        let refuse = |key: &str, message: String| QueryError::Header { file: self.file.clone(), line: line(key), message };
+        let refuse =
+            |key: &str, message: String| QueryError::Header { file: self.file.clone(), line: line(key), message };
         let disclosure = Disclosure::parse(self.get("disclosure"), &self.file, line("disclosure"))?;
         let share_unit = self.get("unit") == "share";
         if disclosure.is_share() != share_unit && disclosure != Disclosure::Public {
@@ -354,7 +355,13 @@ mod tests {
         let ids: Vec<&str> = headlines.iter().map(|(_, id)| *id).collect();
         assert_eq!(
             ids,
-            ["high_skill_share", "new_high_skilled", "new_youth_technicians", "youth_share_new_top_grades", "cert_mix_share"]
+            [
+                "high_skill_share",
+                "new_high_skilled",
+                "new_youth_technicians",
+                "youth_share_new_top_grades",
+                "cert_mix_share"
+            ]
         );
         let compared: Vec<&str> = catalog.indicators.iter().filter(|i| i.gate_compares()).map(SqlFile::id).collect();
         assert_eq!(compared, ["high_skill_share", "high_skilled_persons", "skilled_persons"]);

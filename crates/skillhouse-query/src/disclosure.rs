@@ -99,7 +99,12 @@ mod tests {
 
     #[test]
     fn every_form_parses_and_prints_back() {
-        for text in ["count new_skilled", "share high_skilled_persons / skilled_persons", "share skilled_persons / public", "public"] {
+        for text in [
+            "count new_skilled",
+            "share high_skilled_persons / skilled_persons",
+            "share skilled_persons / public",
+            "public",
+        ] {
             let parsed = Disclosure::parse(text, "indicators/x.sql", 3).expect("valid");
             assert_eq!(parsed.to_string(), text);
         }
@@ -114,7 +119,10 @@ mod tests {
     fn malformed_lines_are_refused_with_their_place() {
         for text in ["", "count", "count A", "share a b", "share a / ", "sum a", "count public", "share 1x / b"] {
             let error = Disclosure::parse(text, "indicators/x.sql", 7).expect_err(text);
-            assert!(matches!(&error, QueryError::Header { file, line: 7, .. } if file == "indicators/x.sql"), "{error}");
+            assert!(
+                matches!(&error, QueryError::Header { file, line: 7, .. } if file == "indicators/x.sql"),
+                "{error}"
+            );
         }
     }
 }

@@ -60,13 +60,13 @@ pub use bounds::{
     statement_context,
 };
 pub use catalog::{GATE_COMPARE, SqlCatalog, SqlFile, SqlKind};
-pub use disclosure::Disclosure;
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
+pub use disclosure::Disclosure;
 pub use error::{QueryError, Result};
 pub use gate::{
-    CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT,
-    DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig, GateReport,
+    CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT,
+    GateConfig, GateReport,
 };
 pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};

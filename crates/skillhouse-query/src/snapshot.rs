@@ -341,13 +341,10 @@ pub async fn build_snapshot_with_options(
     let clock = Instant::now();
     let values_join = catalog.values_join()?;
     let joined = plan(&ctx, values_join, &values).await?;
-    let values_path = stored
-        .write("indicator_values.parquet", joined, clock)
-        .await
-        .map_err(|e| match e {
-            QueryError::Engine { source, .. } => definition_error(values_join, source),
-            other => other,
-        })?;
+    let values_path = stored.write("indicator_values.parquet", joined, clock).await.map_err(|e| match e {
+        QueryError::Engine { source, .. } => definition_error(values_join, source),
+        other => other,
+    })?;
     tables::register_parquet_file(&ctx, "indicator_values", &values_path, None).await?;
     skillhouse_model::fault::point("build.indicator_values");
     phases_ms.insert("indicators".to_string(), millis(indicators_clock));

@@ -33,7 +33,10 @@ async fn every_sql_file_plans() {
     let mut files = Vec::new();
     every_sql_file(&fixture::sql_dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 25, "expected the models, the 16 indicators, the values join and the 4 checks, found {files:?}");
+    assert!(
+        files.len() >= 25,
+        "expected the models, the 16 indicators, the values join and the 4 checks, found {files:?}"
+    );
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("read sql file");
