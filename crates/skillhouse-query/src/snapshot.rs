@@ -462,7 +462,8 @@ fn catalogue_batch(indicators: &[SqlFile]) -> Result<RecordBatch> {
         let values = indicators.iter().map(|f| {
             let value = if key == "file" { f.file.as_str() } else { f.get(key) };
             // `—` says "none" in a header; the table says it with a null.
-            (!value.is_empty() && !(key == "gate" && value != crate::catalog::GATE_COMPARE)).then_some(value)
+            let none = value.is_empty() || (key == "gate" && value != crate::catalog::GATE_COMPARE);
+            (!none).then_some(value)
         });
         columns.push(Arc::new(values.collect::<StringArray>()));
     }

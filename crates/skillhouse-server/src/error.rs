@@ -60,9 +60,9 @@ pub enum ServerError {
     Catalogue {
         /// The snapshot id.
         snapshot: String,
-        /// The cause.
+        /// The cause (boxed: the query layer's error is large, and this one is returned everywhere).
         #[source]
-        source: skillhouse_query::QueryError,
+        source: Box<skillhouse_query::QueryError>,
     },
     /// A response body could not be built while precomputing a snapshot's answers.
     #[error("precomputing `{what}`: {source}")]

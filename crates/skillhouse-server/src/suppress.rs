@@ -53,7 +53,7 @@ pub struct SuppressionRules {
 /// under its own name — a share as its own numerator and denominator, anything else as its own count — which
 /// withholds its small cells but cannot share them with other indicators.
 pub fn disclosures(catalogue: &Table, snapshot: &str) -> Result<HashMap<String, Disclosure>> {
-    let refuse = |source| ServerError::Catalogue { snapshot: snapshot.to_string(), source };
+    let refuse = |source| ServerError::Catalogue { snapshot: snapshot.to_string(), source: Box::new(source) };
     let bundled: HashMap<String, Disclosure> = SqlCatalog::bundled()
         .map_err(refuse)?
         .indicators
