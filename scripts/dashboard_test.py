@@ -38,7 +38,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
-KPIS = ["high_skill_share", "new_high_skilled", "new_youth_technicians", "youth_share_new_top_grades", "cert_mix_share"]
+# The page's region table and trends draw these; its cards are the catalogue's headline indicators.
+PANEL_INDICATORS = ["high_skill_share", "new_high_skilled", "new_youth_technicians", "youth_share_new_top_grades",
+                    "cert_mix_share"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -203,12 +205,15 @@ def main():
         snapshot = api.get("/api/v1/snapshot")
         assert snapshot["snapshot_id"] == first["snapshot_id"]
         catalogue = {entry["indicator_id"]: entry for entry in api.get("/api/v1/indicators")["data"]}
+        kpis = [e["indicator_id"] for e in sorted((e for e in catalogue.values() if e.get("headline") is not None),
+                                                  key=lambda e: (e["headline"], e["indicator_id"]))]
+        assert kpis, "the catalogue names no headline indicator"
         regions = api.get("/api/v1/regions")["data"]
         province = next(r["region_code"] for r in regions if r["kind"] == "province")
         programmes = [p for p in api.get("/api/v1/programmes")["data"] if not p["parent"]]
         values = {}
         k = None
-        for indicator in KPIS + ["programme_new_high_skilled"]:
+        for indicator in list(dict.fromkeys(kpis + PANEL_INDICATORS + ["programme_new_high_skilled"])):
             answer, rows = api.values(indicator)
             values[indicator] = rows
             k = answer["suppression_k"]
@@ -235,9 +240,17 @@ def main():
         assert Select(page.by_id("region-select")).first_selected_option.get_attribute("value") == province
 
         # KPI cards of the province, including the high-skill share.
-        for indicator in KPIS:
+        for indicator in kpis:
             row = values[indicator].get((province, year, None))
             check_value_element(page.by_id(f"kpi-{indicator}"), indicator, row, catalogue, k, "province card")
+            # The status shown is the one the API serves: against the value's own target, else its reference.
+            expected_status = "missing" if row is None else "suppressed" if row["suppressed"] else \
+                row["status"] if row["target"] is not None else (row.get("reference_status") or "n/a")
+            expected_status = {"n/a": "na"}.get(expected_status, expected_status)
+            if row is not None and row["value"] is None and not row["suppressed"]:
+                expected_status = "na"
+            shown_status = page.by_id(f"kpi-{indicator}-status").get_attribute("data-status")
+            assert shown_status == expected_status, f"card {indicator}: status {shown_status!r}, API {expected_status!r}"
         province_share = values["high_skill_share"][(province, year, None)]
         log(f"province high-skill share {year}: page {page.text('kpi-high_skill_share')!r} = API {province_share['value']}")
 
@@ -277,7 +290,7 @@ def main():
                 row = values[indicator].get((code, year, None))
                 check_value_element(element, indicator, row, catalogue, k, f"regions table {code}")
                 suppressed_seen += bool(row and row["suppressed"])
-        api_suppressed = sum(1 for r in regions for i in KPIS
+        api_suppressed = sum(1 for r in regions for i in PANEL_INDICATORS
                              if (values[i].get((r["region_code"], year, None)) or {}).get("suppressed"))
         assert suppressed_seen == api_suppressed, f"{suppressed_seen} withheld cells shown, API has {api_suppressed}"
         log(f"regions table: {len(rows)} rows match the API ({suppressed_seen} withheld cells shown as —)")
@@ -315,7 +328,7 @@ def main():
         code = region["region_code"]
         Select(page.by_id("region-select")).select_by_value(code)
         page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == code, "the region switch")
-        for indicator in KPIS:
+        for indicator in kpis:
             check_value_element(page.by_id(f"kpi-{indicator}"), indicator, values[indicator].get((code, year, None)),
                                 catalogue, k, f"card of {code}")
         assert page.text("gauge-region-name") == region["name_zh"], page.text("gauge-region-name")

@@ -1,4 +1,4 @@
-//! Bundles the SQL of `sql/models/`, `sql/indicators/` and `sql/checks/` into the crate, so a new `.sql` file is built and tested
+//! Bundles the SQL of `sql/models/`, `sql/indicators/`, `sql/values/` and `sql/checks/` into the crate, so a new `.sql` file is built and tested
 //! without touching Rust: this script lists the folders and emits one `include_str!` per file.
 
 use std::fmt::Write as _;
@@ -9,7 +9,7 @@ fn main() {
     let sql_dir = manifest_dir.join("../../sql");
     let mut code = String::from("/// (kind, file name, SQL text) of every bundled `.sql` file, sorted.\n");
     code.push_str("pub(crate) const BUNDLED_SQL: &[(&str, &str, &str)] = &[\n");
-    for kind in ["models", "indicators", "checks"] {
+    for kind in ["models", "indicators", "values", "checks"] {
         let dir = sql_dir.join(kind);
         println!("cargo:rerun-if-changed={}", dir.display());
         for path in sql_files(&dir) {

@@ -5,6 +5,7 @@
 -- grain: agency_type × year for 410000 (DESIGN §8), plus region rows and all-types rows (agency_type null)
 -- target: 2022 province social ~400; Kaifeng 2025 ≥150 (all types); Pingdingshan 2023 = 220 (127/26/43/24)
 -- comparator: ~
+-- disclosure: public
 -- source: 001 《2022年高质量推进“人人持证、技能河南”建设工作方案》（豫技领办〔2022〕7号）; 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）; 004 平顶山市地方报纸专题报道《人人持证，拓宽就业增收路》
 -- clause: 二、（二）14; 三、（二）; 正文/图表 备案评价机构
 -- description: Agencies in the registry registered on or before the year end (or the as-of date in the current year),

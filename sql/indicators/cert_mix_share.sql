@@ -5,6 +5,10 @@
 -- grain: region_code × year (certificates issued in the year, by issuing region; 410000 = all)
 -- target: 0.10 (2022 province)
 -- comparator: <=
+-- disclosure: share mixed_certificates / issued_certificates
+-- headline: 5
+-- short_title_zh: 证书结构占比
+-- short_title_en: Certificate mix (competence+training)
 -- source: 001 《2022年高质量推进“人人持证、技能河南”建设工作方案》（豫技领办〔2022〕7号）
 -- clause: 二、（四）19
 -- description: (special_competence + training certificates) ÷ all certificates issued in the year, counting

@@ -5,6 +5,7 @@
 -- grain: agency_type × year for 410000 (DESIGN §8), plus agency_type × region_code × year rows (city targets exist)
 -- target: 2022 province: enterprise 1,200,000, college 800,000, social 400,000; Kaifeng 2022–2025 per type
 -- comparator: >=
+-- disclosure: count certs_by_agency_type
 -- source: 001 《2022年高质量推进“人人持证、技能河南”建设工作方案》（豫技领办〔2022〕7号）; 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
 -- clause: 二、（二）12–14; 三、（一）
 -- description: Skill certificates issued in the year by agencies of the type (certificates, not persons), duplicate claims excluded.

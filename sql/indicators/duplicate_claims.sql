@@ -5,6 +5,7 @@
 -- grain: region_code × year (certificates issued in the year, by issuing region; 410000 = all)
 -- target: —
 -- comparator: —
+-- disclosure: count duplicate_claims
 -- source: DESIGN §6 (同一人员同一职业同一等级不得重复申领)
 -- clause: —
 -- description: Certificates flagged duplicate_claim (same person, occupation and level as an earlier certificate),

@@ -5,6 +5,11 @@
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: 0.35 (2025 province, 35%左右)
 -- comparator: ~
+-- disclosure: share high_skilled_persons / skilled_persons
+-- headline: 1
+-- short_title_zh: 高技能人才占比
+-- short_title_en: High-skill share
+-- gate: compare
 -- source: 003 《2025年度技能河南建设工作方案》（2025年5月2日印发）
 -- clause: 一、总体要求
 -- description: High-skilled persons (highest rank ≥ l3) ÷ skilled persons, both at year end.

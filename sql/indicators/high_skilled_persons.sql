@@ -5,6 +5,8 @@
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: —
 -- comparator: —
+-- disclosure: count high_skilled_persons
+-- gate: compare
 -- source: DESIGN §8
 -- clause: —
 -- description: Skilled persons whose highest level rank over their skill certificates is at least l3 (高级工).

@@ -5,6 +5,7 @@
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: 0.80 (Kaifeng 2025)
 -- comparator: >=
+-- disclosure: share mid_high_persons / skilled_persons
 -- source: 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
 -- clause: 一、（二）目标任务
 -- description: Mid-and-high persons (highest rank ≥ l4) ÷ skilled persons, both at year end; a skilled person with only level-less certificates is in the denominator only.

@@ -5,6 +5,10 @@
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 800,000 (2022 province); 650,000 (2025 province)
 -- comparator: >=
+-- disclosure: count new_high_skilled
+-- headline: 2
+-- short_title_zh: 新增高技能人才
+-- short_title_en: New high-skilled
 -- source: 001 《2022年高质量推进“人人持证、技能河南”建设工作方案》（豫技领办〔2022〕7号）; 003 《2025年度技能河南建设工作方案》（2025年5月2日印发）
 -- clause: 一、目标任务; 一、总体要求
 -- description: Persons who obtained a skill certificate at l3 (高级工) or above issued in the year.

@@ -5,6 +5,7 @@
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 2,400,000 (2022 province)
 -- comparator: >=
+-- disclosure: count new_skilled
 -- source: 001 《2022年高质量推进“人人持证、技能河南”建设工作方案》（豫技领办〔2022〕7号）
 -- clause: 一、目标任务
 -- description: Persons who obtained at least one skill certificate issued in the year (duplicate claims excluded).

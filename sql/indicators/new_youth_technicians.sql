@@ -5,6 +5,10 @@
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 10,000 (2025 province, programme 6)
 -- comparator: >=
+-- disclosure: count new_youth_technicians
+-- headline: 3
+-- short_title_zh: 新增青年技师
+-- short_title_en: New youth technicians
 -- source: 003 《2025年度技能河南建设工作方案》（2025年5月2日印发）
 -- clause: 二、（一）6
 -- description: Persons who obtained an l2 (技师) or l1 (高级技师) skill certificate issued in the year and were youth

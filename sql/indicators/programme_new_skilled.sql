@@ -5,6 +5,7 @@
 -- grain: programme × year (province 410000); programmes 1–10 (2.1–2.5 roll up into 2) and 2.1–2.5
 -- target: —
 -- comparator: —
+-- disclosure: count programme_new_skilled
 -- source: 003 《2025年度技能河南建设工作方案》（2025年5月2日印发）
 -- clause: 二、（一）
 -- description: Persons who obtained a skill certificate tagged with the programme and issued in the year; a person tagged 2.1 and 2.3 counts once in 2.

@@ -5,6 +5,8 @@
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: — (Kaifeng 2025: 900,000 from targets)
 -- comparator: >=
+-- disclosure: count skilled_persons
+-- gate: compare
 -- source: DESIGN §8; 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
 -- clause: 一、（二）目标任务
 -- description: Persons holding at least one skill certificate (qualification, skill_level, special_operation, special_equipment, special_competence) issued on or before the year end; training certificates never count.

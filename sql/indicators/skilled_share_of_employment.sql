@@ -5,6 +5,7 @@
 -- grain: region_code × year (stock at year end ÷ employed persons); only region-years with an employment figure
 -- target: 0.40 (Kaifeng 2025)
 -- comparator: >=
+-- disclosure: share skilled_persons / public
 -- source: 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
 -- clause: 一、（二）目标任务
 -- description: Skilled persons at year end (as skilled_persons: principal region; 410000 counts each person once)

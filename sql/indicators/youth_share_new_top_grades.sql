@@ -5,6 +5,10 @@
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 0.20 (2025 province, programme 6)
 -- comparator: >=
+-- disclosure: share new_youth_top_grades / new_top_grades
+-- headline: 4
+-- short_title_zh: 特级/首席技师青年占比
+-- short_title_en: Youth share, new top grades
 -- source: 003 《2025年度技能河南建设工作方案》（2025年5月2日印发）
 -- clause: 二、（一）6
 -- description: Among persons who obtained a special_grade (特级技师) or chief (首席技师) certificate issued in the year,

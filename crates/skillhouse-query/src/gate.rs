@@ -4,12 +4,14 @@
 //! it; none means it passes): unique cert_no, not-null keys, accepted values of every enumeration, referential
 //! integrity to the dimensions. *Comparisons* against the snapshot published before, written here because they
 //! compare two snapshots: no year that had certificates is empty now, the certificate count has not dropped (or
-//! grown) by more than a threshold, and the headline stock indicators at the province level have not moved by more
+//! grown) by more than a threshold, and the indicators whose header says `-- gate: compare` (the province's stock
+//! figures, which a normal night moves by a fraction of a percent; flows such as new certificates of the current
+//! year legitimately jump early in a year, so they are not compared) have not moved at the province level by more
 //! than a threshold. Without a previous snapshot the comparisons are skipped.
 //!
 //! The gate only measures; the caller decides. The report says which check failed and by how much.
 
-use crate::catalog::SqlFile;
+use crate::catalog::{SqlCatalog, SqlFile};
 use crate::error::{QueryError, Result};
 use crate::manifest::Manifest;
 use datafusion::arrow::array::{Array, Float64Array, Int64Array, StringArray};
@@ -26,10 +28,6 @@ pub const DEFAULT_MAX_ROW_DROP_PCT: f64 = 1.0;
 pub const DEFAULT_MAX_ROW_GROWTH_PCT: f64 = 50.0;
 /// Default largest change of a headline indicator against the previous snapshot, in percent.
 pub const DEFAULT_MAX_INDICATOR_CHANGE_PCT: f64 = 5.0;
-/// Headline indicators compared against the previous snapshot: the province's stock figures, which a normal night
-/// moves by a fraction of a percent. (Flows such as new certificates of the current year legitimately jump early
-/// in a year, so they are not compared.)
-pub const DEFAULT_HEADLINE_INDICATORS: [&str; 3] = ["skilled_persons", "high_skilled_persons", "high_skill_share"];
 
 /// Thresholds of the release gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,10 +36,9 @@ pub struct GateConfig {
     pub max_row_drop_pct: f64,
     /// Largest allowed growth of the certificate count, in percent of the previous count.
     pub max_row_growth_pct: f64,
-    /// Largest allowed change of a headline indicator (province, per year), in percent of its previous value.
+    /// Largest allowed change of a compared indicator (`-- gate: compare`; province, per year), in percent of its
+    /// previous value.
     pub max_indicator_change_pct: f64,
-    /// Indicators compared at the province level.
-    pub headline_indicators: Vec<String>,
     /// Publish even when a check fails (recorded in the report and the manifest).
     pub force: bool,
 }
@@ -52,7 +49,6 @@ impl Default for GateConfig {
             max_row_drop_pct: DEFAULT_MAX_ROW_DROP_PCT,
             max_row_growth_pct: DEFAULT_MAX_ROW_GROWTH_PCT,
             max_indicator_change_pct: DEFAULT_MAX_INDICATOR_CHANGE_PCT,
-            headline_indicators: DEFAULT_HEADLINE_INDICATORS.iter().map(|s| (*s).to_string()).collect(),
             force: false,
         }
     }
@@ -120,15 +116,18 @@ pub(crate) struct Previous<'a> {
     pub manifest: &'a Manifest,
 }
 
-/// Runs every check on the candidate registered in `ctx` (base tables, dimensions, `indicator_values`).
+/// Runs every check of `catalog` on the candidate registered in `ctx` (base tables, dimensions,
+/// `indicator_values`), and compares the indicators the catalogue marks `-- gate: compare` with `previous`.
 pub(crate) async fn run_gate(
     ctx: &SessionContext,
-    checks: &[SqlFile],
+    catalog: &SqlCatalog,
     config: &GateConfig,
     candidate_counts: &BTreeMap<String, u64>,
     previous: Option<Previous<'_>>,
     province_code: &str,
 ) -> Result<GateReport> {
+    let checks = &catalog.checks;
+    let compared: Vec<&str> = catalog.indicators.iter().filter(|i| i.gate_compares()).map(SqlFile::id).collect();
     let mut results = Vec::with_capacity(checks.len() + 3);
     for check in checks {
         let clock = std::time::Instant::now();
@@ -153,7 +152,7 @@ pub(crate) async fn run_gate(
         Some(previous) => {
             results.push(emptied_years(candidate_counts, &previous.manifest.row_counts));
             results.push(row_change(candidate_counts, &previous.manifest.row_counts, config));
-            results.push(indicator_change(ctx, previous.dir, config, province_code).await?);
+            results.push(indicator_change(ctx, previous.dir, config, &compared, province_code).await?);
         }
         None => {
             for (id, zh, en) in COMPARISONS {
@@ -252,11 +251,12 @@ fn row_change(candidate: &BTreeMap<String, u64>, previous: &BTreeMap<String, u64
     }
 }
 
-/// The largest relative change of a headline indicator at the province level, over the years both snapshots have.
+/// The largest relative change of a compared indicator at the province level, over the years both snapshots have.
 async fn indicator_change(
     ctx: &SessionContext,
     previous_dir: &Path,
     config: &GateConfig,
+    compared: &[&str],
     province_code: &str,
 ) -> Result<CheckResult> {
     let (id, title_zh, title_en) = comparison(2);
@@ -273,8 +273,8 @@ async fn indicator_change(
         });
     }
     crate::tables::register_parquet_file(ctx, "previous_indicator_values", &path, None).await?;
-    let new = headline_values(ctx, "indicator_values", config, province_code).await?;
-    let old = headline_values(ctx, "previous_indicator_values", config, province_code).await?;
+    let new = headline_values(ctx, "indicator_values", compared, province_code).await?;
+    let old = headline_values(ctx, "previous_indicator_values", compared, province_code).await?;
     let _ = ctx.deregister_table("previous_indicator_values");
     let mut worst: Option<(f64, &(String, i64), f64, f64)> = None;
     let mut compared = 0usize;
@@ -314,11 +314,11 @@ async fn indicator_change(
     })
 }
 
-/// `(indicator_id, year) → value` of the headline indicators at the province level (no programme, no agency type).
+/// `(indicator_id, year) → value` of the compared indicators at the province level (no programme, no agency type).
 async fn headline_values(
     ctx: &SessionContext,
     table: &str,
-    config: &GateConfig,
+    compared: &[&str],
     province_code: &str,
 ) -> Result<BTreeMap<(String, i64), f64>> {
     let sql = format!(
@@ -349,7 +349,7 @@ async fn headline_values(
                 continue;
             }
             let id = ids.value(row);
-            if config.headline_indicators.iter().any(|h| h == id) {
+            if compared.contains(&id) {
                 out.insert((id.to_string(), years.value(row)), values.value(row));
             }
         }

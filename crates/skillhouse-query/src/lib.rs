@@ -7,7 +7,8 @@
 //! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
 //! `models/<id>.parquet`, or one file per year under `models/<id>/`, the years an unchanged warehouse cannot have
 //! changed taken over from the previous snapshot) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
-//! with targets, gaps and status joined from `targets`, and the catalogue as `indicators.parquet`), optionally the
+//! with targets, gaps, status and reference targets joined from `targets` by `sql/values/indicator_values.sql`, and
+//! the catalogue as `indicators.parquet`, whose rows carry each indicator's publishing rules), optionally the
 //! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
 //! writes `manifest.json` last (every file's size, SHA-256 and rows). [`publish_snapshot`] swaps `WAREHOUSE/CURRENT`
 //! atomically; [`open_snapshot`] reads it, leases the snapshot ([`SnapshotLease`]) and registers every table of DESIGN
@@ -36,6 +37,7 @@ mod carry;
 mod catalog;
 mod comments;
 mod config;
+mod disclosure;
 mod error;
 mod fingerprint;
 mod gate;
@@ -58,22 +60,23 @@ pub use bounds::{
     classify_engine_error, format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout,
     run_bounded, run_statement, statement_context,
 };
-pub use catalog::{SqlCatalog, SqlFile, SqlKind};
+pub use catalog::{GATE_COMPARE, SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
+pub use disclosure::Disclosure;
 pub use error::{QueryError, Result};
 pub use gate::{
-    CheckResult, CheckStatus, DEFAULT_HEADLINE_INDICATORS, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT,
-    DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig, GateReport,
+    CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT,
+    GateConfig, GateReport,
 };
 pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
-pub use params::BuildParams;
+pub use params::{APPROX_TOLERANCE, BuildParams};
 pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{
-    APPROX_TOLERANCE, BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
+    BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
     build_snapshot_with_options, current_snapshot_id, indicator_values_schema, new_snapshot_id, open_snapshot,
     open_snapshot_with, publish_snapshot, register_snapshot,
 };

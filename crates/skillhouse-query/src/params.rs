@@ -5,6 +5,10 @@ use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use std::collections::HashMap;
 
+/// Relative tolerance of the `~` (about, 左右) comparator: a value within 5% below the target, or above it, is met
+/// (`$approx_tolerance` of `sql/values/indicator_values.sql`).
+pub const APPROX_TOLERANCE: f64 = 0.05;
+
 /// Values bound to the named placeholders of every model and indicator. Binding (not splicing) keeps the SQL files
 /// constant, pasteable and safe whatever the values are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,9 @@ impl BuildParams {
         // The year-partitioned models return the years from `$from_year` on; the build moves it forward when it
         // takes earlier years over from the previous snapshot (`carry.rs`).
         values.insert("from_year", ScalarValue::Int32(Some(crate::carry::FULL_HISTORY)));
+        // The values join's: the definition version stamped on every row, and the `~` comparator's tolerance.
+        values.insert("definition_version", ScalarValue::Utf8(Some(skillhouse_model::DEFINITION_VERSION.to_string())));
+        values.insert("approx_tolerance", ScalarValue::Float64(Some(APPROX_TOLERANCE)));
         ParamValues::from(values)
     }
 }

@@ -12,7 +12,7 @@ use crate::params::BuildParams;
 use crate::tables;
 use crate::written::{ParquetWriter, WrittenFile};
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ParamValues;
@@ -29,41 +29,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-
-/// Relative tolerance of the `~` (about, 左右) comparator: a value within 5% below the target, or above it, is met.
-pub const APPROX_TOLERANCE: f64 = 0.05;
-
-/// Joins every indicator row with its target (DESIGN §8): gap = value − target; status `met` / `behind` per the
-/// target's comparator (`>=`, `<=`, `=`, `~`), `n/a` without a target or a value. A target matches on indicator,
-/// region, year, programme and agency type, nulls matching nulls; should two targets share a key, the first by
-/// target_id wins. (`IS NOT DISTINCT FROM` is parenthesised: the parser would otherwise take the following `AND`
-/// into its right operand.)
-const INDICATOR_VALUES_SQL: &str = "
-WITH ranked AS (
-    SELECT indicator_id, region_code, year, programme, agency_type, target, comparator,
-        ROW_NUMBER() OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type ORDER BY target_id) AS rn
-    FROM targets
-),
-t AS (SELECT * FROM ranked WHERE rn = 1)
-SELECT
-    v.indicator_id, v.region_code, v.year, v.programme, v.agency_type, v.value, v.numerator, v.denominator,
-    t.target,
-    v.value - t.target AS gap,
-    CASE
-        WHEN t.target IS NULL OR v.value IS NULL THEN 'n/a'
-        WHEN t.comparator = '>=' THEN CASE WHEN v.value >= t.target THEN 'met' ELSE 'behind' END
-        WHEN t.comparator = '<=' THEN CASE WHEN v.value <= t.target THEN 'met' ELSE 'behind' END
-        WHEN t.comparator = '=' THEN CASE WHEN v.value = t.target THEN 'met' ELSE 'behind' END
-        WHEN t.comparator = '~' THEN
-            CASE WHEN v.value >= t.target * (1.0 - CAST($approx_tolerance AS DOUBLE)) THEN 'met' ELSE 'behind' END
-        ELSE 'n/a'
-    END AS status,
-    CAST($definition_version AS VARCHAR) AS definition_version
-FROM indicator_rows AS v
-LEFT JOIN t
-  ON t.indicator_id = v.indicator_id AND t.region_code = v.region_code AND t.year = v.year
- AND (t.programme IS NOT DISTINCT FROM v.programme) AND (t.agency_type IS NOT DISTINCT FROM v.agency_type)
-ORDER BY v.indicator_id, v.region_code, v.year, v.programme NULLS FIRST, v.agency_type NULLS FIRST";
 
 /// Columns every indicator file returns, in order.
 fn indicator_rows_fields() -> Vec<Field> {
@@ -87,13 +52,32 @@ pub fn indicator_values_schema() -> SchemaRef {
         Field::new("gap", DataType::Float64, true),
         Field::new("status", DataType::Utf8, false),
         Field::new("definition_version", DataType::Utf8, false),
+        // What a value without a target of its own is measured against (`values/indicator_values.sql`).
+        Field::new("reference_target", DataType::Float64, true),
+        Field::new("reference_comparator", DataType::Utf8, true),
+        Field::new("reference_year", DataType::Int32, true),
+        Field::new("reference_status", DataType::Utf8, true),
     ]);
     Arc::new(Schema::new(fields))
 }
 
-/// Catalogue columns, taken from the indicator file headers.
-const CATALOGUE_KEYS: [&str; 10] =
-    ["title_zh", "title_en", "unit", "grain", "target", "comparator", "source", "clause", "description", "file"];
+/// Catalogue columns, taken from the indicator file headers as text.
+const CATALOGUE_KEYS: [&str; 14] = [
+    "title_zh",
+    "title_en",
+    "unit",
+    "grain",
+    "target",
+    "comparator",
+    "source",
+    "clause",
+    "description",
+    "file",
+    "disclosure",
+    "short_title_zh",
+    "short_title_en",
+    "gate",
+];
 
 /// What [`build_snapshot`] did (serialisable for `skillhouse rebuild --json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -347,25 +331,22 @@ pub async fn build_snapshot_with_options(
         MemTable::try_new(rows_schema, vec![rows]).map_err(|e| QueryError::engine("collecting indicator rows", e))?;
     ctx.register_table("indicator_rows", Arc::new(table))
         .map_err(|e| QueryError::engine("registering indicator rows", e))?;
-    let clock = Instant::now();
-    let final_values = ParamValues::from(vec![
-        ("definition_version", ScalarValue::Utf8(Some(skillhouse_model::DEFINITION_VERSION.to_string()))),
-        ("approx_tolerance", ScalarValue::Float64(Some(APPROX_TOLERANCE))),
-    ]);
-    let joined = ctx
-        .sql(INDICATOR_VALUES_SQL)
-        .await
-        .and_then(|f| f.with_param_values(final_values))
-        .map_err(|e| QueryError::engine("joining indicator values with targets", e))?;
-    let values_path = stored.write("indicator_values.parquet", joined, clock).await?;
-    tables::register_parquet_file(&ctx, "indicator_values", &values_path, None).await?;
-    skillhouse_model::fault::point("build.indicator_values");
-
+    // The catalogue first: the values join reads the indicators' units from it.
     let clock = Instant::now();
     let catalogue = ctx
         .read_batch(catalogue_batch(&catalog.indicators)?)
         .map_err(|e| QueryError::engine("building the indicator catalogue", e))?;
-    stored.write("indicators.parquet", catalogue, clock).await?;
+    let catalogue_path = stored.write("indicators.parquet", catalogue, clock).await?;
+    tables::register_parquet_file(&ctx, "indicators", &catalogue_path, None).await?;
+    let clock = Instant::now();
+    let values_join = catalog.values_join()?;
+    let joined = plan(&ctx, values_join, &values).await?;
+    let values_path = stored.write("indicator_values.parquet", joined, clock).await.map_err(|e| match e {
+        QueryError::Engine { source, .. } => definition_error(values_join, source),
+        other => other,
+    })?;
+    tables::register_parquet_file(&ctx, "indicator_values", &values_path, None).await?;
+    skillhouse_model::fault::point("build.indicator_values");
     phases_ms.insert("indicators".to_string(), millis(indicators_clock));
 
     let mut row_counts = linked.row_counts;
@@ -375,8 +356,7 @@ pub async fn build_snapshot_with_options(
             let clock = Instant::now();
             progress("gate", 0, 1);
             let previous = previous.as_ref().map(|(dir, manifest)| Previous { dir, manifest });
-            let report =
-                run_gate(&ctx, &catalog.checks, gate_config, &row_counts, previous, &params.province_code).await?;
+            let report = run_gate(&ctx, catalog, gate_config, &row_counts, previous, &params.province_code).await?;
             phases_ms.insert("gate".to_string(), millis(clock));
             skillhouse_model::fault::point("build.gate");
             Some(report)
@@ -473,7 +453,7 @@ fn conform_indicator_rows(id: &str, batch: &RecordBatch) -> Result<RecordBatch> 
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| shape(e.to_string()))
 }
 
-/// The `indicators` table: one row per indicator file, from its header.
+/// The `indicators` table: one row per indicator file, from its header; `headline` as a number.
 fn catalogue_batch(indicators: &[SqlFile]) -> Result<RecordBatch> {
     let mut fields = vec![Field::new("indicator_id", DataType::Utf8, false)];
     let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(indicators.iter().map(SqlFile::id)))];
@@ -481,10 +461,15 @@ fn catalogue_batch(indicators: &[SqlFile]) -> Result<RecordBatch> {
         fields.push(Field::new(key, DataType::Utf8, true));
         let values = indicators.iter().map(|f| {
             let value = if key == "file" { f.file.as_str() } else { f.get(key) };
-            (!value.is_empty()).then_some(value)
+            // `—` says "none" in a header; the table says it with a null.
+            let none = value.is_empty() || (key == "gate" && value != crate::catalog::GATE_COMPARE);
+            (!none).then_some(value)
         });
         columns.push(Arc::new(values.collect::<StringArray>()));
     }
+    fields.push(Field::new("headline", DataType::Int32, true));
+    let headlines = indicators.iter().map(|f| f.headline().and_then(|n| i32::try_from(n).ok()));
+    columns.push(Arc::new(headlines.collect::<Int32Array>()));
     fields.push(Field::new("definition_version", DataType::Utf8, false));
     columns
         .push(Arc::new(StringArray::from_iter_values(indicators.iter().map(|_| skillhouse_model::DEFINITION_VERSION))));

@@ -1,14 +1,19 @@
 // SkillHouse dashboard: reads every number from the HTTP API of the server that serves this page, renders it with
 // Apache ECharts (bundled, no network beyond this origin), and polls /api/v1/snapshot with If-None-Match so a new
 // snapshot shows up without a reload. Suppressed cells (small-cell protection) are shown as "—", never as zero.
+// Which indicators get a card comes from the catalogue (`headline`, from each indicator's `-- headline:` header
+// line); a value's target and status — its own, or the province's target the build chose as a reference — come with
+// the value: the page shows those decisions and does not make its own.
 'use strict';
 
 (function () {
   const I18N = window.SkillhouseI18n;
-  // The indicators the page shows (DESIGN §8); their values, targets and titles come from the API.
-  const KPIS = ['high_skill_share', 'new_high_skilled', 'new_youth_technicians', 'youth_share_new_top_grades', 'cert_mix_share'];
+  // The panels below the cards draw these indicators (the gauge, the regions table, the trends, the programmes);
+  // the cards are the catalogue's headline indicators. Values, targets, status and titles all come from the API.
+  const SHARE_INDICATOR = 'high_skill_share';
   const PROGRAMME_INDICATOR = 'programme_new_high_skilled';
-  const FETCHED = [...KPIS, PROGRAMME_INDICATOR];
+  const REGION_COLUMNS = ['new_high_skilled', 'new_youth_technicians', 'youth_share_new_top_grades', 'cert_mix_share'];
+  const PANEL_INDICATORS = [SHARE_INDICATOR, ...REGION_COLUMNS, PROGRAMME_INDICATOR];
   const COLOR = { met: '#1b7f3b', behind: '#b3261e', na: '#8a94a6', brand: '#1565c0', deep: '#0b3d91', accent: '#f5b700', ink: '#1b2433', muted: '#5b6575', line: '#dde3ec' };
   const STATUS_ORDER = { met: 0, behind: 1, na: 2, suppressed: 3, missing: 4 };
 
@@ -147,23 +152,25 @@
   async function loadAll(attempt) {
     const snapshot = await api('/api/v1/snapshot');
     const id = snapshot.json.snapshot_id;
-    const reference = ['/api/v1/indicators', '/api/v1/regions', '/api/v1/programmes', '/api/v1/targets'];
-    const [catalogue, regions, programmes, targets] = await Promise.all(reference.map((p) => api(p)));
+    const reference = ['/api/v1/indicators', '/api/v1/regions', '/api/v1/programmes'];
+    const [catalogue, regions, programmes] = await Promise.all(reference.map((p) => api(p)));
+    const kpis = headlines(catalogue.json.data || []);
+    const fetched = [...new Set([...kpis, ...PANEL_INDICATORS])];
     const values = await Promise.all(
-      FETCHED.map((indicator) =>
+      fetched.map((indicator) =>
         api('/api/v1/indicators/' + indicator).catch((error) => {
           if (error.kind === 'unknown_indicator') return { json: { snapshot_id: id, data: [], missing: true } };
           throw error;
         }),
       ),
     );
-    const answers = [catalogue, regions, programmes, targets, ...values];
+    const answers = [catalogue, regions, programmes, ...values];
     if (answers.some((a) => a.json.snapshot_id !== id)) {
       // A new snapshot was published while loading: start again so no view mixes two snapshots.
       if ((attempt || 0) < 3) return loadAll((attempt || 0) + 1);
       throw new ApiFailure('changing', 'the snapshot changed while loading');
     }
-    state.data = prepare(snapshot.json, catalogue.json, regions.json, programmes.json, targets.json, values);
+    state.data = prepare(snapshot.json, catalogue.json, regions.json, programmes.json, kpis, fetched, values);
     state.snapshot = snapshot.json;
     state.etag = snapshot.etag;
     state.counters.loads += 1;
@@ -174,11 +181,19 @@
     return true;
   }
 
-  function prepare(snapshot, catalogue, regions, programmes, targets, values) {
+  // The catalogue's headline indicators, in their order.
+  function headlines(entries) {
+    return entries
+      .filter((entry) => entry.headline != null)
+      .sort((a, b) => a.headline - b.headline || a.indicator_id.localeCompare(b.indicator_id))
+      .map((entry) => entry.indicator_id);
+  }
+
+  function prepare(snapshot, catalogue, regions, programmes, kpis, fetched, values) {
     const index = new Map();
     const rowsById = new Map();
     let k = snapshot.suppression && snapshot.suppression.k;
-    FETCHED.forEach((indicator, i) => {
+    fetched.forEach((indicator, i) => {
       const answer = values[i].json;
       if (answer.suppression_k != null) k = answer.suppression_k;
       const rows = (answer.data || []).filter((row) => row.agency_type == null);
@@ -192,6 +207,7 @@
     for (const rows of rowsById.values()) for (const row of rows) if (row.year != null) years.add(row.year);
     return {
       k,
+      kpis,
       province,
       index,
       rowsById,
@@ -200,7 +216,6 @@
       programmes: programmes.data
         .filter((p) => p.parent == null || p.parent === '')
         .sort((a, b) => Number(a.programme) - Number(b.programme)),
-      targets: targets.data,
       years: [...years].sort((a, b) => a - b),
     };
   }
@@ -232,33 +247,27 @@
     return entry ? entry.comparator : '>=';
   }
 
-  // The value's own target when the API gives one; otherwise, for a share (or for the province), the province's
-  // target for that indicator from /api/v1/targets — the same year, else the latest earlier, else the earliest
-  // later — shown as a reference, never as the official status.
+  // The value's own target when it has one, else the reference target the build chose for it (the province's
+  // target of the indicator, for a share or the province), each with the status the build decided against it.
   function targetFor(indicator, region, year) {
     const own = row(indicator, region, year);
-    if (own && own.target != null) return { value: own.target, official: true, comparator: comparatorOf(indicator), year };
-    if (region !== state.data.province && !isShare(indicator)) return null;
-    const candidates = state.data.targets
-      .filter((target) => target.indicator_id === indicator && target.region_code === state.data.province)
-      .filter((target) => !target.programme && !target.agency_type && target.target != null)
-      .filter((target) => ['>=', '<=', '~'].includes(target.comparator))
-      .sort((a, b) => a.year - b.year);
-    const chosen =
-      candidates.find((target) => target.year === year) ||
-      candidates.filter((target) => target.year < year).pop() ||
-      candidates.find((target) => target.year > year);
-    if (!chosen) return null;
-    return { value: chosen.target, official: false, comparator: chosen.comparator, year: chosen.year };
+    if (!own) return null;
+    if (own.target != null) return { value: own.target, official: true, comparator: comparatorOf(indicator), year, status: own.status };
+    if (own.reference_target == null) return null;
+    return {
+      value: own.reference_target,
+      official: false,
+      comparator: own.reference_comparator,
+      year: own.reference_year,
+      status: own.reference_status,
+    };
   }
 
   function statusOf(valueRow, target) {
     if (!valueRow) return 'missing';
     if (valueRow.suppressed) return 'suppressed';
     if (valueRow.value == null || !target) return 'na';
-    if (target.official && (valueRow.status === 'met' || valueRow.status === 'behind')) return valueRow.status;
-    const met = target.comparator === '<=' ? valueRow.value <= target.value : valueRow.value >= target.value;
-    return met ? 'met' : 'behind';
+    return target.status === 'met' || target.status === 'behind' ? target.status : 'na';
   }
 
   function completionOf(valueRow, target) {
@@ -358,6 +367,7 @@
     renderPickers();
     renderMeta();
     renderCards();
+    renderCardTitles();
     renderProgrammes();
     renderRegions();
     renderTrends();
@@ -427,7 +437,12 @@
     const { region, year } = state;
     const province = state.data.province;
     const where = { region, year };
-    for (const indicator of KPIS) {
+    // A card of the page whose indicator is no longer a headline indicator is hidden, not left empty.
+    for (const card of document.querySelectorAll('section.cards > article.card')) {
+      card.hidden = !state.data.kpis.includes(card.id.replace(/^card-/, ''));
+    }
+    for (const indicator of state.data.kpis) {
+      cardFor(indicator);
       const valueRow = row(indicator, region, year);
       const target = targetFor(indicator, region, year);
       showValue($('kpi-' + indicator), indicator, valueRow, where);
@@ -464,6 +479,41 @@
     } else if (state.charts['gauge-province']) {
       state.charts['gauge-province'].dispose();
       delete state.charts['gauge-province'];
+    }
+  }
+
+  // A headline indicator the page has no card for (one added by a new .sql file) gets a plain one: title, value,
+  // progress, target and status, in the cards' order.
+  function cardFor(indicator) {
+    if ($('kpi-' + indicator)) return;
+    const entry = state.data.catalogue.get(indicator) || {};
+    const card = cell('article', 'card');
+    card.id = 'card-' + indicator;
+    card.dataset.generated = 'true';
+    const title = cell('h2', null, (state.lang === 'zh' ? entry.title_zh : entry.title_en) || indicator);
+    title.dataset.catalogueTitle = indicator;
+    const value = cell('p', 'kpi-value');
+    value.id = 'kpi-' + indicator;
+    const bar = cell('div', 'progress');
+    bar.id = 'kpi-' + indicator + '-bar';
+    bar.setAttribute('role', 'progressbar');
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', '100');
+    bar.append(document.createElement('span'));
+    const detail = cell('p', 'kpi-detail');
+    detail.id = 'kpi-' + indicator + '-detail';
+    const target = cell('p', 'kpi-target');
+    target.id = 'kpi-' + indicator + '-target';
+    const status = cell('p', 'status');
+    status.id = 'kpi-' + indicator + '-status';
+    card.append(title, value, bar, detail, target, status);
+    document.querySelector('section.cards').append(card);
+  }
+
+  function renderCardTitles() {
+    for (const title of document.querySelectorAll('[data-catalogue-title]')) {
+      const entry = state.data.catalogue.get(title.dataset.catalogueTitle) || {};
+      title.textContent = (state.lang === 'zh' ? entry.title_zh : entry.title_en) || title.dataset.catalogueTitle;
     }
   }
 
@@ -547,7 +597,8 @@
     $('programmes-note').textContent = t('programmesNote', { year });
     const items = state.data.programmes.map((programme) => {
       const valueRow = row(PROGRAMME_INDICATOR, province, year, programme.programme);
-      const target = valueRow && valueRow.target != null ? { value: valueRow.target, official: true, comparator: '>=', year } : null;
+      const target =
+        valueRow && valueRow.target != null ? { value: valueRow.target, official: true, comparator: '>=', year, status: valueRow.status } : null;
       return { programme, valueRow, target, status: statusOf(valueRow, target), completion: completionOf(valueRow, target) };
     });
 
@@ -634,7 +685,7 @@
     return state.data.regions.map((region) => {
       const code = region.region_code;
       const record = { code, name: regionName(code), province: code === state.data.province, rows: {} };
-      for (const indicator of KPIS) record.rows[indicator] = row(indicator, code, year);
+      for (const indicator of [SHARE_INDICATOR, ...REGION_COLUMNS]) record.rows[indicator] = row(indicator, code, year);
       record.target = targetFor('high_skill_share', code, year);
       record.status = statusOf(record.rows.high_skill_share, record.target);
       record.completion = completionOf(record.rows.high_skill_share, record.target);
@@ -704,7 +755,7 @@
     share.append(bar);
     tr.append(share);
     tr.append(cell('td', 'num', record.completion == null ? '—' : formatPercent(record.completion)));
-    for (const indicator of ['new_high_skilled', 'new_youth_technicians', 'youth_share_new_top_grades', 'cert_mix_share']) {
+    for (const indicator of REGION_COLUMNS) {
       const td = cell('td', 'num');
       td.append(showValue(document.createElement('span'), indicator, record.rows[indicator], where));
       tr.append(td);

@@ -55,6 +55,15 @@ pub enum ServerError {
         /// What is wrong.
         message: String,
     },
+    /// The snapshot's indicator catalogue says something suppression cannot act on (a malformed `disclosure`).
+    #[error("indicator catalogue of snapshot {snapshot}: {source}")]
+    Catalogue {
+        /// The snapshot id.
+        snapshot: String,
+        /// The cause (boxed: the query layer's error is large, and this one is returned everywhere).
+        #[source]
+        source: Box<skillhouse_query::QueryError>,
+    },
     /// A response body could not be built while precomputing a snapshot's answers.
     #[error("precomputing `{what}`: {source}")]
     Encode {

@@ -45,6 +45,15 @@ pub struct ValueRow {
     pub status: String,
     /// Definition version.
     pub definition_version: String,
+    /// For a value without a target of its own: the province's target it is measured against (decided by the
+    /// build, `sql/values/indicator_values.sql`).
+    pub reference_target: Option<f64>,
+    /// `>=`, `<=` or `~` of the reference target.
+    pub reference_comparator: Option<String>,
+    /// Year of the reference target.
+    pub reference_year: Option<i64>,
+    /// `met`, `behind` or `n/a` against the reference target; `None` without one.
+    pub reference_status: Option<String>,
     /// Withheld by small-cell suppression (value, numerator, denominator and gap are then null).
     pub suppressed: bool,
 }
@@ -245,6 +254,10 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
         Some(Cell::Int(v)) => Some(*v as f64),
         _ => None,
     };
+    // Snapshots built before the build decided references have none of these columns: no reference, then.
+    let [reference_target, reference_comparator, reference_year, reference_status] =
+        ["reference_target", "reference_comparator", "reference_year", "reference_status"]
+            .map(|name| table.column_index(name).unwrap_or(usize::MAX));
     Ok(table
         .rows
         .iter()
@@ -261,6 +274,10 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
             gap: float(row, gap),
             status: text(row, status).unwrap_or_else(|| "n/a".to_string()),
             definition_version: text(row, version).unwrap_or_default(),
+            reference_target: float(row, reference_target),
+            reference_comparator: text(row, reference_comparator),
+            reference_year: int(row, reference_year),
+            reference_status: text(row, reference_status),
             suppressed: false,
         })
         .collect())

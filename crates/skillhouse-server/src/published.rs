@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, Result, ServerError};
 use crate::load::{SnapshotFiles, ValueRow};
-use crate::suppress::{SuppressionReport, SuppressionRules, suppress};
+use crate::suppress::{SuppressionReport, SuppressionRules, disclosures, suppress};
 use crate::table::{Cell, ColumnType, Table};
 use axum::body::Bytes;
 use axum::http::HeaderValue;
@@ -136,7 +136,7 @@ pub struct Prepared {
 }
 
 /// Columns of an indicator's values.
-pub const VALUE_COLUMNS: [(&str, ColumnType); 13] = [
+pub const VALUE_COLUMNS: [(&str, ColumnType); 17] = [
     ("indicator_id", ColumnType::Text),
     ("region_code", ColumnType::Text),
     ("year", ColumnType::Int),
@@ -149,6 +149,10 @@ pub const VALUE_COLUMNS: [(&str, ColumnType); 13] = [
     ("gap", ColumnType::Float),
     ("status", ColumnType::Text),
     ("definition_version", ColumnType::Text),
+    ("reference_target", ColumnType::Float),
+    ("reference_comparator", ColumnType::Text),
+    ("reference_year", ColumnType::Int),
+    ("reference_status", ColumnType::Text),
     ("suppressed", ColumnType::Bool),
 ];
 
@@ -211,13 +215,8 @@ impl Published {
             .zip(programmes.text_column("parent"))
             .filter_map(|(p, parent)| Some((p?, parent.filter(|s| !s.is_empty())?)))
             .collect();
-        let units: HashMap<String, String> = catalogue
-            .text_column("indicator_id")
-            .into_iter()
-            .zip(catalogue.text_column("unit"))
-            .filter_map(|(id, unit)| Some((id?, unit.unwrap_or_default())))
-            .collect();
-        let rules = SuppressionRules { k, province, programme_parent, units };
+        let disclosures = disclosures(&catalogue, &manifest.snapshot_id)?;
+        let rules = SuppressionRules { k, province, programme_parent, disclosures };
         let suppression = suppress(&mut values, &rules);
         let submissions = crate::small_counts::suppress_submissions(&submissions, k);
 
@@ -400,6 +399,10 @@ impl Published {
                         row.gap.into(),
                         Cell::Text(row.status.clone()),
                         Cell::Text(row.definition_version.clone()),
+                        row.reference_target.into(),
+                        row.reference_comparator.clone().into(),
+                        row.reference_year.into(),
+                        row.reference_status.clone().into(),
                         Cell::Bool(row.suppressed),
                     ]);
                 }

@@ -4,7 +4,9 @@
 //! numerator and denominator counts. Counts are keyed by a *quantity* — the thing counted — plus region, year,
 //! programme and agency type, and indicators that publish the same quantity share its cells: `high_skill_share`'s
 //! numerator is `high_skilled_persons`' count and its denominator is `skilled_persons`' count, so withholding a cell
-//! withholds it everywhere it appears (otherwise `numerator = share × denominator` would give it back).
+//! withholds it everywhere it appears (otherwise `numerator = share × denominator` would give it back). Which
+//! quantities an indicator's values are made of is part of its definition: the `-- disclosure:` line of its `.sql`
+//! header, carried into the catalogue's `disclosure` column ([`disclosures`]); nothing here knows indicator ids.
 //!
 //! *Primary suppression.* A cell whose count is below k (default 10) is withheld — zero included: the rule is
 //! "below k", and a published zero next to withheld cells narrows them too.
@@ -18,63 +20,19 @@
 //!
 //! *Rows.* A count row is withheld when its cell is; a share row when its numerator's or its (non-public)
 //! denominator's cell is. A withheld row keeps its keys and target, and shows `value`, `numerator`,
-//! `denominator` and `gap` as null, `status` as `n/a` and `suppressed: true` — never a zero.
+//! `denominator` and `gap` as null, `status` (and a `reference_status`) as `n/a` and `suppressed: true` — never a
+//! zero.
 //! Counts of agencies (organisations on a public registry) and the employment reference (a published statistic)
 //! describe no person and are not suppressed.
 
+use crate::error::{Result, ServerError};
 use crate::load::ValueRow;
+use crate::table::Table;
+use skillhouse_query::{Disclosure, SqlCatalog};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The default threshold k.
 pub const DEFAULT_SUPPRESSION_K: i64 = 10;
-
-/// How an indicator's values disclose counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Disclosure {
-    /// The value is a count of this quantity (persons or certificates).
-    Count(&'static str),
-    /// The value is a share: numerator quantity ÷ denominator quantity (`None`: a public reference figure).
-    Share {
-        /// Quantity counted by the numerator.
-        numerator: &'static str,
-        /// Quantity counted by the denominator, or `None` when it is public data.
-        denominator: Option<&'static str>,
-    },
-    /// A count of something that is not personal data (agencies); never suppressed.
-    Public,
-    /// An indicator this table does not know: counts and shares are protected under their own names.
-    Unknown,
-}
-
-/// The disclosure of each known indicator (DESIGN §8). New indicators fall back to [`Disclosure::Unknown`], which
-/// protects them (count, or numerator and denominator for a `share` unit) without sharing cells.
-pub fn disclosure(indicator_id: &str) -> Disclosure {
-    match indicator_id {
-        "skilled_persons" => Disclosure::Count("skilled_persons"),
-        "high_skilled_persons" => Disclosure::Count("high_skilled_persons"),
-        "high_skill_share" => {
-            Disclosure::Share { numerator: "high_skilled_persons", denominator: Some("skilled_persons") }
-        }
-        "mid_high_share" => Disclosure::Share { numerator: "mid_high_persons", denominator: Some("skilled_persons") },
-        "skilled_share_of_employment" => Disclosure::Share { numerator: "skilled_persons", denominator: None },
-        "new_skilled" => Disclosure::Count("new_skilled"),
-        "new_high_skilled" => Disclosure::Count("new_high_skilled"),
-        "new_youth_technicians" => Disclosure::Count("new_youth_technicians"),
-        "youth_share_new_top_grades" => {
-            Disclosure::Share { numerator: "new_youth_top_grades", denominator: Some("new_top_grades") }
-        }
-        "programme_new_skilled" => Disclosure::Count("programme_new_skilled"),
-        "programme_new_high_skilled" => Disclosure::Count("programme_new_high_skilled"),
-        "cert_mix_share" => {
-            Disclosure::Share { numerator: "mixed_certificates", denominator: Some("issued_certificates") }
-        }
-        "certs_by_agency_type" => Disclosure::Count("certs_by_agency_type"),
-        "high_level_certs_by_agency_type" => Disclosure::Count("high_level_certs_by_agency_type"),
-        "duplicate_claims" => Disclosure::Count("duplicate_claims"),
-        "agencies_by_type" => Disclosure::Public,
-        _ => Disclosure::Unknown,
-    }
-}
 
 /// What suppression needs besides the rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +43,46 @@ pub struct SuppressionRules {
     pub province: String,
     /// Parent of each sub-programme (`2.1` → `2`).
     pub programme_parent: HashMap<String, String>,
-    /// Unit of each indicator (from the catalogue), for [`Disclosure::Unknown`] indicators.
-    pub units: HashMap<String, String>,
+    /// What each indicator's values disclose, from the catalogue (see [`disclosures`]).
+    pub disclosures: HashMap<String, Disclosure>,
+}
+
+/// What each indicator of a snapshot's catalogue discloses: its `disclosure` column, which the build copies from the
+/// indicator's `-- disclosure:` header line (and refuses an indicator without). A snapshot built before the column
+/// existed takes the line of this binary's bundled definition of the same id; an id known to neither is protected
+/// under its own name — a share as its own numerator and denominator, anything else as its own count — which
+/// withholds its small cells but cannot share them with other indicators.
+pub fn disclosures(catalogue: &Table, snapshot: &str) -> Result<HashMap<String, Disclosure>> {
+    let refuse = |source| ServerError::Catalogue { snapshot: snapshot.to_string(), source: Box::new(source) };
+    let bundled: HashMap<String, Disclosure> = SqlCatalog::bundled()
+        .map_err(refuse)?
+        .indicators
+        .iter()
+        .filter_map(|file| Some((file.id().to_string(), file.disclosure()?)))
+        .collect();
+    let ids = catalogue.text_column("indicator_id");
+    let (files, lines) = (catalogue.text_column("file"), catalogue.text_column("disclosure"));
+    let units = catalogue.text_column("unit");
+    let mut out = HashMap::new();
+    for (row, id) in ids.into_iter().enumerate() {
+        let Some(id) = id else { continue };
+        let file = files.get(row).cloned().flatten().unwrap_or_else(|| format!("indicators/{id}.sql"));
+        let disclosure = match lines.get(row).cloned().flatten() {
+            Some(line) => Disclosure::parse(&line, &file, 0).map_err(refuse)?,
+            None => match bundled.get(&id) {
+                Some(known) => known.clone(),
+                None if units.get(row).cloned().flatten().is_some_and(|unit| unit.contains("share")) => {
+                    Disclosure::Share {
+                        numerator: format!("{id}:numerator"),
+                        denominator: Some(format!("{id}:denominator")),
+                    }
+                }
+                None => Disclosure::Count { quantity: id.clone() },
+            },
+        };
+        out.insert(id, disclosure);
+    }
+    Ok(out)
 }
 
 /// A counted cell: quantity, region, year, programme, agency type.
@@ -120,29 +116,20 @@ fn key(quantity: &str, row: &ValueRow) -> CellKey {
     (quantity.to_string(), row.region_code.clone(), row.year, row.programme.clone(), row.agency_type.clone())
 }
 
-/// The cells a row discloses: `(cell, count)` pairs; shares name the numerator first.
+/// The cells a row discloses: `(cell, count)` pairs; shares name the numerator first. A row of an indicator the
+/// catalogue does not list is protected under its own name, as a count (it has no unit to say otherwise).
 fn row_cells(row: &ValueRow, rules: &SuppressionRules) -> Vec<(CellKey, Option<i64>)> {
-    match disclosure(&row.indicator_id) {
-        Disclosure::Count(quantity) => vec![(key(quantity, row), count_of(row))],
-        Disclosure::Share { numerator, denominator } => {
+    match rules.disclosures.get(&row.indicator_id) {
+        Some(Disclosure::Count { quantity }) => vec![(key(quantity, row), count_of(row))],
+        Some(Disclosure::Share { numerator, denominator }) => {
             let mut cells = vec![(key(numerator, row), row.numerator)];
             if let Some(denominator) = denominator {
                 cells.push((key(denominator, row), row.denominator));
             }
             cells
         }
-        Disclosure::Public => Vec::new(),
-        Disclosure::Unknown => {
-            let id = row.indicator_id.as_str();
-            if rules.units.get(id).is_some_and(|unit| unit.contains("share")) {
-                vec![
-                    (key(&format!("{id}:numerator"), row), row.numerator),
-                    (key(&format!("{id}:denominator"), row), row.denominator),
-                ]
-            } else {
-                vec![(key(id, row), count_of(row))]
-            }
-        }
+        Some(Disclosure::Public) => Vec::new(),
+        None => vec![(key(&row.indicator_id, row), count_of(row))],
     }
 }
 
@@ -232,6 +219,10 @@ pub fn suppress(rows: &mut [ValueRow], rules: &SuppressionRules) -> SuppressionR
             row.denominator = None;
             row.gap = None;
             row.status = "n/a".to_string();
+            // Met or behind against a reference would tell which side of it the withheld value lies.
+            if row.reference_status.is_some() {
+                row.reference_status = Some("n/a".to_string());
+            }
             row.suppressed = true;
             report.rows += 1;
         }
@@ -249,8 +240,18 @@ mod tests {
             k,
             province: "410000".into(),
             programme_parent: (1..=5).map(|i| (format!("2.{i}"), "2".to_string())).collect(),
-            units: HashMap::new(),
+            disclosures: bundled_disclosures(),
         }
+    }
+
+    /// The disclosures of the bundled `sql/indicators/*.sql` headers, as a catalogue built from them carries.
+    fn bundled_disclosures() -> HashMap<String, Disclosure> {
+        let catalog = SqlCatalog::bundled().expect("bundled SQL parses");
+        catalog
+            .indicators
+            .iter()
+            .map(|f| (f.id().to_string(), f.disclosure().expect("checked by the parser")))
+            .collect()
     }
 
     fn count_row(id: &str, region: &str, agency_type: Option<&str>, count: i64) -> ValueRow {
@@ -267,6 +268,10 @@ mod tests {
             gap: None,
             status: "n/a".into(),
             definition_version: "t".into(),
+            reference_target: None,
+            reference_comparator: None,
+            reference_year: None,
+            reference_status: None,
             suppressed: false,
         }
     }
@@ -304,6 +309,59 @@ mod tests {
         assert!(hidden("skilled_persons", "410300") && hidden("skilled_persons", "410200"));
         assert!(hidden("high_skill_share", "410300") && hidden("high_skill_share", "410200"));
         assert!(!hidden("high_skill_share", "410100"));
+    }
+
+    #[test]
+    fn disclosures_come_from_the_catalogue_table() {
+        use crate::table::{Cell, ColumnType};
+        let text = |v: Option<&str>| v.map_or(Cell::Null, |v| Cell::Text(v.into()));
+        let mut catalogue = Table::new(&[
+            ("indicator_id", ColumnType::Text),
+            ("unit", ColumnType::Text),
+            ("file", ColumnType::Text),
+            ("disclosure", ColumnType::Text),
+        ]);
+        for (id, unit, disclosure) in [
+            ("new_share", "share", Some("share new_skilled / skilled_persons")),
+            ("high_skill_share", "share", None),
+            ("unheard_of", "share", None),
+            ("unheard_count", "persons", None),
+        ] {
+            catalogue.rows.push(vec![text(Some(id)), text(Some(unit)), text(None), text(disclosure)]);
+        }
+        let found = disclosures(&catalogue, "S1").expect("valid catalogue");
+        let share = |n: &str, d: &str| Disclosure::Share { numerator: n.into(), denominator: Some(d.into()) };
+        assert_eq!(found["new_share"], share("new_skilled", "skilled_persons"));
+        // A catalogue from before the column: the bundled header of the same id, else its own name.
+        assert_eq!(found["high_skill_share"], share("high_skilled_persons", "skilled_persons"));
+        assert_eq!(found["unheard_of"], share("unheard_of:numerator", "unheard_of:denominator"));
+        assert_eq!(found["unheard_count"], Disclosure::Count { quantity: "unheard_count".into() });
+
+        catalogue.rows[0][3] = text(Some("share new_skilled"));
+        let error = disclosures(&catalogue, "S1").expect_err("a malformed disclosure");
+        assert!(matches!(&error, ServerError::Catalogue { snapshot, .. } if snapshot == "S1"), "{error}");
+        assert!(error.to_string().contains("indicators/new_share.sql"), "{error}");
+    }
+
+    #[test]
+    fn a_withheld_row_shows_no_decision_against_its_reference() {
+        let mut rows = regions("skilled_persons", &[100, 50, 8]);
+        for row in &mut rows {
+            row.reference_target = Some(40.0);
+            row.reference_status = Some(if row.value >= Some(40.0) { "met" } else { "behind" }.into());
+        }
+        suppress(&mut rows, &rules(10));
+        let statuses: Vec<_> = rows.iter().map(|r| (r.suppressed, r.reference_status.clone())).collect();
+        assert_eq!(
+            statuses,
+            [
+                (false, Some("met".to_string())),
+                (false, Some("met".to_string())),
+                (true, Some("n/a".to_string())),
+                (true, Some("n/a".to_string()))
+            ]
+        );
+        assert!(rows.iter().all(|r| r.reference_target == Some(40.0)), "a target is public");
     }
 
     #[test]

@@ -48,7 +48,6 @@ pub fn gate_config(args: &PublishArgs) -> GateConfig {
         max_row_growth_pct: args.max_row_growth_pct,
         max_indicator_change_pct: args.max_indicator_change_pct,
         force: args.force,
-        ..GateConfig::default()
     }
 }
 

@@ -3,7 +3,10 @@
 //!
 //! The figures are read through the server's own loader ([`skillhouse_server::published::Published`]), so the
 //! scoreboard shows exactly what the API and the dashboard page publish — small cells withheld (`—`), never a
-//! number the page would not show. [`load`] reads; [`render`] is a pure function of the [`Board`].
+//! number the page would not show. Which indicators head the board, and their labels, come from the catalogue
+//! (`-- headline:` and `-- short_title_*:` of each indicator's header); a value's target and status, or the
+//! reference target and status the build chose for it, come with the value: the board shows decisions, it does not
+//! make them. [`load`] reads; [`render`] is a pure function of the [`Board`].
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -13,15 +16,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The headline indicators, in scoreboard order, with their labels.
-const HEADLINES: [(&str, &str); 5] = [
-    ("high_skill_share", "高技能人才占比 High-skill share"),
-    ("new_high_skilled", "新增高技能人才 New high-skilled"),
-    ("new_youth_technicians", "新增青年技师 New youth technicians"),
-    ("youth_share_new_top_grades", "特级/首席技师青年占比 Youth share, new top grades"),
-    ("cert_mix_share", "证书结构占比 Certificate mix (competence+training)"),
-];
+/// The indicator of the programmes section.
 const PROGRAMME_INDICATOR: &str = "programme_new_high_skilled";
+/// The indicator the regions are ranked by, whose years the board offers.
+const REGIONS_INDICATOR: &str = "high_skill_share";
 /// How many of the regions behind target are listed, furthest behind first.
 const REGIONS_LISTED: usize = 5;
 
@@ -47,29 +45,31 @@ pub struct Figure {
     pub value: Option<f64>,
     /// The value's own target, if any.
     pub target: Option<f64>,
-    /// `met`, `behind` or `n/a`.
+    /// `met`, `behind` or `n/a` against its own target.
     pub status: String,
+    /// Without a target of its own: the province's target the build measured it against, as a reference.
+    #[serde(default)]
+    pub reference_target: Option<f64>,
+    /// `>=`, `<=` or `~` of the reference target.
+    #[serde(default)]
+    pub reference_comparator: Option<String>,
+    /// Year of the reference target.
+    #[serde(default)]
+    pub reference_year: Option<i64>,
+    /// `met`, `behind` or `n/a` against the reference target.
+    #[serde(default)]
+    pub reference_status: Option<String>,
     /// Withheld by small-cell suppression.
     pub suppressed: bool,
 }
 
-/// A row of the targets table (`/api/v1/targets`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct TargetRow {
+/// A headline indicator (`-- headline: N` in its header) with its label on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
     /// Indicator id.
     pub indicator_id: String,
-    /// Region code.
-    pub region_code: Option<String>,
-    /// Year the target is for.
-    pub year: Option<i64>,
-    /// Programme code.
-    pub programme: Option<String>,
-    /// Agency type.
-    pub agency_type: Option<String>,
-    /// `>=`, `<=`, `~` (about) or `=` (a reported figure, not a target).
-    pub comparator: Option<String>,
-    /// The target.
-    pub target: Option<f64>,
+    /// `short_title_zh short_title_en`, else the titles.
+    pub label: String,
 }
 
 /// A reporting unit's names (`/api/v1/regions`).
@@ -103,6 +103,25 @@ struct CatalogueEntry {
     indicator_id: String,
     comparator: Option<String>,
     unit: Option<String>,
+    #[serde(default)]
+    headline: Option<i64>,
+    #[serde(default)]
+    title_zh: Option<String>,
+    #[serde(default)]
+    title_en: Option<String>,
+    #[serde(default)]
+    short_title_zh: Option<String>,
+    #[serde(default)]
+    short_title_en: Option<String>,
+}
+
+impl CatalogueEntry {
+    fn label(&self) -> String {
+        let pick =
+            |short: &Option<String>, long: &Option<String>| short.clone().or_else(|| long.clone()).unwrap_or_default();
+        let (zh, en) = (pick(&self.short_title_zh, &self.title_zh), pick(&self.short_title_en, &self.title_en));
+        format!("{zh} {en}").trim().to_string()
+    }
 }
 
 /// Everything the scoreboard shows, as published.
@@ -114,10 +133,10 @@ pub struct Board {
     pub as_of: String,
     /// Suppression threshold k.
     pub k: i64,
-    /// Values of the headline indicators and the programmes.
+    /// The headline indicators, in board order.
+    pub headlines: Vec<Headline>,
+    /// Values of the headline indicators, the ranked one and the programmes.
     pub figures: Vec<Figure>,
-    /// The targets table.
-    pub targets: Vec<TargetRow>,
     /// Reporting units and the province.
     pub regions: Vec<RegionName>,
     /// Programmes.
@@ -149,8 +168,20 @@ pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
     let files = skillhouse_server::load::read_snapshot(warehouse, &id)?;
     let published = Published::build(files, k).with_context(|| format!("loading snapshot {id}"))?;
     let catalogue: Vec<CatalogueEntry> = rows(&published, Resource::Catalogue)?;
+    let mut listed: Vec<&CatalogueEntry> = catalogue.iter().filter(|entry| entry.headline.is_some()).collect();
+    listed.sort_by_key(|entry| (entry.headline, entry.indicator_id.clone()));
+    let headlines: Vec<Headline> = listed
+        .iter()
+        .map(|entry| Headline { indicator_id: entry.indicator_id.clone(), label: entry.label() })
+        .collect();
+    let mut wanted: Vec<&str> = headlines.iter().map(|h| h.indicator_id.as_str()).collect();
+    for extra in [REGIONS_INDICATOR, PROGRAMME_INDICATOR] {
+        if !wanted.contains(&extra) {
+            wanted.push(extra);
+        }
+    }
     let mut figures = Vec::new();
-    for indicator in HEADLINES.iter().map(|(id, _)| *id).chain([PROGRAMME_INDICATOR]) {
+    for indicator in wanted {
         if catalogue.iter().any(|entry| entry.indicator_id == indicator) {
             figures.extend(rows::<Figure>(&published, Resource::Values(indicator.to_string()))?);
         }
@@ -160,8 +191,8 @@ pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
         snapshot_id: published.id.clone(),
         as_of: published.manifest.as_of.clone(),
         k,
+        headlines,
         figures,
-        targets: rows(&published, Resource::Targets)?,
         regions: rows(&published, Resource::Regions)?,
         programmes: rows(&published, Resource::Programmes)?,
         comparators: catalogue
@@ -222,7 +253,7 @@ impl Board {
     /// The year shown: the as-of year when it has the high-skill share, else the latest year that does.
     fn year(&self) -> Option<i64> {
         let years: Vec<i64> =
-            self.figures.iter().filter(|f| f.indicator_id == "high_skill_share").filter_map(|f| f.year).collect();
+            self.figures.iter().filter(|f| f.indicator_id == REGIONS_INDICATOR).filter_map(|f| f.year).collect();
         let as_of_year = self.as_of.get(..4).and_then(|y| y.parse().ok());
         as_of_year.filter(|y| years.contains(y)).or_else(|| years.iter().copied().max())
     }
@@ -236,52 +267,37 @@ impl Board {
         })
     }
 
-    /// The figure's own target; else, for a share (or the province), the province's target of that indicator in the
-    /// targets table — the same year, else the latest earlier, else the earliest later — as a reference. The
-    /// dashboard page applies the same rule.
-    fn goal(&self, indicator: &str, region: &str, year: i64, figure: Option<&Figure>) -> Option<Goal> {
-        let comparator = self.comparators.get(indicator).cloned().unwrap_or_else(|| ">=".into());
-        if let Some(target) = figure.and_then(|f| f.target) {
+    /// The figure's own target (with its indicator's comparator), else the reference target the build chose for it.
+    fn goal(&self, indicator: &str, figure: Option<&Figure>) -> Option<Goal> {
+        let figure = figure?;
+        if let Some(target) = figure.target {
+            let comparator = self.comparators.get(indicator).cloned().unwrap_or_else(|| ">=".into());
             return Some(Goal { value: target, comparator, reference_year: None });
         }
-        if region != self.province() && !self.is_share(indicator) {
-            return None;
-        }
-        let mut candidates: Vec<&TargetRow> = self
-            .targets
-            .iter()
-            .filter(|t| t.indicator_id == indicator && t.region_code.as_deref() == Some(self.province()))
-            .filter(|t| t.programme.is_none() && t.agency_type.is_none() && t.target.is_some() && t.year.is_some())
-            .filter(|t| matches!(t.comparator.as_deref(), Some(">=" | "<=" | "~")))
-            .collect();
-        candidates.sort_by_key(|t| t.year);
-        let chosen = candidates
-            .iter()
-            .find(|t| t.year == Some(year))
-            .or_else(|| candidates.iter().rev().find(|t| t.year < Some(year)))
-            .or_else(|| candidates.iter().find(|t| t.year > Some(year)))?;
         Some(Goal {
-            value: chosen.target?,
-            comparator: chosen.comparator.clone().unwrap_or(comparator),
-            reference_year: chosen.year,
+            value: figure.reference_target?,
+            comparator: figure.reference_comparator.clone().unwrap_or_else(|| ">=".into()),
+            reference_year: figure.reference_year,
         })
     }
 
+    /// The status the build decided: against the figure's own target, else against its reference.
     fn standing(figure: Option<&Figure>, goal: Option<&Goal>) -> Standing {
         let Some(figure) = figure else { return Standing::NoData };
         if figure.suppressed {
             return Standing::Withheld;
         }
-        let (Some(value), Some(goal)) = (figure.value, goal) else { return Standing::NoTarget };
-        if goal.reference_year.is_none() {
-            match figure.status.as_str() {
-                "met" => return Standing::Met,
-                "behind" => return Standing::Behind,
-                _ => {}
-            }
+        let (Some(_), Some(goal)) = (figure.value, goal) else { return Standing::NoTarget };
+        let status = if goal.reference_year.is_some() {
+            figure.reference_status.as_deref()
+        } else {
+            Some(figure.status.as_str())
+        };
+        match status {
+            Some("met") => Standing::Met,
+            Some("behind") => Standing::Behind,
+            _ => Standing::NoTarget,
         }
-        let met = if goal.comparator == "<=" { value <= goal.value } else { value >= goal.value };
-        if met { Standing::Met } else { Standing::Behind }
     }
 
     fn value_text(&self, indicator: &str, figure: Option<&Figure>) -> String {
@@ -406,9 +422,10 @@ pub fn render(board: &Board) -> String {
     let mut references = Vec::new();
 
     section(&mut out, "主要指标 · Headline indicators", "指标 indicator");
-    for (indicator, label) in HEADLINES {
+    for Headline { indicator_id, label } in &board.headlines {
+        let indicator = indicator_id.as_str();
         let figure = board.figure(indicator, province, year, None);
-        let goal = board.goal(indicator, province, year, figure);
+        let goal = board.goal(indicator, figure);
         if let Some(reference) = goal.as_ref().and_then(|g| g.reference_year) {
             references.push(reference);
         }
@@ -442,16 +459,16 @@ pub fn render(board: &Board) -> String {
         );
     }
 
-    let province_share = board.figure("high_skill_share", province, year, None);
-    let share_goal = board.goal("high_skill_share", province, year, province_share);
+    let province_share = board.figure(REGIONS_INDICATOR, province, year, None);
+    let share_goal = board.goal(REGIONS_INDICATOR, province_share);
     let mut published: Vec<(&RegionName, &Figure, f64, Option<Goal>)> = board
         .regions
         .iter()
         .filter(|r| r.region_code != province)
         .filter_map(|r| {
-            let figure = board.figure("high_skill_share", &r.region_code, year, None)?;
+            let figure = board.figure(REGIONS_INDICATOR, &r.region_code, year, None)?;
             let value = figure.value.filter(|_| !figure.suppressed)?;
-            Some((r, figure, value, board.goal("high_skill_share", &r.region_code, year, Some(figure))))
+            Some((r, figure, value, board.goal(REGIONS_INDICATOR, Some(figure))))
         })
         .collect();
     published.sort_by(|a, b| a.2.total_cmp(&b.2).then_with(|| a.0.region_code.cmp(&b.0.region_code)));
@@ -462,11 +479,11 @@ pub fn render(board: &Board) -> String {
         .regions
         .iter()
         .filter(|r| r.region_code != province)
-        .filter(|r| board.figure("high_skill_share", &r.region_code, year, None).is_none_or(|f| f.suppressed))
+        .filter(|r| board.figure(REGIONS_INDICATOR, &r.region_code, year, None).is_none_or(|f| f.suppressed))
         .count();
     let title = format!(
         "高技能人才占比最低的地区 · Regions furthest behind on the high-skill share ({})",
-        board.goal_text("high_skill_share", share_goal.as_ref())
+        board.goal_text(REGIONS_INDICATOR, share_goal.as_ref())
     );
     section(&mut out, &title, "地区 region");
     for (region, figure, _, goal) in behind.iter().take(REGIONS_LISTED) {
@@ -474,8 +491,8 @@ pub fn render(board: &Board) -> String {
         line(
             &mut out,
             &label,
-            &board.value_text("high_skill_share", Some(figure)),
-            &board.goal_text("high_skill_share", goal.as_ref()),
+            &board.value_text(REGIONS_INDICATOR, Some(figure)),
+            &board.goal_text(REGIONS_INDICATOR, goal.as_ref()),
             &completion(Some(figure), goal.as_ref()),
             Board::standing(Some(figure), goal.as_ref()).label(),
         );
@@ -538,7 +555,22 @@ mod tests {
             value,
             target,
             status: status.into(),
+            reference_target: None,
+            reference_comparator: None,
+            reference_year: None,
+            reference_status: None,
             suppressed: false,
+        }
+    }
+
+    /// A figure without a target of its own, with the reference target and status the build decided for it.
+    fn referenced(figure: Figure, target: f64, comparator: &str, year: i64, status: &str) -> Figure {
+        Figure {
+            reference_target: Some(target),
+            reference_comparator: Some(comparator.into()),
+            reference_year: Some(year),
+            reference_status: Some(status.into()),
+            ..figure
         }
     }
 
@@ -546,16 +578,8 @@ mod tests {
         Figure { value: None, status: "n/a".into(), suppressed: true, ..figure(indicator, region, None, None, None) }
     }
 
-    fn target(indicator: &str, year: i64, comparator: &str, value: f64) -> TargetRow {
-        TargetRow {
-            indicator_id: indicator.into(),
-            region_code: Some("410000".into()),
-            year: Some(year),
-            programme: None,
-            agency_type: None,
-            comparator: Some(comparator.into()),
-            target: Some(value),
-        }
+    fn headline(indicator_id: &str, label: &str) -> Headline {
+        Headline { indicator_id: indicator_id.into(), label: label.into() }
     }
 
     fn region(code: &str, zh: &str, en: &str, kind: &str) -> RegionName {
@@ -568,19 +592,26 @@ mod tests {
             snapshot_id: "S1".into(),
             as_of: "2025-12-31".into(),
             k: 10,
+            headlines: vec![
+                headline("high_skill_share", "高技能人才占比 High-skill share"),
+                headline("new_high_skilled", "新增高技能人才 New high-skilled"),
+                headline("new_youth_technicians", "新增青年技师 New youth technicians"),
+                headline("youth_share_new_top_grades", "特级/首席技师青年占比 Youth share, new top grades"),
+                headline("cert_mix_share", "证书结构占比 Certificate mix (competence+training)"),
+            ],
             figures: vec![
                 figure("high_skill_share", "410000", None, Some(0.30), Some(0.35)),
-                figure("high_skill_share", "410100", None, Some(0.40), None),
-                figure("high_skill_share", "410200", None, Some(0.25), None),
+                referenced(figure("high_skill_share", "410100", None, Some(0.40), None), 0.35, "~", 2025, "met"),
+                referenced(figure("high_skill_share", "410200", None, Some(0.25), None), 0.35, "~", 2025, "behind"),
                 withheld("high_skill_share", "410300"),
                 figure("new_high_skilled", "410000", None, Some(1_300.0), Some(650_000.0)),
                 withheld("new_youth_technicians", "410000"),
                 figure("youth_share_new_top_grades", "410000", None, Some(0.5), Some(0.2)),
-                figure("cert_mix_share", "410000", None, Some(0.12), None),
+                // No 2025 cap: the build chose the 2022 cap as the reference.
+                referenced(figure("cert_mix_share", "410000", None, Some(0.12), None), 0.10, "<=", 2022, "behind"),
                 figure(PROGRAMME_INDICATOR, "410000", Some("1"), Some(650.0), Some(60_000.0)),
                 withheld(PROGRAMME_INDICATOR, "410000"),
             ],
-            targets: vec![target("cert_mix_share", 2022, "<=", 0.10), target("high_skill_share", 2025, "~", 0.35)],
             regions: vec![
                 region("410000", "河南省", "Henan Province", "province"),
                 region("410100", "郑州市", "Zhengzhou", "city"),
@@ -650,7 +681,7 @@ mod tests {
         let youth = row(&text, "新增青年技师");
         assert!(youth.contains(" — ") && youth.ends_with("— 已抑制 withheld") && !youth.contains(" 0 "), "{youth}");
         assert!(row(&text, "特级/首席技师青年占比").ends_with("✓ 达标 met"));
-        // No 2025 cap: the 2022 cap of the targets table, marked as a reference; 12% is over it.
+        // No 2025 cap: the 2022 cap the build chose as the reference, marked as such; 12% is over it.
         let mix = row(&text, "证书结构占比");
         assert!(mix.contains("≤10.0%*") && mix.ends_with("✗ 未达标 behind"), "{mix}");
         assert!(text.contains("* 参照全省目标（2022、2025年）"), "{text}");
@@ -686,6 +717,29 @@ mod tests {
             value_end("410200 开封市", "25.0%"),
         ];
         assert!(ends.windows(2).all(|w| w[0] == w[1]), "value columns {ends:?}:\n{text}");
+    }
+
+    #[test]
+    fn the_board_shows_the_decisions_it_is_given() {
+        // Whatever the numbers look like, the status shown is the one the build decided and the API serves.
+        let mut board = board();
+        for figure in &mut board.figures {
+            if figure.indicator_id == "cert_mix_share" {
+                figure.reference_status = Some("met".into());
+            }
+            if figure.indicator_id == "youth_share_new_top_grades" {
+                figure.status = "behind".into();
+            }
+        }
+        let text = render(&board);
+        assert!(row(&text, "证书结构占比").ends_with("✓ 达标 met"), "{text}");
+        assert!(row(&text, "特级/首席技师青年占比").ends_with("✗ 未达标 behind"), "{text}");
+        // The headlines and their labels are the board's: reordered, renamed, shown so.
+        board.headlines.reverse();
+        board.headlines[0].label = "证书结构 Mix".into();
+        let text = render(&board);
+        let (mix, share) = (text.find("证书结构 Mix"), text.find("高技能人才占比 High-skill share"));
+        assert!(mix.is_some() && share.is_some() && mix < share, "{text}");
     }
 
     #[test]

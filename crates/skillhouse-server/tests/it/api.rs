@@ -100,11 +100,12 @@ async fn csv_and_arrow_carry_the_same_rows_as_json() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "indicator_id,region_code,year,programme,agency_type,value,numerator,denominator,target,gap,status,definition_version,suppressed"
+        "indicator_id,region_code,year,programme,agency_type,value,numerator,denominator,target,gap,status,\
+         definition_version,reference_target,reference_comparator,reference_year,reference_status,suppressed"
     );
     assert_eq!(lines.len(), rows + 1);
-    assert!(lines.contains(&"new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,false"), "{text}");
-    assert!(lines.contains(&"new_skilled,410200,2024,,,,,,,,n/a,2025.1,true"), "withheld: empty, not zero: {text}");
+    assert!(lines.contains(&"new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false"), "{text}");
+    assert!(lines.contains(&"new_skilled,410200,2024,,,,,,,,n/a,2025.1,,,,,true"), "withheld: empty, not zero: {text}");
 
     let by_accept = get_with(&app, "/api/v1/indicators/new_skilled?year=2024", &[("accept", "text/csv")]).await;
     assert_eq!(by_accept.body, csv.body);

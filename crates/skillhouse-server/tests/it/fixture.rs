@@ -83,24 +83,44 @@ const TARGETS: [TargetRow; 3] = [
     ("programme_new_high_skilled", "410000", 2025, Some("1"), 60_000.0, ">="),
 ];
 
-/// Catalogue: (id, title_zh, title_en, unit).
-const CATALOGUE: [(&str, &str, &str, &str); 7] = [
-    ("agencies_by_type", "备案评价机构数量", "Registered evaluation agencies by type", "agencies"),
+/// Catalogue: (id, title_zh, title_en, unit, disclosure — as the indicator's header says).
+const CATALOGUE: [(&str, &str, &str, &str, &str); 7] = [
+    ("agencies_by_type", "备案评价机构数量", "Registered evaluation agencies by type", "agencies", "public"),
     (
         "certs_by_agency_type",
         "各类评价机构发放技能类证书数量",
         "Skill certificates issued by agency type",
         "certificates",
+        "count certs_by_agency_type",
     ),
-    ("high_skill_share", "高技能人才占技能人才比例", "High-skilled share of skilled persons", "share"),
-    ("new_skilled", "新增技能人才（取证）", "Newly skilled persons (certified in the year)", "persons"),
-    ("programme_new_high_skilled", "专项新增高技能人才", "New high-skilled persons by special programme", "persons"),
-    ("skilled_persons", "技能人才总量", "Skilled persons", "persons"),
+    (
+        "high_skill_share",
+        "高技能人才占技能人才比例",
+        "High-skilled share of skilled persons",
+        "share",
+        "share high_skilled_persons / skilled_persons",
+    ),
+    (
+        "new_skilled",
+        "新增技能人才（取证）",
+        "Newly skilled persons (certified in the year)",
+        "persons",
+        "count new_skilled",
+    ),
+    (
+        "programme_new_high_skilled",
+        "专项新增高技能人才",
+        "New high-skilled persons by special programme",
+        "persons",
+        "count programme_new_high_skilled",
+    ),
+    ("skilled_persons", "技能人才总量", "Skilled persons", "persons", "count skilled_persons"),
     (
         "youth_share_new_top_grades",
         "新评聘特级技师和首席技师中青年人才占比",
         "Youth share of new special-grade and chief technicians",
         "share",
+        "share new_youth_top_grades / new_top_grades",
     ),
 ];
 
@@ -190,6 +210,7 @@ pub fn publish(warehouse: &Path, id: &str, rows: &[Row]) {
             ("comparator", text(vec![Some(">="); n])),
             ("source", text(vec![Some("DESIGN §8"); n])),
             ("clause", text(vec![Some("—"); n])),
+            ("disclosure", text(CATALOGUE.map(|c| Some(c.4)))),
             ("definition_version", text(vec![Some("2025.1"); n])),
         ],
     );
@@ -231,6 +252,11 @@ fn values_batch(rows: &[Row]) -> RecordBatch {
         Arc::new(Float64Array::from(rows.iter().zip(&targets).map(|(r, t)| t.map(|t| r.5 - t.0)).collect::<Vec<_>>())),
         text(status),
         text(rows.iter().map(|_| Some("2025.1"))),
+        // No reference targets: the fixture's values are measured against their own targets only.
+        Arc::new(Float64Array::from(vec![None::<f64>; rows.len()])),
+        text(rows.iter().map(|_| None)),
+        Arc::new(Int32Array::from(vec![None::<i32>; rows.len()])),
+        text(rows.iter().map(|_| None)),
     ];
     let schema = skillhouse_query::indicator_values_schema();
     assert_eq!(schema.fields().len(), columns.len(), "indicator_values columns changed");

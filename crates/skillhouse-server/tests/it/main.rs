@@ -8,6 +8,7 @@ mod e2e;
 mod fixture;
 mod privacy;
 mod reload;
+mod rules;
 mod schedule;
 
 use axum::Router;

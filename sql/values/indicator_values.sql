@@ -1,0 +1,78 @@
+-- id: indicator_values
+-- title_zh: 指标值、目标与完成状态
+-- title_en: Indicator values with their targets, gaps and status
+-- description: Joins every indicator row (`indicator_rows`: the rows of sql/indicators/*.sql) with its target (DESIGN
+-- description: §8): gap = value − target; status `met` / `behind` per the target's comparator (`>=`, `<=`, `=`, `~`
+-- description: within $approx_tolerance below), `n/a` without a target or a value. A target matches on indicator,
+-- description: region, year, programme and agency type, nulls matching nulls; should two share a key, the first by
+-- description: target_id wins. A row without a target of its own that is a share, or is the province's, and is per
+-- description: neither programme nor agency type, is measured against a reference: the province's overall target of
+-- description: the indicator (comparator `>=`, `<=` or `~`) of the same year, else the latest earlier, else the
+-- description: earliest later year; reference_status is `met` / `behind` against that target itself (`<=` a cap,
+-- description: anything else a floor, no tolerance), `n/a` without a value. The scoreboard and the page show these
+-- description: decisions; they do not re-derive them.
+WITH ranked AS (
+    SELECT indicator_id, region_code, year, programme, agency_type, target, comparator,
+        ROW_NUMBER() OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type ORDER BY target_id) AS rn
+    FROM targets
+),
+own AS (SELECT * FROM ranked WHERE rn = 1),
+-- The targets a reference can be: the province's, for the indicator as a whole, with a comparator that is a goal
+-- (`=` marks a reported figure, not a goal).
+references_offered AS (
+    SELECT target_id, indicator_id, year, target, comparator
+    FROM targets
+    WHERE region_code = CAST($province_code AS VARCHAR) AND programme IS NULL AND agency_type IS NULL
+      AND target IS NOT NULL AND year IS NOT NULL AND comparator IN ('>=', '<=', '~')
+),
+joined AS (
+    SELECT v.indicator_id, v.region_code, v.year, v.programme, v.agency_type, v.value, v.numerator, v.denominator,
+        o.target, o.comparator, i.unit
+    FROM indicator_rows AS v
+    LEFT JOIN own AS o
+      ON o.indicator_id = v.indicator_id AND o.region_code = v.region_code AND o.year = v.year
+     -- Parenthesised: the parser would otherwise take the following `AND` into IS NOT DISTINCT FROM's right operand.
+     AND (o.programme IS NOT DISTINCT FROM v.programme) AND (o.agency_type IS NOT DISTINCT FROM v.agency_type)
+    LEFT JOIN indicators AS i ON i.indicator_id = v.indicator_id
+),
+chosen AS (
+    SELECT j.indicator_id, j.region_code, j.year, r.target, r.comparator, r.year AS reference_year,
+        ROW_NUMBER() OVER (
+            PARTITION BY j.indicator_id, j.region_code, j.year
+            ORDER BY CASE WHEN r.year = j.year THEN 0 WHEN r.year < j.year THEN 1 ELSE 2 END,
+                CASE WHEN r.year < j.year THEN -r.year ELSE r.year END,
+                r.target_id
+        ) AS rn
+    FROM joined AS j
+    JOIN references_offered AS r ON r.indicator_id = j.indicator_id
+    WHERE j.target IS NULL AND j.programme IS NULL AND j.agency_type IS NULL AND j.year IS NOT NULL
+      AND (j.region_code = CAST($province_code AS VARCHAR) OR j.unit = 'share')
+)
+SELECT
+    j.indicator_id, j.region_code, j.year, j.programme, j.agency_type, j.value, j.numerator, j.denominator,
+    j.target,
+    j.value - j.target AS gap,
+    CASE
+        WHEN j.target IS NULL OR j.value IS NULL THEN 'n/a'
+        WHEN j.comparator = '>=' THEN CASE WHEN j.value >= j.target THEN 'met' ELSE 'behind' END
+        WHEN j.comparator = '<=' THEN CASE WHEN j.value <= j.target THEN 'met' ELSE 'behind' END
+        WHEN j.comparator = '=' THEN CASE WHEN j.value = j.target THEN 'met' ELSE 'behind' END
+        WHEN j.comparator = '~' THEN
+            CASE WHEN j.value >= j.target * (1.0 - CAST($approx_tolerance AS DOUBLE)) THEN 'met' ELSE 'behind' END
+        ELSE 'n/a'
+    END AS status,
+    CAST($definition_version AS VARCHAR) AS definition_version,
+    CAST(c.target AS DOUBLE) AS reference_target,
+    CAST(c.comparator AS VARCHAR) AS reference_comparator,
+    CAST(c.reference_year AS INT) AS reference_year,
+    CASE
+        WHEN c.target IS NULL THEN CAST(NULL AS VARCHAR)
+        WHEN j.value IS NULL THEN 'n/a'
+        WHEN c.comparator = '<=' THEN CASE WHEN j.value <= c.target THEN 'met' ELSE 'behind' END
+        ELSE CASE WHEN j.value >= c.target THEN 'met' ELSE 'behind' END
+    END AS reference_status
+FROM joined AS j
+LEFT JOIN chosen AS c
+  ON c.rn = 1 AND c.indicator_id = j.indicator_id AND c.region_code = j.region_code AND c.year = j.year
+ AND j.target IS NULL AND j.programme IS NULL AND j.agency_type IS NULL
+ORDER BY j.indicator_id, j.region_code, j.year, j.programme NULLS FIRST, j.agency_type NULLS FIRST
