@@ -15,8 +15,10 @@ async fn http_get(addr: std::net::SocketAddr, path: &str, extra: &str) -> (Strin
     (head.to_string(), body.to_string())
 }
 
-#[tokio::test]
-async fn serves_over_a_real_socket_and_shuts_down_cleanly() {
+type Serving = tokio::task::JoinHandle<skillhouse_server::Result<()>>;
+
+/// Serves the fixture warehouse on 127.0.0.1:0: its folder, address, stop signal and task.
+async fn start() -> (tempfile::TempDir, std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, Serving) {
     let dir = warehouse();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -25,6 +27,12 @@ async fn serves_over_a_real_socket_and_shuts_down_cleanly() {
     let server = tokio::spawn(skillhouse_server::serve_on(listener, state, async move {
         let _ = stopped.await;
     }));
+    (dir, addr, stop, server)
+}
+
+#[tokio::test]
+async fn serves_over_a_real_socket_and_shuts_down_cleanly() {
+    let (_dir, addr, stop, server) = start().await;
 
     let (head, body) = http_get(addr, "/api/v1/indicators/new_skilled?region=410100&year=2024", "").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -66,14 +74,7 @@ async fn raw_exchange(addr: std::net::SocketAddr, request: &[u8]) -> (String, St
 /// had an empty body; they carry the same JSON error shape as every other error.
 #[tokio::test]
 async fn protocol_errors_answer_with_the_json_error_shape() {
-    let dir = warehouse();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let state = AppState::new(ServerConfig::new(dir.path())).expect("state");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(skillhouse_server::serve_on(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let (_dir, addr, stop, server) = start().await;
 
     let long_uri = format!("GET /api/v1/regions?x={} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(70_000));
     let many_headers = format!(
