@@ -29,6 +29,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::DataFusionError;
+use datafusion::execution::registry::FunctionRegistry;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -101,6 +102,12 @@ pub fn bound_values(ctx: &SessionContext, memory_limit: usize) {
     let wrappers = bounded_functions(ctx.state_ref().read().scalar_functions(), memory_limit);
     for wrapper in wrappers {
         ctx.register_udf(wrapper);
+    }
+    // The string `||` operator too. A statement session inherits its base's planner and adds its own; the first
+    // registered answers, with the same limit (both come from the same bounds).
+    let planner = Arc::new(crate::values::StringConcatPlanner::new(memory_limit));
+    if let Err(error) = ctx.state_ref().write().register_expr_planner(planner) {
+        tracing::warn!(%error, "the `||` operator could not be bounded");
     }
 }
 

@@ -18,12 +18,16 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::length::length;
 use datafusion::arrow::datatypes::FieldRef;
 use datafusion::arrow::datatypes::{DataType, Int64Type, IntervalMonthDayNanoType, TimeUnit};
+use datafusion::common::DFSchema;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
 use datafusion::logical_expr::udf_eq::UdfEq;
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    ColumnarValue, Documentation, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
+use datafusion::sql::sqlparser::ast::BinaryOperator;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -424,6 +428,110 @@ fn steps(value: &ColumnarValue) -> PerRow<i128> {
             PerRow::All(n) => PerRow::All(n),
             PerRow::Rows(values) => PerRow::Rows(values),
         },
+    }
+}
+
+/// The string concatenation operator `a || b`, bounded like the built-ins. `||` is an operator, not a function, so it
+/// cannot be replaced by name: [`StringConcatPlanner`] plans it as a call of this function instead, with the
+/// operator's meaning (NULL when either side is NULL, both sides as text) and its column name (`a || b`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct BoundedStringConcat {
+    limit: usize,
+    signature: Signature,
+}
+
+impl BoundedStringConcat {
+    fn new(limit: usize) -> Self {
+        // Volatile for the reason the wrappers are (see the module comment): no folding of constants into literals.
+        Self { limit, signature: Signature::user_defined(Volatility::Volatile) }
+    }
+}
+
+impl ScalarUDFImpl for BoundedStringConcat {
+    fn name(&self) -> &str {
+        "||"
+    }
+
+    fn schema_name(&self, args: &[Expr]) -> Result<String> {
+        match args {
+            [left, right] => Ok(format!("{} || {}", left.schema_name(), right.schema_name())),
+            _ => Err(DataFusionError::Internal(format!("`||` takes two operands, got {}", args.len()))),
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        Ok(vec![DataType::Utf8; arg_types.len()])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let limit = u64::try_from(self.limit).unwrap_or(u64::MAX);
+        let estimate = estimate(Growth::Concat, &args.args, args.number_rows, limit);
+        if estimate > limit {
+            return Err(DataFusionError::ResourcesExhausted(format!(
+                "`||` would build {} in one batch, more than the statement's memory limit of {}",
+                format_bytes(usize::try_from(estimate).unwrap_or(usize::MAX)),
+                format_bytes(self.limit)
+            )));
+        }
+        let [left, right] = args.args.as_slice() else {
+            return Err(DataFusionError::Internal("`||` takes two operands".into()));
+        };
+        if let (ColumnarValue::Scalar(left), ColumnarValue::Scalar(right)) = (left, right) {
+            let text = |value: &ScalarValue| match value {
+                ScalarValue::Utf8(text) => text.clone(),
+                _ => None,
+            };
+            let joined = text(left).zip(text(right)).map(|(l, r)| l + &r);
+            return Ok(ColumnarValue::Scalar(ScalarValue::Utf8(joined)));
+        }
+        let rows = args.number_rows;
+        let (left, right) = (left.to_array(rows)?, right.to_array(rows)?);
+        let joined = datafusion::arrow::compute::kernels::concat_elements::concat_elements_utf8(
+            left.as_string::<i32>(),
+            right.as_string::<i32>(),
+        )?;
+        Ok(ColumnarValue::Array(Arc::new(joined)))
+    }
+}
+
+/// Plans the string `||` of analyst SQL as [`BoundedStringConcat`]; `||` between arrays is left to DataFusion's
+/// own planner, which claims it first.
+#[derive(Debug)]
+pub(crate) struct StringConcatPlanner {
+    operator: Arc<ScalarUDF>,
+}
+
+impl StringConcatPlanner {
+    /// A planner whose `||` refuses to build more than `limit` bytes in one batch.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { operator: Arc::new(ScalarUDF::new_from_impl(BoundedStringConcat::new(limit))) }
+    }
+}
+
+impl ExprPlanner for StringConcatPlanner {
+    fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+        if expr.op != BinaryOperator::StringConcat {
+            return Ok(PlannerResult::Original(expr));
+        }
+        let is_list = |side: &Expr| {
+            matches!(
+                side.get_type(schema),
+                Ok(DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
+            )
+        };
+        if is_list(&expr.left) || is_list(&expr.right) {
+            return Ok(PlannerResult::Original(expr));
+        }
+        let call = ScalarFunction::new_udf(Arc::clone(&self.operator), vec![expr.left, expr.right]);
+        Ok(PlannerResult::Planned(Expr::ScalarFunction(call)))
     }
 }
 

@@ -114,3 +114,22 @@ fn wrapping_twice_keeps_one_wrapper_with_the_new_limit() {
     assert_eq!(wrapper.limit, 2 << 20);
     assert!(wrapper.inner.downcast_ref::<super::BoundedFunction>().is_none(), "not a wrapper of a wrapper");
 }
+
+/// Issue 27: `||` is an operator, not a function, and doubled a value per CTE with no check.
+#[tokio::test]
+async fn the_string_concat_operator_is_bounded_and_keeps_its_meaning() {
+    // 1 MiB doubled four times: 16 MiB, over the 8 MiB limit, from values that each pass.
+    refused(
+        "WITH a AS (SELECT repeat('x', 1048576) AS v), b AS (SELECT v || v AS v FROM a), \
+         c AS (SELECT v || v AS v FROM b), d AS (SELECT v || v AS v FROM c), e AS (SELECT v || v AS v FROM d) \
+         SELECT length(v) FROM e",
+    )
+    .await;
+    assert_eq!(value("SELECT 'ab' || 'cd'").await, "abcd");
+    assert_eq!(value("SELECT ('ab' || NULL) IS NULL").await, "true");
+    assert_eq!(value("SELECT s || '-' || n FROM (VALUES ('a', 1)) AS t(s, n)").await, "a-1");
+    let batches = run("SELECT s || 'x' FROM (VALUES ('a')) AS t(s)").await.expect("runs");
+    assert_eq!(batches[0].schema().field(0).name(), "t.s || Utf8(\"x\")", "the operator's column name");
+    // Between arrays `||` is still DataFusion's array concatenation.
+    assert_eq!(value("SELECT make_array(1, 2) || make_array(3)").await, "[1, 2, 3]");
+}
