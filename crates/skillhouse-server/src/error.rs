@@ -9,11 +9,12 @@ use std::path::PathBuf;
 /// Result alias of the server crate.
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
 
-/// Why a snapshot could not be loaded, or the server could not start.
+/// Why a snapshot could not be loaded, or the server could not start. A message says what was being done and
+/// where; the cause is its `source`, printed by whoever prints the chain ([`chain`]), never twice.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// Reading a file or folder failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// What was being done.
         action: &'static str,
@@ -30,7 +31,7 @@ pub enum ServerError {
         warehouse: PathBuf,
     },
     /// A snapshot's `manifest.json` is unreadable.
-    #[error("snapshot manifest {path}: {source}")]
+    #[error("snapshot manifest {path}")]
     Manifest {
         /// The manifest.
         path: PathBuf,
@@ -39,7 +40,7 @@ pub enum ServerError {
         source: serde_json::Error,
     },
     /// A snapshot Parquet file is unreadable.
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Parquet {
         /// The file.
         path: PathBuf,
@@ -56,7 +57,7 @@ pub enum ServerError {
         message: String,
     },
     /// The snapshot's indicator catalogue says something suppression cannot act on (a malformed `disclosure`).
-    #[error("indicator catalogue of snapshot {snapshot}: {source}")]
+    #[error("indicator catalogue of snapshot {snapshot}")]
     Catalogue {
         /// The snapshot id.
         snapshot: String,
@@ -65,7 +66,7 @@ pub enum ServerError {
         source: Box<skillhouse_query::QueryError>,
     },
     /// A response body could not be built while precomputing a snapshot's answers.
-    #[error("precomputing `{what}`: {source}")]
+    #[error("precomputing `{what}`")]
     Encode {
         /// Which answer.
         what: String,
@@ -85,7 +86,7 @@ pub enum ServerError {
     #[error("configuration: {0}")]
     Config(String),
     /// Binding or serving the socket failed.
-    #[error("serving on {addr}: {source}")]
+    #[error("serving on {addr}")]
     Serve {
         /// The address.
         addr: String,
@@ -93,6 +94,18 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its causes on one line, `outer: inner: …`, for a log line.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl ServerError {

@@ -71,7 +71,10 @@ pub async fn serve_on(
     let addr = listener.local_addr().map_or_else(|_| "?".to_string(), |a| a.to_string());
     match state.reload().await {
         Ok(outcome) => tracing::info!(?outcome, %addr, "listening"),
-        Err(error) => tracing::error!(%error, %addr, "listening, but the published snapshot did not load; not ready"),
+        Err(error) => {
+            let error = error::chain(&error);
+            tracing::error!(%error, %addr, "listening, but the published snapshot did not load; not ready");
+        }
     }
     let reloader = state.spawn_reloader();
     let scheduler = schedule::spawn_scheduler(&state);

@@ -38,18 +38,6 @@ enum JobError {
     Thread(#[source] std::io::Error),
 }
 
-/// An error and its causes on one line, `outer: inner: …`, for the log.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// A daily rebuild: when, and what to run.
 #[derive(Clone)]
 pub struct ScheduledRebuild {
@@ -108,13 +96,14 @@ pub async fn run_scheduled_rebuild(state: &AppState) -> Option<RebuildRun> {
             "scheduled rebuild refused by the release gate; still serving the published snapshot"
         ),
         Err(error) => {
-            let error = chain(error.as_ref());
+            let error = crate::error::chain(error.as_ref());
             tracing::error!(%error, "scheduled rebuild failed; still serving the published snapshot");
         }
     }
     let reload = match state.reload().await {
         Ok(outcome) => Some(outcome),
         Err(error) => {
+            let error = crate::error::chain(&error);
             tracing::error!(%error, "loading the snapshot after the scheduled rebuild failed");
             None
         }

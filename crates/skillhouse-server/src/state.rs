@@ -127,7 +127,7 @@ impl AppState {
                     Err(error) => {
                         let now_failed = state.inner.failed.lock().ok().and_then(|f| f.clone());
                         if already_failed.is_none() || already_failed != now_failed {
-                            tracing::error!(error = %error, "loading the published snapshot failed; still serving the previous one");
+                            tracing::error!(error = %crate::error::chain(&error), "loading the published snapshot failed; still serving the previous one");
                         }
                     }
                 }

@@ -340,7 +340,7 @@ mod tests {
         catalogue.rows[0][3] = text(Some("share new_skilled"));
         let error = disclosures(&catalogue, "S1").expect_err("a malformed disclosure");
         assert!(matches!(&error, ServerError::Catalogue { snapshot, .. } if snapshot == "S1"), "{error}");
-        assert!(error.to_string().contains("indicators/new_share.sql"), "{error}");
+        assert!(crate::error::chain(&error).contains("indicators/new_share.sql"), "{error}");
     }
 
     #[test]
