@@ -57,3 +57,51 @@ pub const CERTIFICATE_COLUMNS: [Column; 19] = [
 
 /// Name of the Hive partition column of `certificates/`.
 pub const PARTITION_COLUMN: &str = "issue_year";
+
+/// Columns stored in every `training/end_year=YYYY/*.parquet` file (DESIGN §16), in file order: one accepted
+/// trainee row of one class — one 人次. The partition column `end_year` (the year of `end_date`) lives in the path.
+/// Files are sorted by `region_code, end_date, provider_id, class_id`.
+pub const TRAINING_COLUMNS: [Column; 24] = [
+    col("person_key", "Utf8", false, "人员键", "HMAC-SHA256 of the normalised ID number, the same key as certificates"),
+    col("birth_date", "Date32", false, "出生日期", "birth date from the ID number"),
+    col("gender", "Utf8", false, "性别", "M or F, from the ID number"),
+    col("hukou_region", "Utf8", false, "户籍地区", "first six digits of the ID number"),
+    col("provider_id", "Utf8", false, "培训机构代码", "training provider (the landing folder)"),
+    col("provider_type", "Utf8", false, "培训机构类型", "enterprise, college, social, public, online"),
+    col("region_code", "Utf8", false, "统计地区", "region of the provider"),
+    col("class_id", "Utf8", false, "班级编号", "the provider's class number; a class is provider_id + class_id"),
+    col(
+        "training_kind",
+        "Utf8",
+        false,
+        "培训类型",
+        "employment, upskilling, entrepreneurship, apprenticeship, gold_collar, other",
+    ),
+    col("occupation_code", "Utf8", true, "职业编码", "职业分类大典 code; null for entrepreneurship/other without one"),
+    col("programme", "Utf8", true, "专项", "programme code 1–10 or 2.1–2.5"),
+    col("subsidised", "Boolean", false, "补贴性培训", "a subsidised (补贴性) training place"),
+    col("voucher_no", "Utf8", true, "培训券编号", "training voucher number, normalised; each used once"),
+    col("organiser", "Utf8", true, "组织单位", "youth_league (共青团) or null"),
+    col("start_date", "Date32", false, "开班日期", "first day of the class"),
+    col("end_date", "Date32", false, "结业日期", "last day of the class (the row counts in this year)"),
+    col("hours_total", "Int32", false, "总课时", "class hours in total"),
+    col("hours_practical", "Int32", false, "实操课时", "practical class hours"),
+    col("satisfaction", "Float64", true, "满意度", "trainees' satisfaction, 0–100 (per cent)"),
+    col("result", "Utf8", false, "培训结果", "passed, failed or dropped (未结业)"),
+    col("source_file", "Utf8", false, "来源文件", "landing-relative path of the submitted file"),
+    col("source_row", "Int64", false, "来源行号", "1-based line/row number in the source file"),
+    col("batch_id", "Utf8", false, "批次", "ingestion batch"),
+    col("content_hash", "Utf8", false, "文件哈希", "SHA-256 of the source file"),
+];
+
+/// Name of the Hive partition column of `training/`.
+pub const TRAINING_PARTITION_COLUMN: &str = "end_year";
+
+/// Columns of `providers/providers.parquet`, the training provider registry as last loaded (DESIGN §16).
+pub const PROVIDER_COLUMNS: [Column; 5] = [
+    col("provider_id", "Utf8", false, "培训机构代码", "training provider id"),
+    col("name", "Utf8", true, "培训机构名称", "provider's name (an organisation, not a person)"),
+    col("provider_type", "Utf8", false, "培训机构类型", "enterprise, college, social, public, online"),
+    col("region_code", "Utf8", false, "所在地区", "region code (DESIGN §14)"),
+    col("registered_on", "Date32", true, "登记日期", "registration date"),
+];
