@@ -134,7 +134,8 @@ pub async fn write_warehouse(dir: &Path) {
 pub fn warehouse() -> &'static Path {
     static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
     WAREHOUSE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-warehouse");
+        // One folder per test binary (`it`, `golden`): binaries run in parallel under nextest.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("golden-warehouse-", env!("CARGO_CRATE_NAME")));
         let build_dir = dir.clone();
         // Built on its own thread and runtime: the tests calling this already run inside a tokio runtime.
         std::thread::spawn(move || {
