@@ -46,6 +46,7 @@ mod lock;
 mod manifest;
 mod output;
 mod params;
+mod reader;
 mod readonly;
 mod snapshot;
 mod stock;
@@ -64,7 +65,7 @@ pub use catalog::{GATE_COMPARE, SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use disclosure::Disclosure;
-pub use error::{QueryError, Result};
+pub use error::{QueryError, Result, error_chain};
 pub use gate::{
     CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT,
     GateConfig, GateReport,
@@ -74,11 +75,12 @@ pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
 pub use params::{APPROX_TOLERANCE, BuildParams};
+pub use reader::{SnapshotFolder, current_snapshot_id, snapshot_dir};
 pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{
     BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
-    build_snapshot_with_options, current_snapshot_id, indicator_values_schema, new_snapshot_id, open_snapshot,
-    open_snapshot_with, publish_snapshot, register_snapshot,
+    build_snapshot_with_options, indicator_values_schema, new_snapshot_id, open_snapshot, open_snapshot_with,
+    publish_snapshot, register_snapshot,
 };
 pub use store::{
     PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,

@@ -25,29 +25,33 @@
 //!
 //! *What it must not do.* Hold SQL, return a raw ID number, name, or any count below k of a breakdown.
 
-pub mod config;
-pub mod dashboard;
-pub mod error;
+mod config;
+mod dashboard;
+mod error;
 mod guard;
-pub mod load;
-pub mod metrics;
-pub mod openapi;
+mod load;
+mod metrics;
+mod openapi;
 mod protocol;
-pub mod published;
-pub mod routes;
-pub mod schedule;
+mod published;
+mod routes;
+mod schedule;
 mod small_counts;
-pub mod state;
-pub mod suppress;
-pub mod table;
+mod state;
+mod suppress;
+mod table;
 
 pub use config::{ServerConfig, Tokens};
-pub use error::{ApiError, Result, ServerError};
-pub use routes::{SNAPSHOT_HEADER, router};
+pub use dashboard::{ASSETS, CONTENT_SECURITY_POLICY};
+pub use error::{ApiError, Result, ServerError, chain as error_chain};
+pub use load::ValueRow;
+pub use published::{Filters, Format, Published, Resource};
+pub use routes::{ROUTES, SNAPSHOT_HEADER, router};
 pub use schedule::{
     RebuildError, RebuildResult, RebuildRun, RebuildSummary, ScheduledRebuild, next_run, run_scheduled_rebuild,
 };
 pub use state::{AppState, ReloadOutcome};
+pub use table::{Cell, ColumnType, Table};
 
 use std::future::Future;
 use std::net::SocketAddr;

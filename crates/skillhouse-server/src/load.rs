@@ -10,11 +10,11 @@
 use crate::error::{Result, ServerError};
 use crate::table::{Cell, ColumnType, Table};
 use sha2::{Digest, Sha256};
-use skillhouse_query::Manifest;
 use skillhouse_query::datafusion::arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray};
 use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::DataType;
 use skillhouse_query::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use skillhouse_query::{Manifest, SnapshotFolder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -83,37 +83,20 @@ pub struct SnapshotFiles {
 }
 
 /// The published snapshot id of a warehouse (`WAREHOUSE/CURRENT`), or `None` when nothing is published.
-pub fn current_snapshot_id(warehouse: &Path) -> Result<Option<String>> {
-    let path = warehouse.join("CURRENT");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text.trim().to_string()).filter(|id| !id.is_empty())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ServerError::io("reading", path, e)),
-    }
+pub(crate) fn current_snapshot_id(warehouse: &Path) -> Result<Option<String>> {
+    skillhouse_query::current_snapshot_id(warehouse)
+        .map_err(|source| ServerError::Snapshot { warehouse: warehouse.to_path_buf(), source: Box::new(source) })
 }
 
 /// Reads snapshot `id` of `warehouse` into memory. Blocking: call it off the async runtime.
-pub fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
-    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
-        return Err(ServerError::Layout {
-            path: warehouse.join("CURRENT"),
-            message: format!("`{id}` is not a snapshot id"),
-        });
-    }
-    let dir = warehouse.join("snapshots").join(id);
+pub(crate) fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
     // Leased while its files are read, so retention cannot remove it mid-load; everything is in memory after.
-    let _lease = skillhouse_query::SnapshotLease::acquire(&dir)
-        .map_err(|e| ServerError::Layout { path: dir.clone(), message: e.to_string() })?;
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read(&manifest_path).map_err(|e| ServerError::io("reading", &manifest_path, e))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&text).map_err(|source| ServerError::Manifest { path: manifest_path, source })?;
-    let values_table = read_parquet(&dir.join("indicator_values.parquet"))?;
-    let values = value_rows(&values_table, &dir.join("indicator_values.parquet"))?;
+    let folder = SnapshotFolder::open(warehouse, id)
+        .map_err(|source| ServerError::Snapshot { warehouse: warehouse.to_path_buf(), source: Box::new(source) })?;
+    let values_path = folder.indicator_values_file();
+    let values = value_rows(&read_parquet(&values_path)?, &values_path)?;
     let optional = |path: PathBuf| if path.is_file() { read_parquet(&path) } else { Ok(Table::default()) };
-    // A snapshot carries the ledger it was built with (docs/warehouse.md); older snapshots read the warehouse's.
-    let carries_base_files = dir.join("certificates").is_dir();
-    let ledger_path = if carries_base_files { &dir } else { warehouse }.join("ledger").join("ledger.parquet");
+    let ledger_path = folder.ledger_file();
     let (submissions, ledger_hash) = if ledger_path.is_file() {
         let bytes = std::fs::read(&ledger_path).map_err(|e| ServerError::io("reading", &ledger_path, e))?;
         (submissions(&read_parquet(&ledger_path)?), hex::encode(Sha256::digest(&bytes)))
@@ -121,15 +104,15 @@ pub fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
         (submissions(&Table::default()), String::new())
     };
     Ok(SnapshotFiles {
-        manifest,
-        catalogue: read_parquet(&dir.join("indicators.parquet"))?,
+        catalogue: read_parquet(&folder.indicators_file())?,
         values,
-        regions: read_parquet(&dir.join("dims").join("regions.parquet"))?,
-        programmes: read_parquet(&dir.join("dims").join("programmes.parquet"))?,
-        targets: read_parquet(&dir.join("dims").join("targets.parquet"))?,
-        agency_types: optional(dir.join("dims").join("agency_types.parquet"))?,
+        regions: read_parquet(&folder.dim_file("regions"))?,
+        programmes: read_parquet(&folder.dim_file("programmes"))?,
+        targets: read_parquet(&folder.dim_file("targets"))?,
+        agency_types: optional(folder.dim_file("agency_types"))?,
         submissions,
         ledger_hash,
+        manifest: folder.manifest,
     })
 }
 
@@ -194,26 +177,6 @@ fn push_cells(rows: &mut [Vec<Cell>], array: &dyn Array, data_type: &DataType) {
             }
         };
         cells.push(cell);
-    }
-}
-
-impl Table {
-    /// The index of a column.
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|(n, _)| n == name)
-    }
-
-    /// A column's values as text (numbers rendered), `None` for nulls; every row `None` if the column is absent.
-    pub fn text_column(&self, name: &str) -> Vec<Option<String>> {
-        let index = self.column_index(name);
-        self.rows
-            .iter()
-            .map(|row| match index.and_then(|i| row.get(i)) {
-                Some(Cell::Text(text)) => Some(text.clone()),
-                Some(Cell::Int(value)) => Some(value.to_string()),
-                _ => None,
-            })
-            .collect()
     }
 }
 

@@ -284,6 +284,36 @@ impl Published {
         Ok(published)
     }
 
+    /// Reads the warehouse's published snapshot and prepares it as the server serves it, with suppression
+    /// threshold `k`. Blocking: call it off an async runtime's workers.
+    pub fn open_current(warehouse: &std::path::Path, k: i64) -> Result<Self> {
+        let id = crate::load::current_snapshot_id(warehouse)?.ok_or_else(|| ServerError::Snapshot {
+            warehouse: warehouse.to_path_buf(),
+            source: Box::new(skillhouse_query::QueryError::NoSnapshot { warehouse: warehouse.to_path_buf() }),
+        })?;
+        Self::build(crate::load::read_snapshot(warehouse, &id)?, k)
+    }
+
+    /// The published values of one indicator, suppression applied; empty for an unknown id.
+    pub fn values(&self, indicator_id: &str) -> &[ValueRow] {
+        self.values.get(indicator_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The indicator catalogue (`indicators.parquet`): one row per indicator, its header's fields as columns.
+    pub fn catalogue(&self) -> &Table {
+        &self.catalogue
+    }
+
+    /// The reporting units and the province (`dims/regions.parquet`).
+    pub fn regions(&self) -> &Table {
+        &self.regions
+    }
+
+    /// The programmes (`dims/programmes.parquet`).
+    pub fn programmes(&self) -> &Table {
+        &self.programmes
+    }
+
     /// The definition version the snapshot was built with.
     pub fn definition_version(&self) -> &str {
         &self.manifest.definition_version
