@@ -189,7 +189,7 @@ pub struct Published {
     programmes: Table,
     targets: Table,
     submissions: Table,
-    ledger_hash: String,
+    submissions_hash: String,
     prepared: HashMap<(Resource, Format), Prepared>,
     openapi: Bytes,
 }
@@ -206,7 +206,7 @@ impl Published {
             targets,
             agency_types,
             submissions,
-            ledger_hash,
+            submissions_hash,
         } = files;
         let province = skillhouse_model::PROVINCE_CODE.to_string();
         let programme_parent: HashMap<String, String> = programmes
@@ -253,7 +253,7 @@ impl Published {
             programmes,
             targets,
             submissions,
-            ledger_hash,
+            submissions_hash,
             prepared: HashMap::new(),
             openapi: Bytes::new(),
         };
@@ -373,8 +373,8 @@ impl Published {
     }
 
     /// The strong ETag of an answer: a digest of the snapshot id, the definition version, the suppression threshold,
-    /// the resource, its normalized filters and the format (and the ledger's digest for submissions, which the
-    /// ledger can change under one snapshot).
+    /// the resource, its normalized filters and the format (and, for submissions, the digest of the summary file
+    /// it was read from).
     pub fn etag(&self, resource: &Resource, filters: &Filters, format: Format) -> HeaderValue {
         let mut digest = Sha256::new();
         for part in [
@@ -389,7 +389,7 @@ impl Published {
             digest.update([0]);
         }
         if *resource == Resource::Submissions {
-            digest.update(self.ledger_hash.as_bytes());
+            digest.update(self.submissions_hash.as_bytes());
         }
         let hash = hex::encode(&digest.finalize()[..16]);
         HeaderValue::from_str(&format!("\"{hash}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"invalid\""))
