@@ -5,7 +5,7 @@
 //! indicator's values (filterable by region, year, programme and agency type, each with target, gap and status),
 //! regions, programmes, targets, the snapshot's metadata and a per-agency ledger summary, under `/api/v1`; plus
 //! `/healthz`, `/readyz`, `/metrics` (Prometheus) and `/api/v1/openapi.json` (OpenAPI 3.1). JSON by default; CSV
-//! and the Arrow IPC stream format on `?format=` or `Accept`. See [`routes::ROUTES`].
+//! and the Arrow IPC stream format on `?format=` or `Accept`. See [`ROUTES`].
 //!
 //! *How.* [`load`] reads a snapshot's small Parquet tables and manifest directly (no SQL here: every number was
 //! computed by `skillhouse-query` when the snapshot was built); [`suppress`] withholds small cells with
@@ -32,8 +32,10 @@ mod guard;
 mod load;
 mod metrics;
 mod openapi;
+mod paths;
 mod protocol;
 mod published;
+mod rebuild;
 mod routes;
 mod schedule;
 mod small_counts;
@@ -45,11 +47,11 @@ pub use config::{ServerConfig, Tokens};
 pub use dashboard::{ASSETS, CONTENT_SECURITY_POLICY};
 pub use error::{ApiError, Result, ServerError, chain as error_chain};
 pub use load::ValueRow;
+pub use paths::{DEFINITION_HEADER, ROUTES, SNAPSHOT_HEADER};
 pub use published::{Filters, Format, Published, Resource};
-pub use routes::{ROUTES, SNAPSHOT_HEADER, router};
-pub use schedule::{
-    RebuildError, RebuildResult, RebuildRun, RebuildSummary, ScheduledRebuild, next_run, run_scheduled_rebuild,
-};
+pub use rebuild::{RebuildError, RebuildResult, RebuildSummary, ScheduledRebuild};
+pub use routes::router;
+pub use schedule::{RebuildRun, next_run, run_scheduled_rebuild};
 pub use state::{AppState, ReloadOutcome};
 pub use table::{Cell, ColumnType, Table};
 

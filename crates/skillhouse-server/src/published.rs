@@ -191,7 +191,7 @@ pub struct Published {
     submissions: Table,
     submissions_hash: String,
     prepared: HashMap<(Resource, Format), Prepared>,
-    openapi: Bytes,
+    openapi: std::sync::OnceLock<Bytes>,
 }
 
 impl Published {
@@ -255,7 +255,7 @@ impl Published {
             submissions,
             submissions_hash,
             prepared: HashMap::new(),
-            openapi: Bytes::new(),
+            openapi: std::sync::OnceLock::new(),
         };
         let mut resources = vec![
             Resource::Catalogue,
@@ -276,11 +276,6 @@ impl Published {
                 published.prepared.insert((resource.clone(), format), Prepared { body, etag });
             }
         }
-        let document = crate::openapi::document(Some(&published));
-        published.openapi = Bytes::from(serde_json::to_vec_pretty(&document).map_err(|e| ServerError::Encode {
-            what: "/api/v1/openapi.json".into(),
-            source: ApiError::Internal(e.to_string()),
-        })?);
         Ok(published)
     }
 
@@ -334,9 +329,10 @@ impl Published {
         self.agency_types.iter().cloned().collect()
     }
 
-    /// The OpenAPI document with this snapshot's ids and codes.
-    pub fn openapi(&self) -> Bytes {
-        self.openapi.clone()
+    /// The OpenAPI document with this snapshot's ids and codes, rendered by `render` the first time it is asked
+    /// for and kept with the snapshot. (The document is the `openapi` module's to write; this only keeps it.)
+    pub(crate) fn openapi_with(&self, render: impl FnOnce(&Self) -> Bytes) -> Bytes {
+        self.openapi.get_or_init(|| render(self)).clone()
     }
 
     /// Indicator ids, sorted.
