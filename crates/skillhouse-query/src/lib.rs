@@ -3,10 +3,12 @@
 //! back, retention, locks).
 //!
 //! *What it owns.* [`build_snapshot`] hard-links the warehouse's current base files (`certificates/issue_year=YYYY/`,
-//! `rejects/`, `duplicate_claims/`, `ledger/` — the layout of `docs/warehouse.md`, the files the ledger says are
-//! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
-//! `models/<id>.parquet`, or one file per year under `models/<id>/`, the years an unchanged warehouse cannot have
-//! changed taken over from the previous snapshot) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
+//! `rejects/`, `duplicate_claims/`, `ledger/`, and the training records of DESIGN §16, `training/end_year=YYYY/` and
+//! `training_rejects/` — the layout of `docs/warehouse.md`, the files the ledger says are loaded) into the snapshot
+//! folder, copies the agency and training provider registries into it, reads them and the reference CSVs, runs
+//! every model of `sql/models/` (stored as `models/<id>.parquet`, or one file per year under `models/<id>/`, the
+//! years an unchanged warehouse cannot have changed taken over from the previous snapshot) and every indicator of
+//! `sql/indicators/` (stored together as `indicator_values.parquet`,
 //! with targets, gaps, status and reference targets joined from `targets` by `sql/values/indicator_values.sql`, and
 //! the catalogue as `indicators.parquet`, whose rows carry each indicator's publishing rules), optionally the
 //! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and

@@ -221,20 +221,25 @@ pub async fn build_snapshot_with_options(
     let ctx = config.session()?;
     // The build reads the links, not the warehouse: the snapshot holds exactly what it was computed from.
     tables::register_warehouse(&ctx, snapshot_dir).await?;
-    tables::register_warehouse_agencies(&ctx, warehouse_dir).await?;
+    tables::register_warehouse_registries(&ctx, warehouse_dir).await?;
     phases_ms.insert("register".to_string(), millis(clock));
     let mut stored = Stored::new(snapshot_dir);
 
     let clock = Instant::now();
+    let dims_total = tables::REFERENCE_TABLES.len() + tables::REGISTRIES.len();
     for (done, table) in tables::REFERENCE_TABLES.iter().enumerate() {
-        progress("dims", done, tables::REFERENCE_TABLES.len() + 1);
+        progress("dims", done, dims_total);
         let clock = Instant::now();
         let frame = tables::read_reference_csv(&ctx, reference_dir, table).await?;
         let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
         tables::register_parquet_file(&ctx, table, &path, None).await?;
     }
-    let agencies = ctx.table("agencies").await.map_err(|e| QueryError::engine("reading `agencies`", e))?;
-    stored.write("dims/agencies.parquet", agencies, Instant::now()).await?;
+    // The registries as last loaded into the warehouse: the snapshot keeps its own copy.
+    for (done, (table, _)) in tables::REGISTRIES.iter().enumerate() {
+        progress("dims", tables::REFERENCE_TABLES.len() + done, dims_total);
+        let registry = ctx.table(*table).await.map_err(|e| QueryError::engine(format!("reading `{table}`"), e))?;
+        stored.write(&format!("dims/{table}.parquet"), registry, Instant::now()).await?;
+    }
     phases_ms.insert("dims".to_string(), millis(clock));
     skillhouse_model::fault::point("build.dims");
 
@@ -746,9 +751,10 @@ pub async fn open_snapshot_with(warehouse_dir: &Path, config: &QueryConfig) -> R
 }
 
 /// Registers a snapshot's tables on a session: `certificates` (and `certificate_files`, `duplicate_claims`),
-/// `rejects` and `ledger` from the base files the snapshot links (so a later ingest never shows through);
-/// `dims/*`, `models/*`, `indicator_values` and `indicators` from the files the build wrote. A snapshot built
-/// before snapshots carried their base files (no `certificates/` folder) reads them from the warehouse.
+/// `rejects`, `ledger`, `training` and `training_rejects` from the base files the snapshot links (so a later ingest
+/// never shows through); `dims/*` (`agencies` and `providers` among them), `models/*`, `indicator_values` and
+/// `indicators` from the files the build wrote. A snapshot built before snapshots carried their base files (no
+/// `certificates/` folder) reads them from the warehouse.
 pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snapshot_dir: &Path) -> Result<()> {
     let base = if snapshot_dir.join(layout::CERTIFICATES_DIR).is_dir() { snapshot_dir } else { warehouse_dir };
     tables::register_warehouse(ctx, base).await?;
@@ -771,6 +777,7 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
             tables::register_parquet_file(ctx, &table, &path, None).await?;
         }
     }
+    tables::register_missing_registries(ctx, snapshot_dir).await?;
     // Snapshots built before the compacted copy existed keep reading the base files; those built before the
     // per-year layout read their one file.
     for compact in [snapshot_dir.join(carry::COMPACT_DIR), snapshot_dir.join(tables::COMPACT_CERTIFICATES_FILE)] {
