@@ -6,7 +6,7 @@ use skillhouse_model::{Level, RejectReason};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -23,7 +23,7 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn assert_same_tree(a: &Path, b: &Path) {
+pub(crate) fn assert_same_tree(a: &Path, b: &Path) {
     // A README next to the committed sample explains it; it is not part of the drop.
     let readme = |mut t: BTreeMap<PathBuf, Vec<u8>>| {
         t.remove(Path::new("README.md"));
