@@ -2,11 +2,12 @@
 //! files each one sends (format, encoding, header spellings, value spellings and quirks).
 
 use crate::config::Config;
+use crate::encode::{self, RegistryRow};
 use crate::reference::{self, BRANDS, INDUSTRIES, UNIT_WEIGHTS};
 use crate::rng::Rng;
 use crate::style::{self, Column};
 use chrono::{Datelike, Days, NaiveDate};
-use skillhouse_model::{AgencyType, ReportingUnit};
+use skillhouse_model::AgencyType;
 use std::collections::BTreeSet;
 
 /// Pingdingshan's agency mix at the end of 2023 (seed 004): 127 enterprise, 26 college, 43 social, 24 special
@@ -305,23 +306,17 @@ pub(crate) fn unregistered(config: &Config) -> Agency {
     }
 }
 
-/// The registry file `agencies.csv` (UTF-8, `\n`): agency_id,name,agency_type,region_code,registered_on, with the
-/// type written as a Chinese name or a code, row by row.
+/// The registry file `agencies.csv`: agency_id,name,agency_type,region_code,registered_on.
 pub(crate) fn registry_csv(agencies: &[Agency], seed: u64) -> String {
-    let mut rng = Rng::derive(seed, 0xA6E4, 0);
-    let mut out = String::from("agency_id,name,agency_type,region_code,registered_on\n");
-    for a in agencies {
-        let agency_type = if rng.chance(0.5) { a.agency_type.name_zh() } else { a.agency_type.code() };
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            a.id,
-            a.name,
-            agency_type,
-            ReportingUnit::UNITS[a.unit].code,
-            a.registered_on.format("%Y-%m-%d")
-        ));
-    }
-    out
+    let rows = agencies.iter().map(|a| RegistryRow {
+        id: &a.id,
+        name: &a.name,
+        type_names: (a.agency_type.name_zh(), a.agency_type.code()),
+        unit: a.unit,
+        registered_on: a.registered_on,
+    });
+    let header = "agency_id,name,agency_type,region_code,registered_on";
+    encode::registry_csv(header, rows, &mut Rng::derive(seed, 0xA6E4, 0))
 }
 
 #[cfg(test)]

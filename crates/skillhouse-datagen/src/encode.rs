@@ -9,6 +9,7 @@ use crate::rng::Rng;
 use crate::style::{Format, Style};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format as XlsxFormat, FormatAlign, Workbook, XlsxError};
+use skillhouse_model::ReportingUnit;
 
 /// The words of a workbook around its data, used where the style asks for them.
 pub(crate) struct Sheet<'a> {
@@ -22,6 +23,35 @@ pub(crate) struct Sheet<'a> {
     pub code: u16,
     /// The month of the file (seeds the clerk's name: another clerk now and then).
     pub month: u32,
+}
+
+/// One organisation of a registry file.
+pub(crate) struct RegistryRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// The type's Chinese name and code.
+    pub type_names: (&'a str, &'a str),
+    /// Index into [`ReportingUnit::UNITS`].
+    pub unit: usize,
+    pub registered_on: NaiveDate,
+}
+
+/// A registry file (UTF-8, `\n`) under `header` (id, name, type, region_code, registered_on), with the type
+/// written as a Chinese name or a code, row by row.
+pub(crate) fn registry_csv<'a>(header: &str, rows: impl Iterator<Item = RegistryRow<'a>>, rng: &mut Rng) -> String {
+    let mut out = format!("{header}\n");
+    for row in rows {
+        let type_name = if rng.chance(0.5) { row.type_names.0 } else { row.type_names.1 };
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            row.id,
+            row.name,
+            type_name,
+            ReportingUnit::UNITS[row.unit].code,
+            row.registered_on.format("%Y-%m-%d")
+        ));
+    }
+    out
 }
 
 /// The bytes of one readable file of `style`'s format.

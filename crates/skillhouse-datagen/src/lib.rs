@@ -48,8 +48,8 @@ mod write;
 pub use config::{Config, DEFAULT_TRAINING, MAX_AGENCIES, MAX_PERSONS};
 pub use error::{DatagenError, Result};
 pub use manifest::{
-    FileEntry, Manifest, ManifestArgs, RegistryEntry, Totals, TrainingFileEntry, TrainingManifest, TrainingTotals,
-    TrainingYear, YearCalibration,
+    FileEntry, FileFacts, Manifest, ManifestArgs, RegistryEntry, Totals, TrainingFileEntry, TrainingManifest,
+    TrainingTotals, TrainingYear, YearCalibration,
 };
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! `manifest.json`: what a drop holds, file by file, so that tests of the ingestion can assert exact counts.
 
+use crate::plan::Unreadable;
+use crate::style::{Format, Style};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -69,6 +71,26 @@ pub struct FileEntry {
     pub agency_id: String,
     /// `YYYY-MM`.
     pub period: String,
+    /// Format, layout and rows (valid rows include the repeated claims).
+    #[serde(flatten)]
+    pub facts: FileFacts,
+    /// Valid rows repeating an earlier person + occupation + level (flagged `duplicate_claim`, not rejected).
+    pub duplicate_claims: u64,
+    /// The header cells as written, in order.
+    pub columns: Vec<String>,
+    /// The agency's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
+    /// `serial_numbers`).
+    pub date_style: String,
+    /// The agency's level spelling, shown for l5.
+    pub level_style: String,
+    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
+    pub quirks: BTreeMap<String, u64>,
+}
+
+/// What any landing file is — format, encoding, workbook layout — and what its rows hold. Flattened into the
+/// file entries (the manifest's JSON has these keys on each entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileFacts {
     /// `csv`, `xlsx` or `jsonl`.
     pub format: String,
     /// `utf-8`, `utf-8-bom`, `gbk` or `binary` (XLSX).
@@ -81,7 +103,7 @@ pub struct FileEntry {
     pub data_sheet_index: u32,
     /// Data rows written (not the header, title or notes). 0 for an unreadable file.
     pub rows: u64,
-    /// Rows an ingest must accept (`rows` less the defect rows), repeated claims included.
+    /// Rows an ingest must accept (`rows` less the defect rows).
     pub valid_rows: u64,
     /// Whether the file can be read at all.
     pub readable: bool,
@@ -89,17 +111,77 @@ pub struct FileEntry {
     pub why: Option<String>,
     /// Rows carrying each injected defect: each such row is rejected with exactly this reason code.
     pub defects: BTreeMap<String, u64>,
-    /// Valid rows repeating an earlier person + occupation + level (flagged `duplicate_claim`, not rejected).
-    pub duplicate_claims: u64,
-    /// The header cells as written, in order.
-    pub columns: Vec<String>,
-    /// The agency's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
-    /// `serial_numbers`).
-    pub date_style: String,
-    /// The agency's level spelling, shown for l5.
-    pub level_style: String,
-    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
-    pub quirks: BTreeMap<String, u64>,
+}
+
+impl FileFacts {
+    /// A readable file of `style`, before its rows are counted.
+    pub(crate) fn of<F, V>(style: &Style<F, V>) -> Self {
+        let xlsx = style.format == Format::Xlsx;
+        Self {
+            format: style.format.name().to_string(),
+            encoding: style.format.encoding().to_string(),
+            has_title_row: xlsx && style.title_row,
+            has_notes_rows: xlsx && style.notes_rows,
+            data_sheet_index: u32::from(xlsx && style.intro_sheet),
+            rows: 0,
+            valid_rows: 0,
+            readable: true,
+            why: None,
+            defects: BTreeMap::new(),
+        }
+    }
+
+    /// A file of `kind` that cannot be read.
+    pub(crate) fn unreadable(kind: Unreadable) -> Self {
+        let format = kind.extension();
+        Self {
+            format: format.to_string(),
+            encoding: if format == "xlsx" { "binary" } else { "utf-8" }.to_string(),
+            has_title_row: false,
+            has_notes_rows: false,
+            data_sheet_index: 0,
+            rows: 0,
+            valid_rows: 0,
+            readable: false,
+            why: Some(kind.why().to_string()),
+            defects: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one row: valid, or rejected for `reason`.
+    pub(crate) fn count(&mut self, reason: Option<&str>) {
+        self.rows += 1;
+        match reason {
+            Some(code) => *self.defects.entry(code.to_string()).or_default() += 1,
+            None => self.valid_rows += 1,
+        }
+    }
+}
+
+/// Sums of [`FileFacts`] over files.
+#[derive(Default)]
+pub(crate) struct FactSums {
+    pub unreadable_files: u64,
+    pub rows: u64,
+    pub valid_rows: u64,
+    pub defects: BTreeMap<String, u64>,
+    pub defect_rows: u64,
+}
+
+impl FactSums {
+    pub(crate) fn of<'a>(files: impl Iterator<Item = &'a FileFacts>) -> Self {
+        let mut sums = Self::default();
+        for f in files {
+            sums.unreadable_files += u64::from(!f.readable);
+            sums.rows += f.rows;
+            sums.valid_rows += f.valid_rows;
+            for (reason, n) in &f.defects {
+                *sums.defects.entry(reason.clone()).or_default() += n;
+                sums.defect_rows += n;
+            }
+        }
+        sums
+    }
 }
 
 /// Sums over the drop.
@@ -169,28 +251,11 @@ pub struct TrainingFileEntry {
     pub provider_id: String,
     /// `YYYY-MM`: the month in which the file's classes ended.
     pub period: String,
-    /// `csv`, `xlsx` or `jsonl`.
-    pub format: String,
-    /// `utf-8`, `utf-8-bom`, `gbk` or `binary` (XLSX).
-    pub encoding: String,
-    /// XLSX: a title row (and a 填报单位 line) above the header.
-    pub has_title_row: bool,
-    /// XLSX: 填表人/备注 rows below the data.
-    pub has_notes_rows: bool,
-    /// XLSX: the data is on the second sheet, after an instructions sheet.
-    pub data_sheet_index: u32,
-    /// Data rows written (not the header, title or notes). 0 for an unreadable file.
-    pub rows: u64,
-    /// Rows an ingest must accept (`rows` less the defect rows).
-    pub valid_rows: u64,
+    /// Format, layout and rows (defects by §16 reason code).
+    #[serde(flatten)]
+    pub facts: FileFacts,
     /// Classes among the accepted rows (distinct class numbers).
     pub classes: u64,
-    /// Whether the file can be read at all.
-    pub readable: bool,
-    /// Why not, when unreadable (`<kind>: <explanation>`).
-    pub why: Option<String>,
-    /// Rows carrying each injected defect: each such row is rejected with exactly this §16 reason code.
-    pub defects: BTreeMap<String, u64>,
     /// The header cells as written, in order.
     pub columns: Vec<String>,
     /// The provider's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,

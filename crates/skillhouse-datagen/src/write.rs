@@ -5,13 +5,14 @@ use crate::agency::{self, Agency};
 use crate::config::Config;
 use crate::encode::{self, Sheet};
 use crate::error::{DatagenError, Result};
-use crate::manifest::{FileEntry, Manifest, ManifestArgs, RegistryEntry, Totals, TrainingManifest, YearCalibration};
+use crate::manifest::{
+    FactSums, FileEntry, FileFacts, Manifest, ManifestArgs, RegistryEntry, Totals, TrainingManifest, YearCalibration,
+};
 use crate::persons::{Cert, NO_PROGRAMME, REPEAT};
 use crate::plan::{FileTask, Plan, UNREGISTERED};
 use crate::reference::Occupation;
 use crate::render::{self, Cell, Quirks, Renderer};
 use crate::rng::Rng;
-use crate::style::Format;
 use crate::training::{self, TrainingPlan};
 use chrono::Datelike;
 use rayon::prelude::*;
@@ -41,12 +42,6 @@ pub(crate) fn write(
     let registry = agency::registry_csv(&plan.agencies, config.seed);
     let registry_path = out.join("agencies.csv");
     std::fs::write(&registry_path, registry).map_err(io("writing", &registry_path))?;
-    let mut folders: Vec<&str> = plan.files.iter().map(|f| agency_of(plan, f.owner).id.as_str()).collect();
-    folders.dedup();
-    for folder in folders {
-        let dir = out.join(folder);
-        std::fs::create_dir_all(&dir).map_err(io("creating folder", &dir))?;
-    }
     let renderer = Renderer {
         seed: config.seed,
         as_of: config.resolved_as_of(),
@@ -56,16 +51,12 @@ pub(crate) fn write(
         occupations,
         certs: &plan.certs,
     };
-    let entries: Vec<FileEntry> = plan
-        .files
-        .par_iter()
-        .map(|task| {
-            let (bytes, entry) = render_file(config, plan, &renderer, task)?;
-            let path = out.join(&entry.path);
-            std::fs::write(&path, bytes).map_err(io("writing", &path))?;
-            Ok(entry)
-        })
-        .collect::<Result<_>>()?;
+    let entries = write_files(
+        &plan.files,
+        out,
+        |task| render_file(config, plan, &renderer, task),
+        |entry: &FileEntry| &entry.path,
+    )?;
     let training = match training {
         Some(training) => Some(training::write::write(config, plan, training, occupations, out)?),
         None => None,
@@ -75,6 +66,28 @@ pub(crate) fn write(
     let manifest_path = out.join("manifest.json");
     std::fs::write(&manifest_path, text).map_err(io("writing", &manifest_path))?;
     Ok(manifest)
+}
+
+/// Renders `tasks` in parallel and writes each under `out` at the landing-relative path its entry names (creating
+/// its folder); returns the entries in task order.
+pub(crate) fn write_files<E: Send>(
+    tasks: &[FileTask],
+    out: &Path,
+    render: impl Fn(&FileTask) -> Result<(Vec<u8>, E)> + Sync,
+    path_of: impl Fn(&E) -> &str + Sync,
+) -> Result<Vec<E>> {
+    tasks
+        .par_iter()
+        .map(|task| {
+            let (bytes, entry) = render(task)?;
+            let path = out.join(path_of(&entry));
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder).map_err(io("creating folder", folder))?;
+            }
+            std::fs::write(&path, bytes).map_err(io("writing", &path))?;
+            Ok(entry)
+        })
+        .collect()
 }
 
 fn agency_of(plan: &Plan, index: u16) -> &Agency {
@@ -90,16 +103,7 @@ fn render_file(config: &Config, plan: &Plan, renderer: &Renderer<'_>, task: &Fil
         path: String::new(),
         agency_id: agency.id.clone(),
         period: task.period(),
-        format: style.format.name().to_string(),
-        encoding: style.format.encoding().to_string(),
-        has_title_row: style.format == Format::Xlsx && style.title_row,
-        has_notes_rows: style.format == Format::Xlsx && style.notes_rows,
-        data_sheet_index: u32::from(style.format == Format::Xlsx && style.intro_sheet),
-        rows: 0,
-        valid_rows: 0,
-        readable: true,
-        why: None,
-        defects: BTreeMap::new(),
+        facts: FileFacts::of(style),
         duplicate_claims: 0,
         columns: style.columns.iter().map(|(_, h)| (*h).to_string()).collect(),
         date_style: style.date_style_name(),
@@ -108,13 +112,7 @@ fn render_file(config: &Config, plan: &Plan, renderer: &Renderer<'_>, task: &Fil
     };
     if let Some(kind) = task.unreadable {
         entry.path = format!("{}/{}.{}", agency.id, task.period(), kind.extension());
-        entry.format = kind.extension().to_string();
-        entry.encoding = if kind.extension() == "xlsx" { "binary" } else { "utf-8" }.to_string();
-        entry.has_title_row = false;
-        entry.has_notes_rows = false;
-        entry.data_sheet_index = 0;
-        entry.readable = false;
-        entry.why = Some(kind.why().to_string());
+        entry.facts = FileFacts::unreadable(kind);
         entry.columns.clear();
         entry.date_style.clear();
         entry.level_style.clear();
@@ -131,15 +129,11 @@ fn render_file(config: &Config, plan: &Plan, renderer: &Renderer<'_>, task: &Fil
     let mut quirks = Quirks::default();
     let rows: Vec<Vec<Cell>> = certs.iter().map(|c| renderer.row(c, task.owner, &mut rng, &mut quirks)).collect();
     for c in certs {
-        match c.reason() {
-            Some(reason) => *entry.defects.entry(reason.code().to_string()).or_default() += 1,
-            None => entry.valid_rows += 1,
-        }
+        entry.facts.count(c.reason().map(|r| r.code()));
         if c.flags & REPEAT != 0 {
             entry.duplicate_claims += 1;
         }
     }
-    entry.rows = rows.len() as u64;
     entry.quirks = quirks.counts();
     let sheet = sheet(agency, task.year, task.month);
     let bytes = encode::file_bytes(style, &sheet, &style.header(), &rows, &entry.path, &mut rng)?;
@@ -167,19 +161,17 @@ fn sheet(agency: &Agency, year: i32, month: u32) -> Sheet<'_> {
 }
 
 fn manifest(config: &Config, plan: &Plan, files: Vec<FileEntry>, training: Option<TrainingManifest>) -> Manifest {
-    let mut totals = Totals { files: files.len() as u64, persons: config.persons, ..Totals::default() };
-    for f in &files {
-        if !f.readable {
-            totals.unreadable_files += 1;
-        }
-        totals.rows += f.rows;
-        totals.valid_rows += f.valid_rows;
-        totals.duplicate_claims += f.duplicate_claims;
-        for (reason, n) in &f.defects {
-            *totals.defects.entry(reason.clone()).or_default() += n;
-            totals.defect_rows += n;
-        }
-    }
+    let sums = FactSums::of(files.iter().map(|f| &f.facts));
+    let totals = Totals {
+        files: files.len() as u64,
+        unreadable_files: sums.unreadable_files,
+        rows: sums.rows,
+        valid_rows: sums.valid_rows,
+        defects: sums.defects,
+        defect_rows: sums.defect_rows,
+        duplicate_claims: files.iter().map(|f| f.duplicate_claims).sum(),
+        persons: config.persons,
+    };
     Manifest {
         generator: format!("skillhouse-datagen {}", env!("CARGO_PKG_VERSION")),
         seed: config.seed,

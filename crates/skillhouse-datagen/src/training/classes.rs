@@ -109,13 +109,13 @@ pub(crate) struct Inputs<'a> {
     pub providers: &'a [Provider],
 }
 
-impl Inputs<'_> {
-    /// A person by trainee index.
-    pub(crate) fn person(&self, index: u32) -> &Person {
-        let i = index as usize;
-        self.persons.get(i).unwrap_or_else(|| &self.others[(i - self.persons.len()).min(self.others.len() - 1)])
-    }
+/// The person of trainee index `index`: a certificate person, or (from their count on) one who holds none.
+pub(crate) fn trainee<'a>(persons: &'a [Person], others: &'a [Person], index: u32) -> Option<&'a Person> {
+    let i = index as usize;
+    persons.get(i).or_else(|| others.get(i.checked_sub(persons.len())?))
+}
 
+impl Inputs<'_> {
     fn month_index(&self, date: NaiveDate) -> i64 {
         i64::from(date.year() - self.config.first_year) * 12 + i64::from(date.month0())
     }
@@ -448,7 +448,9 @@ fn seat_class(
 }
 
 fn old_enough(inputs: &Inputs<'_>, person: u32, on: NaiveDate) -> bool {
-    age_on(inputs.person(person).birth, on).is_some_and(|a| (16..=64).contains(&a))
+    trainee(inputs.persons, inputs.others, person)
+        .and_then(|p| age_on(p.birth, on))
+        .is_some_and(|a| (16..=64).contains(&a))
 }
 
 /// A holder of a linkable certificate of the class's occupation issued between `from` and `to`, each certificate
@@ -507,4 +509,47 @@ fn draw_unlinked(inputs: &Inputs<'_>, rng: &mut Rng, class: &Class, members: &[u
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_keep_or_break_the_sixty_percent_rule_on_purpose() {
+        let mut rng = Rng::new(9);
+        let (mut short, mut exactly_sixty, mut all) = (0, 0, 0);
+        for kind in [Kind::Employment, Kind::Entrepreneurship, Kind::Apprenticeship, Kind::Other] {
+            for _ in 0..2_000 {
+                let (total, practical) = hours(&mut rng, kind);
+                assert!(0 < practical && practical <= total, "{kind:?} {total} {practical}");
+                all += 1;
+                short += usize::from(u32::from(practical) * 10 < u32::from(total) * 6);
+                exactly_sixty += usize::from(u32::from(practical) * 10 == u32::from(total) * 6);
+            }
+        }
+        let share = short as f64 / all as f64;
+        assert!((0.05..0.15).contains(&share), "practical-short share {share:.3}");
+        assert!(exactly_sixty > 0, "classes at exactly 60% occur (and comply)");
+    }
+
+    #[test]
+    fn sizes_are_mostly_within_eighty() {
+        let mut rng = Rng::new(4);
+        let sizes: Vec<u16> = (0..10_000).map(|_| class_size(&mut rng)).collect();
+        let over = sizes.iter().filter(|s| **s > 80).count();
+        assert!((200..600).contains(&over), "{over} of 10,000 over 80");
+        assert!(sizes.contains(&80) && sizes.contains(&81));
+        assert!(sizes.iter().all(|s| (8..=120).contains(s)));
+    }
+
+    #[test]
+    fn a_trainee_index_past_the_certificate_persons_is_a_person_without_certificate() {
+        let birth = NaiveDate::from_ymd_opt(1990, 1, 1).expect("date");
+        let persons = [Person { id: *b"11010519491231002X", birth }];
+        let others = [Person { id: *b"440524188001010014", birth }];
+        assert_eq!(trainee(&persons, &others, 0).map(|p| p.id), Some(persons[0].id));
+        assert_eq!(trainee(&persons, &others, 1).map(|p| p.id), Some(others[0].id));
+        assert!(trainee(&persons, &others, 2).is_none());
+    }
 }

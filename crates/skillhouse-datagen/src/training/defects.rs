@@ -163,3 +163,72 @@ fn resolve_sources(rng: &mut Rng, classes: &[Class], rows: &mut [Trainee]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::persons::{NO_OCCUPATION, NO_PROGRAMME};
+    use crate::training::classes::NO_SATISFACTION;
+    use crate::training::vocab::Kind;
+    use chrono::NaiveDate;
+
+    fn class(provider: u16) -> Class {
+        let date = NaiveDate::from_ymd_opt(2024, 5, 10).expect("date");
+        Class {
+            provider,
+            kind: Kind::Employment,
+            occupation: NO_OCCUPATION,
+            programme: NO_PROGRAMME,
+            youth_league: false,
+            subsidised: true,
+            start: date,
+            end: date,
+            hours_total: 40,
+            hours_practical: 30,
+            satisfaction: NO_SATISFACTION,
+            size: 3,
+            serial: 1,
+            link: None,
+        }
+    }
+
+    fn row(class: u32, person: u32, voucher: bool, reason: Option<Reason>) -> Trainee {
+        let mut t = Trainee {
+            person,
+            class,
+            seat: 0,
+            outcome: 0,
+            subsidised: true,
+            voucher,
+            satisfaction: 0,
+            defect: 0,
+            aux: 0,
+        };
+        t.set_reason(reason);
+        t
+    }
+
+    #[test]
+    fn repeating_rows_take_an_earlier_valid_row_or_become_checksum_rows() {
+        // Provider 0: class 0 (two valid rows, a duplicate); provider 1: class 1 whose first row repeats, class 2.
+        let classes = [class(0), class(1), class(1)];
+        let mut rows = vec![
+            row(0, 10, true, None),
+            row(0, 11, false, Some(Reason::IdFormat)),
+            row(0, 12, false, None),
+            row(0, 13, false, Some(Reason::DuplicateEnrolment)),
+            row(0, 14, true, Some(Reason::VoucherReused)),
+            row(1, 20, false, Some(Reason::DuplicateEnrolment)),
+            row(1, 21, true, Some(Reason::VoucherReused)),
+            row(1, 22, true, None),
+            row(2, 30, true, Some(Reason::VoucherReused)),
+        ];
+        resolve_sources(&mut Rng::new(1), &classes, &mut rows);
+        assert!([10, 12].contains(&rows[3].person), "a valid classmate's person");
+        assert_eq!(rows[rows[3].aux as usize].person, rows[3].person);
+        assert_eq!(rows[4].aux, 0, "the only earlier valid voucher row of provider 0");
+        assert_eq!(rows[5].reason(), Some(Reason::IdChecksum), "no earlier row in its class");
+        assert_eq!(rows[6].reason(), Some(Reason::IdChecksum), "no earlier voucher of provider 1");
+        assert_eq!((rows[8].reason(), rows[8].aux), (Some(Reason::VoucherReused), 7), "an earlier file or class");
+    }
+}

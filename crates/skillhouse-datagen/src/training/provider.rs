@@ -4,12 +4,12 @@
 
 use super::vocab::ProviderType;
 use crate::config::Config;
+use crate::encode::{self, RegistryRow};
 use crate::picker::{Candidate, Picker};
 use crate::reference::{self, BRANDS, INDUSTRIES, UNIT_WEIGHTS};
 use crate::rng::Rng;
 use crate::style::{self, Column};
 use chrono::{Datelike, Days, NaiveDate};
-use skillhouse_model::ReportingUnit;
 use std::collections::BTreeSet;
 
 /// Folder id of the provider that sends files without being in the registry (`unknown_provider`).
@@ -319,23 +319,17 @@ pub(crate) fn picker(config: &Config, providers: &[Provider]) -> Picker {
     Picker::new(config, ProviderType::ALL.len(), &candidates)
 }
 
-/// The registry file `training/providers.csv` (UTF-8, `\n`): provider_id,name,provider_type,region_code,
-/// registered_on, with the type written as a Chinese name or a code, row by row.
+/// The registry file `training/providers.csv`: provider_id,name,provider_type,region_code,registered_on.
 pub(crate) fn registry_csv(providers: &[Provider], seed: u64) -> String {
-    let mut rng = Rng::derive(seed, 0x7A04, 0);
-    let mut out = String::from("provider_id,name,provider_type,region_code,registered_on\n");
-    for p in providers {
-        let provider_type = if rng.chance(0.5) { p.provider_type.name_zh() } else { p.provider_type.code() };
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            p.id,
-            p.name,
-            provider_type,
-            ReportingUnit::UNITS[p.unit].code,
-            p.registered_on.format("%Y-%m-%d")
-        ));
-    }
-    out
+    let rows = providers.iter().map(|p| RegistryRow {
+        id: &p.id,
+        name: &p.name,
+        type_names: (p.provider_type.name_zh(), p.provider_type.code()),
+        unit: p.unit,
+        registered_on: p.registered_on,
+    });
+    let header = "provider_id,name,provider_type,region_code,registered_on";
+    encode::registry_csv(header, rows, &mut Rng::derive(seed, 0x7A04, 0))
 }
 
 #[cfg(test)]
@@ -360,6 +354,34 @@ mod tests {
         let csv = registry_csv(&providers, 1);
         assert_eq!(csv.lines().count(), providers.len() + 1);
         assert!(!unregistered(&config).style.has(TrainingField::ProviderId));
+    }
+
+    #[test]
+    fn every_spelling_a_gbk_file_may_hold_is_encodable() {
+        use super::super::vocab::{Kind, Outcome, UNKNOWN_KINDS};
+        let kinds = [
+            Kind::Employment,
+            Kind::Upskilling,
+            Kind::Entrepreneurship,
+            Kind::Apprenticeship,
+            Kind::GoldCollar,
+            Kind::Other,
+        ];
+        let mut texts: Vec<String> =
+            TrainingField::ALL.iter().flat_map(|f| f.spellings()).map(|s| s.to_string()).collect();
+        texts.extend(kinds.iter().flat_map(|k| k.names_zh()).map(|s| s.to_string()));
+        texts.extend(Outcome::ALL.iter().map(|o| o.name_zh().to_string()));
+        texts.extend(ProviderType::ALL.iter().map(|t| t.name_zh().to_string()));
+        texts.extend(["共青团", "团组织", "是", "否"].map(String::from));
+        texts.extend(UNKNOWN_KINDS.map(String::from));
+        let config = Config { persons: 200_000, ..Config::default() };
+        for p in generate(&config) {
+            texts.push(p.name.clone());
+            texts.push(p.class_id(2024, 12));
+        }
+        for text in texts {
+            assert!(!encoding_rs::GBK.encode(&text).2, "{text}");
+        }
     }
 
     #[test]

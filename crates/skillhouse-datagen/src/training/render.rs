@@ -2,9 +2,10 @@
 //! spellings and quirks (shared with certificate files: [`crate::render`]), class and voucher numbers, and the one
 //! injected defect of a defect row.
 
-use super::classes::{Class, NO_SATISFACTION, Trainee};
+use super::classes::{Class, NO_SATISFACTION, Trainee, trainee};
 use super::provider::{Provider, TrainingField, TrainingStyle};
-use super::vocab::{Kind, Reason};
+use super::vocab::{Kind, Reason, UNKNOWN_KINDS};
+use crate::error::{DatagenError, Result};
 use crate::persons::{NO_OCCUPATION, Person};
 use crate::plan::UNREGISTERED;
 use crate::reference::Occupation;
@@ -40,19 +41,15 @@ impl TrainingRenderer<'_> {
         if index == UNREGISTERED { self.unregistered } else { &self.providers[usize::from(index)] }
     }
 
-    fn person(&self, index: u32) -> &Person {
-        let i = index as usize;
-        self.persons.get(i).unwrap_or_else(|| &self.others[(i - self.persons.len()).min(self.others.len() - 1)])
-    }
-
     /// The cells of one row, in the style's column order.
-    pub(crate) fn row(&self, row: &Trainee, rng: &mut Rng, quirks: &mut Quirks) -> Vec<Cell> {
+    pub(crate) fn row(&self, row: &Trainee, rng: &mut Rng, quirks: &mut Quirks) -> Result<Vec<Cell>> {
         let class = &self.classes[row.class as usize];
         let provider = self.provider(class.provider);
         let style = &provider.style;
         let values = &style.values;
         let reason = row.reason();
-        let person = self.person(row.person);
+        let person = trainee(self.persons, self.others, row.person)
+            .ok_or_else(|| DatagenError::Internal(format!("trainee person {} out of range", row.person)))?;
         let mut id = String::from_utf8_lossy(&person.id).into_owned();
         let mut birth = person.birth;
         let (mut start, mut end) = (class.start, class.end);
@@ -104,7 +101,7 @@ impl TrainingRenderer<'_> {
                 TrainingField::ProviderId => provider.id.clone(),
                 TrainingField::ClassId => provider.class_id(class.end.year(), class.serial),
                 TrainingField::Kind if reason == Some(Reason::UnknownTrainingKind) => {
-                    rng.pick(&["学历教育", "安全生产教育", "专题讲座", "职业指导", "continuing"]).to_string()
+                    rng.pick(&UNKNOWN_KINDS).to_string()
                 }
                 TrainingField::Kind => spell_kind(class.kind, values.kind_style, rng),
                 TrainingField::OccupationCode if reason == Some(Reason::UnknownOccupation) => {
@@ -175,7 +172,7 @@ impl TrainingRenderer<'_> {
             };
             cells.push(Cell::Text(render::stray_space(text, style.space_share, rng, quirks)));
         }
-        cells
+        Ok(cells)
     }
 
     fn occupation(&self, class: &Class) -> Option<&Occupation> {

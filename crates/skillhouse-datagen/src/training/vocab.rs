@@ -46,6 +46,9 @@ impl Kind {
     }
 }
 
+/// What clerks write in the kind column that is no training kind of §16 (`unknown_training_kind`).
+pub(crate) const UNKNOWN_KINDS: [&str; 5] = ["学历教育", "安全生产教育", "专题讲座", "职业指导", "continuing"];
+
 /// A training provider's type (培训机构类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProviderType {

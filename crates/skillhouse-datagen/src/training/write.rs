@@ -6,14 +6,13 @@ use super::{TrainingPlan, calibration, provider};
 use crate::config::Config;
 use crate::encode::{self, Sheet};
 use crate::error::Result;
-use crate::manifest::{RegistryEntry, TrainingFileEntry, TrainingManifest, TrainingTotals};
+use crate::manifest::{FactSums, FileFacts, RegistryEntry, TrainingFileEntry, TrainingManifest, TrainingTotals};
 use crate::plan::{FileTask, Plan, UNREGISTERED};
 use crate::reference::Occupation;
 use crate::render::{Cell, Quirks};
 use crate::rng::Rng;
 use crate::style::Format;
-use crate::write::io;
-use rayon::prelude::*;
+use crate::write::{io, write_files};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -52,41 +51,27 @@ pub(crate) fn write(
         others: &training.others,
         occupations,
     };
-    let mut folders: Vec<u16> = training.files.iter().map(|f| f.owner).collect();
-    folders.dedup();
-    for owner in folders {
-        let dir = root.join(&renderer.provider(owner).id);
-        std::fs::create_dir_all(&dir).map_err(io("creating folder", &dir))?;
-    }
-    let files: Vec<TrainingFileEntry> = training
-        .files
-        .par_iter()
-        .map(|task| {
-            let (bytes, entry) = render_file(config, training, &renderer, task)?;
-            let path = out.join(&entry.path);
-            std::fs::write(&path, bytes).map_err(io("writing", &path))?;
-            Ok(entry)
-        })
-        .collect::<Result<_>>()?;
+    let files = write_files(
+        &training.files,
+        out,
+        |task| render_file(config, training, &renderer, task),
+        |entry: &TrainingFileEntry| &entry.path,
+    )?;
     let figures = calibration::figures(config, plan, training);
-    let mut totals = TrainingTotals {
+    let sums = FactSums::of(files.iter().map(|f| &f.facts));
+    let totals = TrainingTotals {
         providers: training.providers.len() as u64,
         files: files.len() as u64,
+        unreadable_files: sums.unreadable_files,
+        rows: sums.rows,
+        valid_rows: sums.valid_rows,
+        defects: sums.defects,
+        defect_rows: sums.defect_rows,
         classes: figures.classes,
         trainees: figures.trainees,
         trainees_with_certificates: figures.trainees_with_certificates,
         persons_without_certificates: training.others.len() as u64,
-        ..TrainingTotals::default()
     };
-    for f in &files {
-        totals.unreadable_files += u64::from(!f.readable);
-        totals.rows += f.rows;
-        totals.valid_rows += f.valid_rows;
-        for (reason, n) in &f.defects {
-            *totals.defects.entry(reason.clone()).or_default() += n;
-            totals.defect_rows += n;
-        }
-    }
     Ok(TrainingManifest {
         registry: RegistryEntry { path: "training/providers.csv".to_string(), rows: training.providers.len() as u64 },
         unregistered_providers: if training.unregistered_rows.is_empty() {
@@ -120,35 +105,20 @@ fn render_file(
     let style = &provider.style;
     let key = (u64::from(task.owner) << 32) | (task.year as u64 * 100 + u64::from(task.month));
     let mut rng = Rng::derive(config.seed, 0x7F1E, key);
-    let xlsx = style.format == Format::Xlsx;
     let mut entry = TrainingFileEntry {
         path: format!("training/{}/{}.{}", provider.id, task.period(), style.format.extension()),
         provider_id: provider.id.clone(),
         period: task.period(),
-        format: style.format.name().to_string(),
-        encoding: style.format.encoding().to_string(),
-        has_title_row: xlsx && style.title_row,
-        has_notes_rows: xlsx && style.notes_rows,
-        data_sheet_index: u32::from(xlsx && style.intro_sheet),
-        rows: 0,
-        valid_rows: 0,
+        facts: FileFacts::of(style),
         classes: 0,
-        readable: true,
-        why: None,
-        defects: BTreeMap::new(),
         columns: style.header().into_iter().map(str::to_string).collect(),
         date_style: style.date_style_name(),
         numbers: style.values.numbers && matches!(style.format, Format::Xlsx | Format::Jsonl),
         quirks: BTreeMap::new(),
     };
     if let Some(kind) = task.unreadable {
-        let extension = kind.extension();
-        entry.path = format!("training/{}/{}.{extension}", provider.id, task.period());
-        entry.format = extension.to_string();
-        entry.encoding = if extension == "xlsx" { "binary" } else { "utf-8" }.to_string();
-        (entry.has_title_row, entry.has_notes_rows, entry.data_sheet_index) = (false, false, 0);
-        entry.readable = false;
-        entry.why = Some(kind.why().to_string());
+        entry.path = format!("training/{}/{}.{}", provider.id, task.period(), kind.extension());
+        entry.facts = FileFacts::unreadable(kind);
         entry.columns.clear();
         entry.date_style.clear();
         entry.numbers = false;
@@ -161,22 +131,16 @@ fn render_file(
         &training.rows[task.rows.clone()]
     };
     let mut quirks = Quirks::default();
-    let cells: Vec<Vec<Cell>> = rows.iter().map(|r| renderer.row(r, &mut rng, &mut quirks)).collect();
+    let cells: Vec<Vec<Cell>> = rows.iter().map(|r| renderer.row(r, &mut rng, &mut quirks)).collect::<Result<_>>()?;
     let mut last_class = None;
     for r in rows {
-        match r.reason() {
-            Some(reason) => *entry.defects.entry(reason.code().to_string()).or_default() += 1,
-            None => {
-                entry.valid_rows += 1;
-                // Rows are in class order, so a new class begins where the class index changes.
-                if last_class != Some(r.class) {
-                    entry.classes += 1;
-                    last_class = Some(r.class);
-                }
-            }
+        entry.facts.count(r.reason().map(|r| r.code()));
+        // Rows are in class order, so a new class begins where the class index changes.
+        if r.defect == 0 && last_class != Some(r.class) {
+            entry.classes += 1;
+            last_class = Some(r.class);
         }
     }
-    entry.rows = rows.len() as u64;
     entry.quirks = quirks.counts();
     let bytes = encode::file_bytes(
         style,

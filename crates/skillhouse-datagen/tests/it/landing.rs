@@ -4,7 +4,7 @@
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
-use skillhouse_datagen::{FileEntry, Manifest};
+use skillhouse_datagen::{FileEntry, FileFacts, Manifest};
 use skillhouse_model::{
     CertType, IdNumber, Level, Programme, RejectReason, age_on, check_skill_level_cert_no, excel_serial_to_date,
     fold_cell, parse_date,
@@ -33,11 +33,7 @@ const SPELLINGS: [(&str, &[&str]); 10] = [
 /// What a file's manifest entry says of its shape, and the vocabulary of its kind of file.
 pub struct Shape<'a> {
     pub path: &'a str,
-    pub format: &'a str,
-    pub encoding: &'a str,
-    pub has_title_row: bool,
-    pub has_notes_rows: bool,
-    pub data_sheet_index: u32,
+    pub facts: &'a FileFacts,
     pub columns: usize,
     /// The fields and their header spellings.
     pub spellings: &'static Spellings,
@@ -59,11 +55,7 @@ pub type Row = BTreeMap<&'static str, String>;
 pub fn read_rows(landing: &Path, entry: &FileEntry) -> Vec<Row> {
     let shape = Shape {
         path: &entry.path,
-        format: &entry.format,
-        encoding: &entry.encoding,
-        has_title_row: entry.has_title_row,
-        has_notes_rows: entry.has_notes_rows,
-        data_sheet_index: entry.data_sheet_index,
+        facts: &entry.facts,
         columns: entry.columns.len(),
         spellings: &SPELLINGS,
         dates: &["issue_date"],
@@ -74,7 +66,7 @@ pub fn read_rows(landing: &Path, entry: &FileEntry) -> Vec<Row> {
 /// Reads a readable file's data rows, checking its declared encoding and layout on the way.
 pub fn read_table(landing: &Path, shape: &Shape<'_>) -> Vec<Row> {
     let bytes = std::fs::read(landing.join(shape.path)).expect("read file");
-    match shape.format {
+    match shape.facts.format.as_str() {
         "csv" => read_csv(&bytes, shape),
         "jsonl" => read_jsonl(&bytes, shape),
         "xlsx" => read_xlsx(bytes, shape),
@@ -96,7 +88,7 @@ fn decode(bytes: &[u8]) -> (String, &'static str) {
 
 fn read_csv(bytes: &[u8], shape: &Shape<'_>) -> Vec<Row> {
     let (text, encoding) = decode(bytes);
-    assert_eq!(encoding, shape.encoding, "{}", shape.path);
+    assert_eq!(encoding, shape.facts.encoding, "{}", shape.path);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let headers: Vec<Option<&'static str>> =
         reader.headers().expect("header").iter().map(|h| shape.canonical(h)).collect();
@@ -113,7 +105,7 @@ fn read_csv(bytes: &[u8], shape: &Shape<'_>) -> Vec<Row> {
 
 fn read_jsonl(bytes: &[u8], shape: &Shape<'_>) -> Vec<Row> {
     let text = std::str::from_utf8(bytes).expect("JSON Lines are UTF-8");
-    assert_eq!(shape.encoding, "utf-8");
+    assert_eq!(shape.facts.encoding, "utf-8");
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
@@ -149,14 +141,14 @@ fn cell_text(cell: &Data, field: &str, shape: &Shape<'_>) -> String {
 fn read_xlsx(bytes: Vec<u8>, shape: &Shape<'_>) -> Vec<Row> {
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("workbook");
     let names = workbook.sheet_names();
-    let sheet = names[shape.data_sheet_index as usize].clone();
+    let sheet = names[shape.facts.data_sheet_index as usize].clone();
     let range = workbook.worksheet_range(&sheet).expect("sheet");
     let rows: Vec<&[Data]> = range.rows().collect();
     let header_at = rows
         .iter()
         .position(|r| r.iter().filter(|c| matches!(c, Data::String(s) if shape.canonical(s).is_some())).count() >= 4)
         .expect("a header row");
-    assert_eq!(header_at > 0, shape.has_title_row, "{}: title row", shape.path);
+    assert_eq!(header_at > 0, shape.facts.has_title_row, "{}: title row", shape.path);
     let headers: Vec<Option<&'static str>> =
         rows[header_at].iter().map(|c| if let Data::String(s) = c { shape.canonical(s) } else { None }).collect();
     let mut out = Vec::new();
@@ -167,7 +159,7 @@ fn read_xlsx(bytes: Vec<u8>, shape: &Shape<'_>) -> Vec<Row> {
         out.push(headers.iter().zip(row.iter()).filter_map(|(h, c)| h.map(|h| (h, cell_text(c, h, shape)))).collect());
     }
     let notes = rows[header_at + 1 + out.len()..].iter().any(|r| r.iter().any(|c| *c != Data::Empty));
-    assert_eq!(notes, shape.has_notes_rows, "{}: notes rows", shape.path);
+    assert_eq!(notes, shape.facts.has_notes_rows, "{}: notes rows", shape.path);
     out
 }
 
@@ -219,17 +211,18 @@ struct Accepted {
     skill: bool,
 }
 
+/// The ids (first column) of a registry file.
+pub fn registry_ids(path: &Path) -> HashSet<String> {
+    let text = std::fs::read_to_string(path).expect("registry");
+    text.lines().skip(1).map(|l| l.split(',').next().expect("id").to_string()).collect()
+}
+
 /// Reads every readable file of the drop in path order and classifies every row under DESIGN §6.
 pub fn check(landing: &Path, manifest: &Manifest) -> Outcome {
     let as_of = NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").expect("as_of");
-    let registry: HashSet<String> = std::fs::read_to_string(landing.join("agencies.csv"))
-        .expect("registry")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().expect("id").to_string())
-        .collect();
+    let registry = registry_ids(&landing.join("agencies.csv"));
     let occupations = occupations();
-    let mut entries: Vec<&FileEntry> = manifest.files.iter().filter(|f| f.readable).collect();
+    let mut entries: Vec<&FileEntry> = manifest.files.iter().filter(|f| f.facts.readable).collect();
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut seen_numbers = HashSet::new();
     let mut accepted = Vec::new();

@@ -37,11 +37,11 @@ fn fixture() -> &'static Fixture {
 fn training_files_match_the_manifest_row_by_row_with_every_reason() {
     let f = fixture();
     let training = f.manifest.training.as_ref().expect("training");
-    for entry in training.files.iter().filter(|e| e.readable) {
+    for entry in training.files.iter().filter(|e| e.facts.readable) {
         let found = &f.training.files[&entry.path];
-        assert_eq!(found.rows, entry.rows, "{}: rows", entry.path);
-        assert_eq!(found.accepted, entry.valid_rows, "{}: valid rows", entry.path);
-        assert_eq!(found.rejects, entry.defects, "{}: rejects by reason", entry.path);
+        assert_eq!(found.rows, entry.facts.rows, "{}: rows", entry.path);
+        assert_eq!(found.accepted, entry.facts.valid_rows, "{}: valid rows", entry.path);
+        assert_eq!(found.rejects, entry.facts.defects, "{}: rejects by reason", entry.path);
         assert_eq!(found.classes, entry.classes, "{}: classes", entry.path);
     }
     for reason in training_landing::REASONS {
@@ -49,7 +49,7 @@ fn training_files_match_the_manifest_row_by_row_with_every_reason() {
     }
     assert_eq!(training.totals.defects.len(), training_landing::REASONS.len(), "no other reason");
     let t = &training.totals;
-    assert_eq!(t.rows, training.files.iter().map(|e| e.rows).sum::<u64>());
+    assert_eq!(t.rows, training.files.iter().map(|e| e.facts.rows).sum::<u64>());
     assert_eq!(t.rows, t.valid_rows + t.defect_rows);
     assert_eq!(f.training.accepted.len() as u64, t.valid_rows);
     assert_eq!(training.unregistered_providers, vec!["P99999".to_string()]);
@@ -94,6 +94,30 @@ fn trainees_are_largely_certificate_persons_with_valid_ids() {
     let share = overlap as f64 / trainees.len() as f64;
     assert!((0.35..=0.8).contains(&share), "{overlap} of {} trainees hold a certificate", trainees.len());
     assert!(trainees.len() as f64 > 0.3 * holders.len() as f64, "many certificate persons train");
+    // A passed trainee's certificates in the class's occupation come mostly during the class or within 180 days
+    // of its end, sometimes later, sometimes before it started (a lower level held already, or the odd class taken
+    // after the certificate).
+    let mut held: BTreeMap<(&str, &str), Vec<NaiveDate>> = BTreeMap::new();
+    for (person, occupation, date) in &f.certificates.skill_certificates {
+        held.entry((person, occupation)).or_default().push(*date);
+    }
+    let (mut within, mut later, mut before) = (0, 0, 0);
+    for r in f.training.accepted.iter().filter(|r| r.result == "passed") {
+        let Some(dates) = r.occupation.as_deref().and_then(|o| held.get(&(r.person.as_str(), o))) else { continue };
+        for d in dates {
+            if *d < r.start {
+                before += 1;
+            } else if (*d - r.end).num_days() > 180 {
+                later += 1;
+            } else {
+                within += 1;
+            }
+        }
+    }
+    assert!(
+        within > 2 * later && within > 2 * before && later > 0 && before > 0,
+        "within {within}, later {later}, before {before}"
+    );
     // No ID fails its check character but the injected id_checksum rows.
     assert_eq!(f.training.checksum_failures, training.totals.defects["id_checksum"]);
 }
@@ -151,16 +175,17 @@ fn classes_look_like_real_classes() {
 fn training_files_come_in_every_format_spelling_and_quirk() {
     let f = fixture();
     let training = f.manifest.training.as_ref().expect("training");
-    let readable: Vec<_> = training.files.iter().filter(|e| e.readable).collect();
+    let readable: Vec<_> = training.files.iter().filter(|e| e.facts.readable).collect();
     for encoding in ["utf-8", "utf-8-bom", "gbk", "binary"] {
-        assert!(readable.iter().any(|e| e.encoding == encoding), "{encoding}");
+        assert!(readable.iter().any(|e| e.facts.encoding == encoding), "{encoding}");
     }
-    assert!(readable.iter().any(|e| e.format == "jsonl"));
+    assert!(readable.iter().any(|e| e.facts.format == "jsonl"));
     assert!(
-        readable.iter().any(|e| e.has_title_row) && readable.iter().any(|e| e.format == "xlsx" && !e.has_title_row)
+        readable.iter().any(|e| e.facts.has_title_row)
+            && readable.iter().any(|e| e.facts.format == "xlsx" && !e.facts.has_title_row)
     );
-    assert!(readable.iter().any(|e| e.has_notes_rows));
-    assert!(readable.iter().any(|e| e.data_sheet_index == 1), "an instructions sheet first");
+    assert!(readable.iter().any(|e| e.facts.has_notes_rows));
+    assert!(readable.iter().any(|e| e.facts.data_sheet_index == 1), "an instructions sheet first");
     assert!(readable.iter().any(|e| e.date_style.contains("date_cells")));
     assert!(readable.iter().any(|e| e.date_style == "serial_numbers"));
     assert!(readable.iter().any(|e| e.numbers) && readable.iter().any(|e| !e.numbers));
@@ -171,7 +196,7 @@ fn training_files_come_in_every_format_spelling_and_quirk() {
         let seen = f.training.spellings.get(field).map_or(0, BTreeSet::len);
         assert!(seen >= 2.min(spellings.len()), "{field}: spellings seen {seen}");
     }
-    let unreadable: Vec<_> = training.files.iter().filter(|e| !e.readable).collect();
+    let unreadable: Vec<_> = training.files.iter().filter(|e| !e.facts.readable).collect();
     assert_eq!(unreadable.len(), 5);
     for entry in unreadable {
         let bytes = std::fs::read(f.landing.join(&entry.path)).expect("read");
@@ -179,7 +204,7 @@ fn training_files_come_in_every_format_spelling_and_quirk() {
         assert!(opened.is_err(), "{} opens as a workbook", entry.path);
         let header = String::from_utf8(bytes).ok().and_then(|t| t.lines().next().map(str::to_string));
         let known = header.is_some_and(|h| h.split(',').any(|c| c == "身份证号" || c == "班级编号"));
-        assert!(!known || entry.format == "xlsx", "{}: a readable CSV header", entry.path);
+        assert!(!known || entry.facts.format == "xlsx", "{}: a readable CSV header", entry.path);
     }
 }
 
@@ -206,4 +231,47 @@ fn same_seed_gives_the_same_training_and_certificates_do_not_depend_on_it() {
     without.training = with.training.clone();
     without.args.training = with.args.training;
     assert_eq!(without, with, "the manifests differ only in training");
+}
+
+#[test]
+fn tiny_and_odd_drops_still_match_their_manifests() {
+    let as_of = NaiveDate::from_ymd_opt(2025, 3, 15).expect("date");
+    let cases = [
+        Config { persons: 1, seed: 1, defect_rate: 0.0, ..Config::default() },
+        Config { persons: 3, seed: 2, defect_rate: 0.5, first_year: 2024, last_year: 2024, ..Config::default() },
+        Config {
+            persons: 40,
+            seed: 3,
+            defect_rate: 0.5,
+            training: 5.0,
+            first_year: 2025,
+            last_year: 2025,
+            as_of: Some(as_of),
+            ..Config::default()
+        },
+        Config { persons: 200, seed: 4, defect_rate: 0.02, training: 0.3, ..Config::default() },
+    ];
+    for (i, config) in cases.into_iter().enumerate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = generate(&config, dir.path()).expect("generate");
+        let training = manifest.training.as_ref().expect("training");
+        let outcome = training_landing::check(dir.path(), &manifest);
+        for entry in training.files.iter().filter(|e| e.facts.readable) {
+            let found = &outcome.files[&entry.path];
+            assert_eq!(
+                (found.rows, found.accepted),
+                (entry.facts.rows, entry.facts.valid_rows),
+                "case {i}: {}",
+                entry.path
+            );
+            assert_eq!(found.rejects, entry.facts.defects, "case {i}: {}", entry.path);
+        }
+        assert_eq!(outcome.accepted.len() as u64, training.totals.valid_rows, "case {i}");
+        let last = NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").expect("as_of");
+        assert!(outcome.accepted.iter().all(|r| r.end <= last && r.end.year() >= config.first_year), "case {i}");
+        if config.defect_rate == 0.0 {
+            assert_eq!(training.totals.defect_rows, 0, "case {i}");
+            assert_eq!(training.totals.unreadable_files, 0, "case {i}");
+        }
+    }
 }

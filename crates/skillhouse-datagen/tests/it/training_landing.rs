@@ -3,7 +3,7 @@
 //! province figures of the training indicators recomputed from the accepted rows and the certificate checker's
 //! accepted certificates.
 
-use crate::landing::{Row, Shape, Spellings, read_table};
+use crate::landing::{Row, Shape, Spellings, read_table, registry_ids};
 use chrono::{Datelike, NaiveDate};
 use skillhouse_datagen::{Manifest, TrainingFileEntry, TrainingYear};
 use skillhouse_model::{IdError, IdNumber, Programme, age_on, fold_cell, normalize_key, parse_date};
@@ -115,11 +115,7 @@ pub struct Outcome {
 fn shape(entry: &TrainingFileEntry) -> Shape<'_> {
     Shape {
         path: &entry.path,
-        format: &entry.format,
-        encoding: &entry.encoding,
-        has_title_row: entry.has_title_row,
-        has_notes_rows: entry.has_notes_rows,
-        data_sheet_index: entry.data_sheet_index,
+        facts: &entry.facts,
         columns: entry.columns.len(),
         spellings: &SPELLINGS as &Spellings,
         dates: &["start_date", "end_date"],
@@ -256,14 +252,9 @@ fn classify(
 pub fn check(landing: &Path, manifest: &Manifest) -> Outcome {
     let training = manifest.training.as_ref().expect("a training drop");
     let as_of = NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").expect("as_of");
-    let registry: HashSet<String> = std::fs::read_to_string(landing.join("training/providers.csv"))
-        .expect("registry")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().expect("id").to_string())
-        .collect();
+    let registry = registry_ids(&landing.join("training/providers.csv"));
     let occupations = occupations();
-    let mut entries: Vec<&TrainingFileEntry> = training.files.iter().filter(|f| f.readable).collect();
+    let mut entries: Vec<&TrainingFileEntry> = training.files.iter().filter(|f| f.facts.readable).collect();
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut seen = Seen { enrolled: HashSet::new(), vouchers: HashSet::new() };
     let mut outcome = Outcome::default();
