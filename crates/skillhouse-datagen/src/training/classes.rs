@@ -151,10 +151,12 @@ fn make_classes(inputs: &Inputs<'_>, picker: &Picker, linkable: &[u32]) -> Vec<C
         cumulative.push(acc);
     }
     let (first, last) = (config.start_date(), config.end_date());
+    let mut supply = Supply::new(inputs, linkable);
     let mut classes = Vec::new();
-    let mut seats = 0u64;
+    let (mut seats, mut anchored_seats) = (0u64, 0u64);
     while seats < target {
-        let anchor = (!linkable.is_empty() && rng.chance(ANCHORED_SHARE))
+        // Anchored classes take their share of the seats (not of the classes: a small drop's are smaller).
+        let anchor = (!linkable.is_empty() && anchored_seats as f64 <= ANCHORED_SHARE * seats as f64)
             .then(|| &inputs.certs[linkable[rng.index(linkable.len())] as usize]);
         let (kind, occupation, home) = match anchor {
             Some(c) => (kind_for_rank(&mut rng, c.level), c.occupation, inputs.agencies[usize::from(c.agency)].unit),
@@ -197,7 +199,14 @@ fn make_classes(inputs: &Inputs<'_>, picker: &Picker, linkable: &[u32]) -> Vec<C
         let programme = programme_for(&mut rng, kind, occupation_ref, p.provider_type, youth_league);
         let satisfaction = class_satisfaction(&mut rng, p);
         let size = class_size(&mut rng);
+        let size = match link {
+            Some(window) => supply.fit(inputs, occupation, window, size),
+            None => size,
+        };
         seats += u64::from(size);
+        if anchor.is_some() {
+            anchored_seats += u64::from(size);
+        }
         classes.push(Class {
             provider,
             kind,
@@ -215,7 +224,77 @@ fn make_classes(inputs: &Inputs<'_>, picker: &Picker, linkable: &[u32]) -> Vec<C
             link,
         });
     }
+    cover_compliance_flags(&mut rng, &mut classes);
     classes
+}
+
+/// Makes the two rarest compliance flags occur even in a small drop: an oversize class (seated well over 80, so
+/// that rejected rows cannot bring it back under) and a short certificate course (kind other, no occupation,
+/// under 40 hours). Only free classes are changed: anchored ones keep their certificates' occupations.
+fn cover_compliance_flags(rng: &mut Rng, classes: &mut [Class]) {
+    let free: Vec<usize> = (0..classes.len()).filter(|i| classes[*i].link.is_none()).collect();
+    if free.is_empty() {
+        return;
+    }
+    if !classes.iter().any(|c| c.size > 80) {
+        classes[free[rng.index(free.len())]].size = rng.between(95, 110) as u16;
+    }
+    let short_course = |c: &Class| c.kind == Kind::Other && c.occupation == NO_OCCUPATION && c.hours_total < 40;
+    if free.len() > 1 && !classes.iter().any(short_course) {
+        let oversize = free.iter().position(|i| classes[*i].size > 80);
+        let candidates: Vec<usize> =
+            free.iter().enumerate().filter(|(k, _)| Some(*k) != oversize).map(|(_, i)| *i).collect();
+        let class = &mut classes[candidates[rng.index(candidates.len())]];
+        class.kind = Kind::Other;
+        class.occupation = NO_OCCUPATION;
+        class.programme = NO_PROGRAMME;
+        class.hours_total = 16;
+        class.hours_practical = 12;
+    }
+}
+
+/// Linkable certificates per occupation and month that no class has yet been sized for.
+struct Supply {
+    counts: Vec<Vec<u32>>,
+}
+
+impl Supply {
+    fn new(inputs: &Inputs<'_>, linkable: &[u32]) -> Self {
+        let months = ((inputs.config.last_year - inputs.config.first_year + 1) * 12) as usize;
+        let mut counts = vec![Vec::new(); inputs.occupations.len()];
+        for &i in linkable {
+            let c = &inputs.certs[i as usize];
+            let per_month: &mut Vec<u32> = &mut counts[usize::from(c.occupation)];
+            if per_month.is_empty() {
+                *per_month = vec![0; months];
+            }
+            per_month[inputs.month_index(c.date).clamp(0, months as i64 - 1) as usize] += 1;
+        }
+        Self { counts }
+    }
+
+    /// The size of an anchored class of `occupation` whose linked seats come from certificates issued in
+    /// `window`: at most what those certificates can fill (but 8 at least), so that a small drop's classes are
+    /// smaller rather than mostly strangers to the certificate drop. A province-scale drop has certificates
+    /// enough and keeps the size asked for. The seats expected to be linked are reserved.
+    fn fit(&mut self, inputs: &Inputs<'_>, occupation: u8, window: (NaiveDate, NaiveDate), size: u16) -> u16 {
+        let Some(per_month) = self.counts.get_mut(usize::from(occupation)).filter(|c| !c.is_empty()) else {
+            return size;
+        };
+        let last = per_month.len() as i64 - 1;
+        let (m0, m1) = (inputs.month_index(window.0).clamp(0, last), inputs.month_index(window.1).clamp(0, last));
+        let months = &mut per_month[m0 as usize..=m1 as usize];
+        let available: u32 = months.iter().sum();
+        let fitting = (f64::from(available) / LINKED_SEAT_SHARE).ceil() as u16;
+        let size = size.min(fitting.max(8));
+        let mut reserve = ((f64::from(size) * LINKED_SEAT_SHARE).round() as u32).min(available);
+        for count in months.iter_mut() {
+            let taken = reserve.min(*count);
+            *count -= taken;
+            reserve -= taken;
+        }
+        size
+    }
 }
 
 /// Numbers classes from 1 per provider and end year, in order of end date.

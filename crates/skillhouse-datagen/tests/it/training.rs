@@ -79,9 +79,16 @@ fn training_figures_in_the_manifest_are_the_indicators_recomputed_from_the_files
         ("gold collar", sum(&|y| y.gold_collar_persons)),
         ("vouchers", sum(&|y| y.vouchers_used)),
         ("repeat subsidised", sum(&|y| y.repeat_subsidised_persons)),
+        ("oversize", sum(&|y| y.oversize_classes)),
+        ("practical short", sum(&|y| y.practical_short_classes)),
+        ("unsatisfied", sum(&|y| y.unsatisfied_classes)),
+        ("short certificate courses", sum(&|y| y.short_certificate_course_classes)),
     ] {
         assert!(value > 0, "{name}: none in the drop");
     }
+    // 持证率 like a real province's, even in a drop this small (≈ 0.57 at province scale).
+    let rate = sum(&|y| y.certification_numerator) as f64 / sum(&|y| y.certification_denominator) as f64;
+    assert!((0.25..0.75).contains(&rate), "持证率 {rate:.3}");
 }
 
 #[test]
