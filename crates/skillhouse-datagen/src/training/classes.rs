@@ -183,6 +183,16 @@ fn make_classes(inputs: &Inputs<'_>, picker: &Picker, linkable: &[u32]) -> Vec<C
             Some(c) => c.date + Days::new(rng.between(20, 200) as u64 + days - 1),
             None => first + Days::new(rng.between(0, (last - first).num_days()) as u64),
         };
+        // Classes end within the years: one whose certificate came too early for it to end in them ends
+        // between the first day and the certificate; one that would end after them ends in their last months.
+        let end = if end < first {
+            let latest = anchor.map_or(first, |c| c.date.min(last));
+            first + Days::new(rng.between(0, (latest - first).num_days()) as u64)
+        } else if end > last {
+            last - Days::new(rng.between(0, 60) as u64)
+        } else {
+            end
+        };
         let end = end.clamp(first, last);
         let start = end - Days::new(days - 1);
         let link = anchor.map(|_| match relation {

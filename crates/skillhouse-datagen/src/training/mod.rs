@@ -150,3 +150,29 @@ pub(crate) fn counts_for_certification(cert: &Cert) -> bool {
 pub(crate) fn certification_window(class: &Class, as_of: NaiveDate) -> (NaiveDate, NaiveDate) {
     (class.start, (class.end + chrono::Days::new(180)).min(as_of))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn class_ends_spread_over_the_years_without_piling_on_their_first_or_last_day() {
+        let config = Config { persons: 30_000, seed: 3, ..Config::default() };
+        let plan = plan::build(&config).expect("plan");
+        let occupations = reference::occupations().expect("occupations");
+        let training = build(&config, &plan, &occupations);
+        let mut per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        for class in training.classes.iter().filter(|c| c.provider != UNREGISTERED) {
+            *per_day.entry(class.end).or_default() += 1;
+        }
+        let classes: usize = per_day.values().sum();
+        assert!(classes > 1_000, "{classes} classes");
+        let busiest = per_day.values().max().copied().unwrap_or(0);
+        assert!(busiest * 100 <= classes, "{busiest} of {classes} classes end on one day");
+        let first_day = per_day.get(&config.start_date()).copied().unwrap_or(0);
+        assert!(first_day * 200 <= classes, "{first_day} classes end on the first day");
+        assert!(per_day.keys().all(|d| config.start_date() <= *d && *d <= config.end_date()));
+    }
+}
