@@ -11,7 +11,7 @@
 -- description: the region of the principal certificate: the skill certificate with the highest rank, then the latest
 -- description: issue date, then the largest cert_no (null when the person is not skilled).
 --
--- Plan: one aggregation by person. `stock_by_year_end` (crates/skillhouse-query/src/stock.rs) keeps, per person, the
+-- Plan: one aggregation by person. `stock_by_year_end` (crates/skillhouse-query/src/build/stock.rs) keeps, per person, the
 -- best skill certificate of each issue year and returns one element per year end from the person's first issue year
 -- to the as-of year: the best certificate issued by then, by (rank, issue date, cert_no); a skill certificate of
 -- rank 0 (special_competence) still beats none. The first dates are plain MINs: a person has a row at a year end only

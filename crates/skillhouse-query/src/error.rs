@@ -97,13 +97,13 @@ pub enum QueryError {
     #[error(transparent)]
     Refused(#[from] crate::guard::Refusal),
     /// An analyst's statement ran longer than the statement timeout and was cancelled.
-    #[error("canceling statement due to statement timeout: it ran longer than {} [bounds.statement_timeout]", crate::bounds::format_duration(*.limit))]
+    #[error("canceling statement due to statement timeout: it ran longer than {} [bounds.statement_timeout]", crate::units::format_duration(*.limit))]
     Timeout {
         /// The timeout that was exceeded.
         limit: std::time::Duration,
     },
     /// An analyst's statement needed more memory than the per-statement limit and could not spill.
-    #[error("the statement needs more memory than the per-statement limit of {} [bounds.memory_limit]", crate::bounds::format_bytes(*.limit))]
+    #[error("the statement needs more memory than the per-statement limit of {} [bounds.memory_limit]", crate::units::format_bytes(*.limit))]
     MemoryLimit {
         /// The per-statement limit in bytes.
         limit: usize,

@@ -13,8 +13,9 @@
 //! the catalogue as `indicators.parquet`, whose rows carry each indicator's publishing rules), optionally the
 //! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
 //! writes `manifest.json` last (every file's size, SHA-256 and rows). [`publish_snapshot`] swaps `WAREHOUSE/CURRENT`
-//! atomically; [`open_snapshot`] reads it, leases the snapshot ([`SnapshotLease`]) and registers every table of DESIGN
-//! §15 from the snapshot's own files, so a later ingest never shows through; [`Snapshot::query`] runs read-only SQL;
+//! atomically; [`open_snapshot`] reads it through [`SnapshotFolder`] — the one reader of a snapshot, which the HTTP
+//! server and the Postgres front end use too — leases the snapshot ([`SnapshotLease`]) and registers every table of
+//! DESIGN §15 from the snapshot's own files, so a later ingest never shows through; [`Snapshot::query`] runs read-only SQL;
 //! [`format_batches`] renders results. [`list_snapshots`], [`verify_snapshot`], [`rollback`] and
 //! [`prune_snapshots`] manage the set; [`WarehouseLock`] is the one-writer lock they and ingestion share.
 //!
@@ -29,35 +30,30 @@
 //! build's parameters ([`BuildParams`]: as-of date, youth bounds, province code) are bound to `$name` placeholders,
 //! never spliced into SQL text.
 //!
+//! *Where things are.* `build/` builds a snapshot (the SQL catalogue, linking, carrying years over, the models'
+//! helpers, the gate, the manifest, the rules files are written by); `snapshots/` manages them (the reader, the SQL
+//! session over one, publish, verify, rollback, retention, locks); `analyst/` is analysts' SQL (guard, bounds,
+//! bounded values, comments, output). The warehouse's folder names are `skillhouse_model::layout`'s.
+//!
 //! *What it must not depend on.* Nothing of polars or of the ingest crate: Parquet files are the only contract with
 //! ingestion, and column names come from `skillhouse_model::schema`. No HTTP either — the server calls this crate.
 
 mod analyst;
-mod base;
-mod bounds;
-mod carry;
-mod catalog;
-mod comments;
+mod build;
 mod config;
-mod disclosure;
 mod error;
-mod fingerprint;
-mod gate;
-pub mod guard;
-mod lock;
-mod manifest;
-mod output;
-mod params;
-mod reader;
-mod readonly;
-mod snapshot;
-mod stock;
-mod store;
-mod tables;
-mod values;
-mod written;
+mod snapshots;
+mod units;
 
-pub use analyst::{AnalystSession, describe_columns, describe_tables, sql_type_name};
+// The modules keep their short paths (`crate::carry`, …) wherever they live.
+pub use analyst::guard;
+use analyst::{bounds, comments, output, readonly, session, values};
+use build::{
+    base, carry, catalog, disclosure, fingerprint, gate, gate_report, manifest, params, snapshot, stock, tables,
+    written,
+};
+use snapshots::{lock, open, reader, store};
+
 pub use bounds::{
     DEFAULT_STATEMENT_MEMORY_LIMIT, DEFAULT_STATEMENT_TIMEOUT, SqlBounds, YieldAfterFanOut, bound_values,
     classify_engine_error, format_bytes, format_duration, is_resources_exhausted, parse_bytes, parse_timeout,
@@ -68,25 +64,24 @@ pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use disclosure::Disclosure;
 pub use error::{QueryError, Result, error_chain};
-pub use gate::{
-    CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT,
-    GateConfig, GateReport,
-};
+pub use gate::{DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig};
+pub use gate_report::{CheckResult, CheckStatus, GateReport};
 pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
+pub use open::{Snapshot, open_snapshot, open_snapshot_with, register_snapshot};
 pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
 pub use params::{APPROX_TOLERANCE, BuildParams};
 pub use reader::{SnapshotFolder, current_snapshot_id, snapshot_dir};
 pub use readonly::ReadOnlyCatalogList;
+pub use session::{AnalystSession, describe_columns, describe_tables, sql_type_name};
 pub use snapshot::{
-    BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
-    build_snapshot_with_options, indicator_values_schema, new_snapshot_id, open_snapshot, open_snapshot_with,
-    publish_snapshot, register_snapshot,
+    BuildOptions, BuildProgressFn, BuildReport, build_snapshot, build_snapshot_with, build_snapshot_with_options,
+    indicator_values_schema, new_snapshot_id,
 };
 pub use store::{
     PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,
-    rollback, verify_snapshot,
+    publish_snapshot, rollback, verify_snapshot,
 };
 pub use tables::{CERTIFICATE_FILES_TABLE, REFERENCE_TABLES, certificate_file_schema, register_warehouse};
 

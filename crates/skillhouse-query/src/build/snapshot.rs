@@ -3,31 +3,24 @@
 use crate::base;
 use crate::carry::{self, CarryPlan};
 use crate::catalog::{SqlCatalog, SqlFile};
-use crate::config::{QueryConfig, read_only_sql_options};
+use crate::config::QueryConfig;
 use crate::error::{QueryError, Result};
 use crate::gate::{GateConfig, Previous, run_gate};
 use crate::lock;
 use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehouse_summary};
 use crate::params::BuildParams;
-use crate::reader::SnapshotFolder;
 use crate::tables;
-use crate::written::{ParquetWriter, WrittenFile};
+use crate::written::{WrittenFile, write_atomically, write_parquet};
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Array, ArrayRef, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
-use futures::StreamExt;
 use serde::Serialize;
-use skillhouse_model::layout;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -226,27 +219,14 @@ pub async fn build_snapshot_with_options(
     let mut stored = Stored::new(snapshot_dir);
 
     let clock = Instant::now();
-    let dims_total = tables::REFERENCE_TABLES.len() + tables::REGISTRIES.len();
-    for (done, table) in tables::REFERENCE_TABLES.iter().enumerate() {
-        progress("dims", done, dims_total);
-        let clock = Instant::now();
-        let frame = tables::read_reference_csv(&ctx, reference_dir, table).await?;
-        let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
-        tables::register_parquet_file(&ctx, table, &path, None).await?;
-    }
-    // The registries as last loaded into the warehouse: the snapshot keeps its own copy.
-    for (done, (table, _)) in tables::REGISTRIES.iter().enumerate() {
-        progress("dims", tables::REFERENCE_TABLES.len() + done, dims_total);
-        let registry = ctx.table(*table).await.map_err(|e| QueryError::engine(format!("reading `{table}`"), e))?;
-        stored.write(&format!("dims/{table}.parquet"), registry, Instant::now()).await?;
-    }
+    write_dims(&ctx, reference_dir, &mut stored, &progress).await?;
     phases_ms.insert("dims".to_string(), millis(clock));
     skillhouse_model::fault::point("build.dims");
 
     // What can be taken over from the previous snapshot: the years before `from_year` (see `carry.rs`).
     let digest = carry::models_digest(catalog);
     let carry = if options.full {
-        CarryPlan { from_year: carry::FULL_HISTORY, previous: None, reason: "asked for a full build".into() }
+        CarryPlan { from_year: crate::params::FULL_HISTORY, previous: None, reason: "asked for a full build".into() }
     } else {
         carry::plan(previous.as_ref().map(|(dir, m)| (*dir, m)), &linked.files, params.as_of, &digest)
     };
@@ -254,106 +234,19 @@ pub async fn build_snapshot_with_options(
     let mut values = params.param_values();
     values = with_from_year(values, carry.from_year);
 
-    // One pass over the base's many small files, one file per issue year (the years before `from_year` linked from
-    // the previous snapshot); every model, check and served query then reads those.
     let clock = Instant::now();
     progress("compact", 0, 1);
-    let certificates = ctx
-        .table("certificates")
-        .await
-        .and_then(|frame| frame.filter(col(skillhouse_model::schema::PARTITION_COLUMN).gt_eq(lit(carry.from_year))))
-        .map_err(|e| QueryError::engine("reading `certificates`", e))?;
-    stored.carry(&carry, carry::COMPACT_DIR)?;
-    stored
-        .write_years(
-            carry::COMPACT_DIR,
-            certificates,
-            skillhouse_model::schema::PARTITION_COLUMN,
-            carry.from_year,
-            clock,
-        )
-        .await?;
-    tables::use_compact_certificates(&ctx, &snapshot_dir.join(carry::COMPACT_DIR)).await?;
+    compact_certificates(&ctx, snapshot_dir, &carry, &mut stored, clock).await?;
     phases_ms.insert("compact".to_string(), millis(clock));
     skillhouse_model::fault::point("build.compacted");
-
-    for carry::StateTable { model, table, schema } in carry::STATE_TABLES {
-        let before = carry
-            .carried(&format!("models/{model}"))
-            .into_iter()
-            .find(|(year, _, _)| *year == carry.from_year - 1)
-            .and_then(|(_, rel, _)| carry.previous.as_ref().map(|(dir, _)| dir.join(rel)));
-        match before {
-            Some(path) => tables::register_parquet_file(&ctx, table, &path, None).await?,
-            None => tables::register_empty(&ctx, table, schema(), snapshot_dir)?,
-        }
-    }
+    register_state_tables(&ctx, snapshot_dir, &carry).await?;
 
     let clock = Instant::now();
-    for (done, model) in catalog.models.iter().enumerate() {
-        progress("models", done, catalog.models.len());
-        let clock = Instant::now();
-        let frame = plan(&ctx, model, &values).await?;
-        let as_definition_error = |e| match e {
-            QueryError::Engine { source, .. } => definition_error(model, source),
-            other => other,
-        };
-        match Some(model.get(carry::PARTITION_KEY)).filter(|c| !c.is_empty()) {
-            Some(column) => {
-                let folder = format!("models/{}", model.id());
-                stored.carry(&carry, &folder)?;
-                stored
-                    .write_years(&folder, frame, column, carry.from_year, clock)
-                    .await
-                    .map_err(as_definition_error)?;
-                tables::register_parquet_dir(&ctx, model.id(), &snapshot_dir.join(&folder), None).await?;
-            }
-            None => {
-                let path = stored
-                    .write(&format!("models/{}.parquet", model.id()), frame, clock)
-                    .await
-                    .map_err(as_definition_error)?;
-                tables::register_parquet_file(&ctx, model.id(), &path, None).await?;
-            }
-        }
-        skillhouse_model::fault::point("build.model");
-    }
+    write_models(&ctx, snapshot_dir, catalog, &values, &carry, &mut stored, &progress).await?;
     phases_ms.insert("models".to_string(), millis(clock));
 
     let indicators_clock = Instant::now();
-    let mut rows = Vec::new();
-    for (done, indicator) in catalog.indicators.iter().enumerate() {
-        progress("indicators", done, catalog.indicators.len());
-        let clock = Instant::now();
-        let frame = plan(&ctx, indicator, &values).await?;
-        let batches = frame.collect().await.map_err(|e| definition_error(indicator, e))?;
-        for batch in batches {
-            rows.push(conform_indicator_rows(indicator.id(), &batch)?);
-        }
-        stored.timings_ms.insert(format!("indicators/{}", indicator.id()), millis(clock));
-        skillhouse_model::fault::point("build.indicator");
-    }
-    let rows_schema = Arc::new(Schema::new(indicator_rows_fields()));
-    let table =
-        MemTable::try_new(rows_schema, vec![rows]).map_err(|e| QueryError::engine("collecting indicator rows", e))?;
-    ctx.register_table("indicator_rows", Arc::new(table))
-        .map_err(|e| QueryError::engine("registering indicator rows", e))?;
-    // The catalogue first: the values join reads the indicators' units from it.
-    let clock = Instant::now();
-    let catalogue = ctx
-        .read_batch(catalogue_batch(&catalog.indicators)?)
-        .map_err(|e| QueryError::engine("building the indicator catalogue", e))?;
-    let catalogue_path = stored.write("indicators.parquet", catalogue, clock).await?;
-    tables::register_parquet_file(&ctx, "indicators", &catalogue_path, None).await?;
-    let clock = Instant::now();
-    let values_join = catalog.values_join()?;
-    let joined = plan(&ctx, values_join, &values).await?;
-    let values_path = stored.write("indicator_values.parquet", joined, clock).await.map_err(|e| match e {
-        QueryError::Engine { source, .. } => definition_error(values_join, source),
-        other => other,
-    })?;
-    tables::register_parquet_file(&ctx, "indicator_values", &values_path, None).await?;
-    skillhouse_model::fault::point("build.indicator_values");
+    write_indicators(&ctx, catalog, &values, &mut stored, &progress).await?;
     phases_ms.insert("indicators".to_string(), millis(indicators_clock));
 
     let mut row_counts = linked.row_counts;
@@ -416,6 +309,162 @@ pub async fn build_snapshot_with_options(
         carry_reason: carry.reason,
         elapsed_ms: millis(started),
     })
+}
+
+/// The reference tables (`datasets/reference/*.csv`) and the registries as last loaded, written to `dims/` and
+/// registered from there: the snapshot keeps its own copy.
+async fn write_dims(
+    ctx: &SessionContext,
+    reference_dir: &Path,
+    stored: &mut Stored,
+    progress: &impl Fn(&str, usize, usize),
+) -> Result<()> {
+    let dims_total = tables::REFERENCE_TABLES.len() + tables::REGISTRIES.len();
+    for (done, table) in tables::REFERENCE_TABLES.iter().enumerate() {
+        progress("dims", done, dims_total);
+        let clock = Instant::now();
+        let frame = tables::read_reference_csv(ctx, reference_dir, table).await?;
+        let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
+        tables::register_parquet_file(ctx, table, &path, None).await?;
+    }
+    // The registries as last loaded into the warehouse: the snapshot keeps its own copy.
+    for (done, (table, _)) in tables::REGISTRIES.iter().enumerate() {
+        progress("dims", tables::REFERENCE_TABLES.len() + done, dims_total);
+        let registry = ctx.table(*table).await.map_err(|e| QueryError::engine(format!("reading `{table}`"), e))?;
+        stored.write(&format!("dims/{table}.parquet"), registry, Instant::now()).await?;
+    }
+    Ok(())
+}
+
+/// One pass over the base's many small certificate files, one file per issue year (the years before `from_year`
+/// linked from the previous snapshot); every model, check and served query then reads those.
+async fn compact_certificates(
+    ctx: &SessionContext,
+    snapshot_dir: &Path,
+    carry: &CarryPlan,
+    stored: &mut Stored,
+    clock: Instant,
+) -> Result<()> {
+    let certificates = ctx
+        .table("certificates")
+        .await
+        .and_then(|frame| frame.filter(col(skillhouse_model::schema::PARTITION_COLUMN).gt_eq(lit(carry.from_year))))
+        .map_err(|e| QueryError::engine("reading `certificates`", e))?;
+    stored.carry(carry, carry::COMPACT_DIR)?;
+    stored
+        .write_years(
+            carry::COMPACT_DIR,
+            certificates,
+            skillhouse_model::schema::PARTITION_COLUMN,
+            carry.from_year,
+            clock,
+        )
+        .await?;
+    tables::use_compact_certificates(ctx, &snapshot_dir.join(carry::COMPACT_DIR)).await
+}
+
+/// The models that continue from their own rows of the year before `from_year` read them as `<id>_before`, from the
+/// previous snapshot, or empty when everything is recomputed.
+async fn register_state_tables(ctx: &SessionContext, snapshot_dir: &Path, carry: &CarryPlan) -> Result<()> {
+    for carry::StateTable { model, table, schema } in carry::STATE_TABLES {
+        let before = carry
+            .carried(&format!("models/{model}"))
+            .into_iter()
+            .find(|(year, _, _)| *year == carry.from_year - 1)
+            .and_then(|(_, rel, _)| carry.previous.as_ref().map(|(dir, _)| dir.join(rel)));
+        match before {
+            Some(path) => tables::register_parquet_file(ctx, table, &path, None).await?,
+            None => tables::register_empty(ctx, table, schema(), snapshot_dir)?,
+        }
+    }
+    Ok(())
+}
+
+/// Every model of the catalogue, in order, each written (one file, or one per year from `from_year` with the
+/// earlier years carried) and registered for the models and indicators after it.
+async fn write_models(
+    ctx: &SessionContext,
+    snapshot_dir: &Path,
+    catalog: &SqlCatalog,
+    values: &ParamValues,
+    carry: &CarryPlan,
+    stored: &mut Stored,
+    progress: &impl Fn(&str, usize, usize),
+) -> Result<()> {
+    for (done, model) in catalog.models.iter().enumerate() {
+        progress("models", done, catalog.models.len());
+        let clock = Instant::now();
+        let frame = plan(ctx, model, values).await?;
+        let as_definition_error = |e| match e {
+            QueryError::Engine { source, .. } => definition_error(model, source),
+            other => other,
+        };
+        match Some(model.get(carry::PARTITION_KEY)).filter(|c| !c.is_empty()) {
+            Some(column) => {
+                let folder = format!("models/{}", model.id());
+                stored.carry(carry, &folder)?;
+                stored
+                    .write_years(&folder, frame, column, carry.from_year, clock)
+                    .await
+                    .map_err(as_definition_error)?;
+                tables::register_parquet_dir(ctx, model.id(), &snapshot_dir.join(&folder), None).await?;
+            }
+            None => {
+                let path = stored
+                    .write(&format!("models/{}.parquet", model.id()), frame, clock)
+                    .await
+                    .map_err(as_definition_error)?;
+                tables::register_parquet_file(ctx, model.id(), &path, None).await?;
+            }
+        }
+        skillhouse_model::fault::point("build.model");
+    }
+    Ok(())
+}
+
+/// Every indicator's rows, collected; the catalogue (`indicators.parquet`); and `indicator_values.parquet`, the rows
+/// joined with their targets by `sql/values/indicator_values.sql`.
+async fn write_indicators(
+    ctx: &SessionContext,
+    catalog: &SqlCatalog,
+    values: &ParamValues,
+    stored: &mut Stored,
+    progress: &impl Fn(&str, usize, usize),
+) -> Result<()> {
+    let mut rows = Vec::new();
+    for (done, indicator) in catalog.indicators.iter().enumerate() {
+        progress("indicators", done, catalog.indicators.len());
+        let clock = Instant::now();
+        let frame = plan(ctx, indicator, values).await?;
+        let batches = frame.collect().await.map_err(|e| definition_error(indicator, e))?;
+        for batch in batches {
+            rows.push(conform_indicator_rows(indicator.id(), &batch)?);
+        }
+        stored.timings_ms.insert(format!("indicators/{}", indicator.id()), millis(clock));
+        skillhouse_model::fault::point("build.indicator");
+    }
+    let rows_schema = Arc::new(Schema::new(indicator_rows_fields()));
+    let table =
+        MemTable::try_new(rows_schema, vec![rows]).map_err(|e| QueryError::engine("collecting indicator rows", e))?;
+    ctx.register_table("indicator_rows", Arc::new(table))
+        .map_err(|e| QueryError::engine("registering indicator rows", e))?;
+    // The catalogue first: the values join reads the indicators' units from it.
+    let clock = Instant::now();
+    let catalogue = ctx
+        .read_batch(catalogue_batch(&catalog.indicators)?)
+        .map_err(|e| QueryError::engine("building the indicator catalogue", e))?;
+    let catalogue_path = stored.write("indicators.parquet", catalogue, clock).await?;
+    tables::register_parquet_file(ctx, "indicators", &catalogue_path, None).await?;
+    let clock = Instant::now();
+    let values_join = catalog.values_join()?;
+    let joined = plan(ctx, values_join, values).await?;
+    let values_path = stored.write("indicator_values.parquet", joined, clock).await.map_err(|e| match e {
+        QueryError::Engine { source, .. } => definition_error(values_join, source),
+        other => other,
+    })?;
+    tables::register_parquet_file(ctx, "indicator_values", &values_path, None).await?;
+    skillhouse_model::fault::point("build.indicator_values");
+    Ok(())
 }
 
 fn millis(since: Instant) -> u64 {
@@ -580,211 +629,4 @@ fn with_from_year(values: ParamValues, from_year: i32) -> ParamValues {
         }
         other => other,
     }
-}
-
-/// The type a column is stored as: view types become their plain counterparts, which every Parquet reader knows.
-fn storage_type(data_type: &DataType) -> DataType {
-    match data_type {
-        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
-        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
-        other => other.clone(),
-    }
-}
-
-/// A result schema with every column at its [`storage_type`].
-pub(crate) fn storage_schema(schema: &SchemaRef) -> SchemaRef {
-    Arc::new(Schema::new(
-        schema
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_data_type(storage_type(f.data_type())))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-/// A result batch cast to the storage schema.
-pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef, path: &Path) -> Result<RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| cast(c, f.data_type()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
-    RecordBatch::try_new(Arc::clone(schema), columns)
-        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })
-}
-
-/// Rows per row group of the files the build writes.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
-
-/// Columns whose values are (nearly) all distinct: no dictionary is tried for them. The writer would build one for
-/// the first megabyte of every column chunk and then give up.
-const DISTINCT_COLUMNS: [&str; 3] = ["person_key", "cert_no", "principal_cert_no"];
-
-/// zstd level 1, row groups of 128k rows: readers split a file between partitions by row group, so a large table in
-/// one file must have several. Level 1 rather than 3: compression was the build's largest single cost (17% of its CPU
-/// at 10M rows, plus a fresh compression context with level 3's larger tables for every column chunk). With the
-/// distinct columns written without a dictionary the files came out 3–5% smaller than before, not larger (10M).
-pub(crate) fn writer_properties() -> WriterProperties {
-    DISTINCT_COLUMNS
-        .iter()
-        .fold(WriterProperties::builder(), |builder, column| {
-            builder.set_column_dictionary_enabled(ColumnPath::from(*column), false)
-        })
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
-}
-
-/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed).
-async fn write_parquet(frame: DataFrame, path: &Path) -> Result<WrittenFile> {
-    let mut stream =
-        frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
-    let schema = storage_schema(&stream.schema());
-    let mut writer = ParquetWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&schema))?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
-        writer.write(conform(&batch, &schema, path)?)?;
-    }
-    writer.finish()?.into_place(path.to_path_buf())
-}
-
-/// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
-/// temporary file and the rename.
-fn write_atomically(path: &Path, bytes: &[u8], fault: &str) -> Result<()> {
-    let temporary = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
-    file.write_all(bytes).map_err(|e| QueryError::io("writing", &temporary, e))?;
-    file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
-    skillhouse_model::fault::point(fault);
-    std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))
-}
-
-/// Publishes a built snapshot: writes its id to `WAREHOUSE/CURRENT` (temporary file, fsync, rename, fsync of the
-/// warehouse folder), the one atomic step that switches readers to it. Locking and the release gate belong to the
-/// caller.
-pub fn publish_snapshot(warehouse_dir: &Path, snapshot_id: &str) -> Result<()> {
-    skillhouse_model::fault::point("publish.before");
-    write_atomically(
-        &warehouse_dir.join(layout::CURRENT_FILE),
-        format!("{snapshot_id}\n").as_bytes(),
-        "publish.current_tmp",
-    )?;
-    skillhouse_model::fault::point("publish.renamed");
-    base::sync_dir(warehouse_dir)
-}
-
-/// A published snapshot with every table of DESIGN §15 registered.
-#[derive(Clone)]
-pub struct Snapshot {
-    /// The snapshot id.
-    pub id: String,
-    /// Its folder.
-    pub dir: PathBuf,
-    /// Its manifest.
-    pub manifest: Manifest,
-    /// The session; register nothing writable on it.
-    pub ctx: SessionContext,
-    /// The folder as read, holding the reader's lease: retention leaves the snapshot alone while any clone lives.
-    folder: SnapshotFolder,
-}
-
-impl Snapshot {
-    /// Whether this session holds a lease on its snapshot (false only for snapshots built before leases).
-    pub fn is_leased(&self) -> bool {
-        self.folder.is_leased()
-    }
-}
-
-impl std::fmt::Debug for Snapshot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot").field("id", &self.id).field("dir", &self.dir).finish_non_exhaustive()
-    }
-}
-
-impl Snapshot {
-    /// Runs every statement of `sql` read-only (no DDL, DML, COPY or SET) and returns each statement's rows.
-    pub async fn query_script(&self, sql: &str) -> Result<Vec<Vec<RecordBatch>>> {
-        let statements =
-            datafusion::sql::parser::DFParser::parse_sql(sql).map_err(|source| QueryError::Sql { source })?;
-        let options = read_only_sql_options();
-        let state = self.ctx.state();
-        let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let plan = state.statement_to_plan(statement).await.map_err(|source| QueryError::Sql { source })?;
-            options.verify_plan(&plan).map_err(|source| QueryError::Sql { source })?;
-            let frame = self.ctx.execute_logical_plan(plan).await.map_err(|source| QueryError::Sql { source })?;
-            results.push(frame.collect().await.map_err(|source| QueryError::Sql { source })?);
-        }
-        Ok(results)
-    }
-
-    /// Runs one read-only statement.
-    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let frame = self
-            .ctx
-            .sql_with_options(sql, read_only_sql_options())
-            .await
-            .map_err(|source| QueryError::Sql { source })?;
-        frame.collect().await.map_err(|source| QueryError::Sql { source })
-    }
-}
-
-/// Opens the published snapshot of a warehouse (`WAREHOUSE/CURRENT`) with the default configuration.
-pub async fn open_snapshot(warehouse_dir: &Path) -> Result<Snapshot> {
-    open_snapshot_with(warehouse_dir, &QueryConfig::default()).await
-}
-
-/// [`open_snapshot`] with an explicit configuration.
-///
-/// The snapshot is leased (a shared lock on its `.readers` file) before anything is read, so retention cannot
-/// remove it while the returned [`Snapshot`] or a clone of it lives ([`SnapshotFolder::open_current`]).
-pub async fn open_snapshot_with(warehouse_dir: &Path, config: &QueryConfig) -> Result<Snapshot> {
-    let warehouse = warehouse_dir.to_path_buf();
-    let folder = tokio::task::spawn_blocking(move || SnapshotFolder::open_current(&warehouse))
-        .await
-        .map_err(|e| QueryError::Internal(format!("opening the published snapshot: {e}")))??;
-    let ctx = config.session()?;
-    register_snapshot(&ctx, warehouse_dir, &folder.dir).await?;
-    Ok(Snapshot { id: folder.id.clone(), dir: folder.dir.clone(), manifest: folder.manifest.clone(), ctx, folder })
-}
-
-/// Registers a snapshot's tables on a session: `certificates` (and `certificate_files`, `duplicate_claims`),
-/// `rejects`, `ledger`, `training` and `training_rejects` from the base files the snapshot links (so a later ingest
-/// never shows through); `dims/*` (`agencies` and `providers` among them), `models/*`, `indicator_values` and
-/// `indicators` from the files the build wrote. A snapshot built before snapshots carried their base files (no
-/// `certificates/` folder) reads them from the warehouse.
-pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snapshot_dir: &Path) -> Result<()> {
-    let base = if snapshot_dir.join(layout::CERTIFICATES_DIR).is_dir() { snapshot_dir } else { warehouse_dir };
-    tables::register_warehouse(ctx, base).await?;
-    let mut names: HashMap<String, PathBuf> = HashMap::new();
-    for sub in [layout::DIMS_DIR, layout::MODELS_DIR] {
-        for entry in base::sorted_entries(&snapshot_dir.join(sub))? {
-            let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
-            let per_year = entry.is_dir();
-            if per_year || entry.extension().is_some_and(|e| e == "parquet") {
-                names.insert(stem, entry);
-            }
-        }
-    }
-    names.insert("indicator_values".into(), snapshot_dir.join(layout::INDICATOR_VALUES_FILE));
-    names.insert("indicators".into(), snapshot_dir.join(layout::INDICATORS_FILE));
-    for (table, path) in names {
-        if path.is_dir() {
-            tables::register_parquet_dir(ctx, &table, &path, None).await?;
-        } else {
-            tables::register_parquet_file(ctx, &table, &path, None).await?;
-        }
-    }
-    tables::register_missing_registries(ctx, snapshot_dir).await?;
-    // Snapshots built before the compacted copy existed keep reading the base files; those built before the
-    // per-year layout read their one file.
-    for compact in [snapshot_dir.join(carry::COMPACT_DIR), snapshot_dir.join(tables::COMPACT_CERTIFICATES_FILE)] {
-        if compact.exists() {
-            tables::use_compact_certificates(ctx, &compact).await?;
-            break;
-        }
-    }
-    Ok(())
 }

@@ -12,7 +12,7 @@
 //! a literal while planning and then copy that literal into every row of every batch, outside any check. The
 //! aggregates (`string_agg`, `array_agg`) need no wrapper: the aggregation charges their state to the pool.
 
-use crate::bounds::format_bytes;
+use crate::units::format_bytes;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::length::length;

@@ -5,6 +5,9 @@ use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use std::collections::HashMap;
 
+/// `$from_year` of a build from nothing: every issue year is at least this.
+pub const FULL_HISTORY: i32 = 0;
+
 /// Relative tolerance of the `~` (about, 左右) comparator: a value within 5% below the target, or above it, is met
 /// (`$approx_tolerance` of `sql/values/indicator_values.sql`).
 pub const APPROX_TOLERANCE: f64 = 0.05;
@@ -43,7 +46,7 @@ impl BuildParams {
         values.insert("province_code", ScalarValue::Utf8(Some(self.province_code.clone())));
         // The year-partitioned models return the years from `$from_year` on; the build moves it forward when it
         // takes earlier years over from the previous snapshot (`carry.rs`).
-        values.insert("from_year", ScalarValue::Int32(Some(crate::carry::FULL_HISTORY)));
+        values.insert("from_year", ScalarValue::Int32(Some(FULL_HISTORY)));
         // The values join's: the definition version stamped on every row, and the `~` comparator's tolerance.
         values.insert("definition_version", ScalarValue::Utf8(Some(skillhouse_model::DEFINITION_VERSION.to_string())));
         values.insert("approx_tolerance", ScalarValue::Float64(Some(APPROX_TOLERANCE)));

@@ -6,7 +6,7 @@ use crate::comments::Comments;
 use crate::config::QueryConfig;
 use crate::error::{QueryError, Result};
 use crate::guard::{self, Refusal, RefusalCode, StatementKind};
-use crate::snapshot::{Snapshot, open_snapshot_with};
+use crate::open::{Snapshot, open_snapshot_with};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;

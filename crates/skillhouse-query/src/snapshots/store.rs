@@ -12,7 +12,6 @@ use crate::error::{QueryError, Result};
 use crate::lock::{WarehouseLock, try_exclusive};
 use crate::manifest::{MANIFEST_FILE, Manifest, read_manifest};
 use crate::reader::current_snapshot_id;
-use crate::snapshot::publish_snapshot;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -255,4 +254,18 @@ pub fn clean_incomplete(warehouse_dir: &Path, _lock: &WarehouseLock) -> Result<V
     }
     removed.sort();
     Ok(removed)
+}
+
+/// Publishes a built snapshot: writes its id to `WAREHOUSE/CURRENT` (temporary file, fsync, rename, fsync of the
+/// warehouse folder), the one atomic step that switches readers to it. Locking and the release gate belong to the
+/// caller.
+pub fn publish_snapshot(warehouse_dir: &Path, snapshot_id: &str) -> Result<()> {
+    skillhouse_model::fault::point("publish.before");
+    crate::written::write_atomically(
+        &warehouse_dir.join(skillhouse_model::layout::CURRENT_FILE),
+        format!("{snapshot_id}\n").as_bytes(),
+        "publish.current_tmp",
+    )?;
+    skillhouse_model::fault::point("publish.renamed");
+    crate::base::sync_dir(warehouse_dir)
 }

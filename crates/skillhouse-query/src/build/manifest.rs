@@ -3,7 +3,7 @@
 //! folder is complete exactly when its manifest exists.
 
 use crate::error::{QueryError, Result};
-use crate::gate::GateReport;
+use crate::gate_report::GateReport;
 use datafusion::arrow::array::{Array, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;

@@ -2,22 +2,98 @@
 //! a year-partitioned model) are encoded in parallel with each other and with the query that produces them (the
 //! build's writes were one thread's work while a core stood idle); and each sized and hashed from the bytes as they
 //! are written, since the manifest lists both for every file and reading each file back to hash it cost the build a
-//! second pass over gigabytes at 30M rows. A file is written beside its place, synced, then renamed into it.
+//! second pass over gigabytes at 30M rows. A file is written beside its place, synced, then renamed into it. The
+//! rules every file of the build follows — column storage types, zstd level, row groups, dictionaries — are here too.
 
 use crate::error::{QueryError, Result};
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+
+/// The type a column is stored as: view types become their plain counterparts, which every Parquet reader knows.
+fn storage_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::BinaryView | DataType::LargeBinary => DataType::Binary,
+        other => other.clone(),
+    }
+}
+
+/// A result schema with every column at its [`storage_type`].
+pub(crate) fn storage_schema(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_data_type(storage_type(f.data_type())))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// A result batch cast to the storage schema.
+pub(crate) fn conform(batch: &RecordBatch, schema: &SchemaRef, path: &Path) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })?;
+    RecordBatch::try_new(Arc::clone(schema), columns)
+        .map_err(|source| QueryError::Encode { what: path.display().to_string(), source })
+}
+
+/// Rows per row group of the files the build writes.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Columns whose values are (nearly) all distinct: no dictionary is tried for them. The writer would build one for
+/// the first megabyte of every column chunk and then give up.
+const DISTINCT_COLUMNS: [&str; 3] = ["person_key", "cert_no", "principal_cert_no"];
+
+/// zstd level 1, row groups of 128k rows: readers split a file between partitions by row group, so a large table in
+/// one file must have several. Level 1 rather than 3: compression was the build's largest single cost (17% of its CPU
+/// at 10M rows, plus a fresh compression context with level 3's larger tables for every column chunk). With the
+/// distinct columns written without a dictionary the files came out 3–5% smaller than before, not larger (10M).
+pub(crate) fn writer_properties() -> WriterProperties {
+    DISTINCT_COLUMNS
+        .iter()
+        .fold(WriterProperties::builder(), |builder, column| {
+            builder.set_column_dictionary_enabled(ColumnPath::from(*column), false)
+        })
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
+}
+
+/// Streams a DataFrame into one zstd-compressed Parquet file (written beside it, then renamed).
+pub(crate) async fn write_parquet(frame: DataFrame, path: &Path) -> Result<WrittenFile> {
+    let mut stream =
+        frame.execute_stream().await.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
+    let schema = storage_schema(&stream.schema());
+    let mut writer = ParquetWriter::start(path.with_extension("parquet.tmp"), Arc::clone(&schema))?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| QueryError::engine(format!("running {}", path.display()), e))?;
+        writer.write(conform(&batch, &schema, path)?)?;
+    }
+    writer.finish()?.into_place(path.to_path_buf())
+}
 
 /// Batches waiting for a file's thread; the query waits when the thread is this far behind.
 const QUEUED_BATCHES: usize = 4;
 
-/// A Parquet file (zstd, the build's [`crate::snapshot::writer_properties`]) being encoded on its own thread.
+/// A Parquet file (zstd, the build's [`writer_properties`]) being encoded on its own thread.
 pub(crate) struct ParquetWriter {
     batches: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
     thread: Option<JoinHandle<Result<(u64, String)>>>,
@@ -33,9 +109,8 @@ impl ParquetWriter {
             let path = path.to_path_buf();
             move |source| QueryError::Parquet { path, source }
         };
-        let mut writer =
-            ArrowWriter::try_new(HashedFile::new(file), schema, Some(crate::snapshot::writer_properties()))
-                .map_err(parquet_error(&temporary))?;
+        let mut writer = ArrowWriter::try_new(HashedFile::new(file), schema, Some(writer_properties()))
+            .map_err(parquet_error(&temporary))?;
         let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(QUEUED_BATCHES);
         let path = temporary.clone();
         let thread = std::thread::Builder::new()
@@ -132,6 +207,17 @@ impl WrittenFile {
         std::fs::rename(&self.path, &path).map_err(|e| QueryError::io("renaming", &self.path, e))?;
         Ok(Self { path, ..self })
     }
+}
+
+/// Writes a file atomically: a temporary file beside it, fsync, rename. `fault` names the fault point between the
+/// temporary file and the rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], fault: &str) -> Result<()> {
+    let temporary = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temporary).map_err(|e| QueryError::io("creating", &temporary, e))?;
+    file.write_all(bytes).map_err(|e| QueryError::io("writing", &temporary, e))?;
+    file.sync_all().map_err(|e| QueryError::io("syncing", &temporary, e))?;
+    skillhouse_model::fault::point(fault);
+    std::fs::rename(&temporary, path).map_err(|e| QueryError::io("renaming", &temporary, e))
 }
 
 #[cfg(test)]

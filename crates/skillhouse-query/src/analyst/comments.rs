@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The bundled `sql/comments.toml`.
-const BUNDLED_COMMENTS: &str = include_str!("../../../sql/comments.toml");
+const BUNDLED_COMMENTS: &str = include_str!("../../../../sql/comments.toml");
 
 /// Tables whose columns are records of the warehouse contract, with those records' columns.
 const CONTRACT_TABLES: [(&str, &[Column]); 4] = [

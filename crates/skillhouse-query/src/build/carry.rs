@@ -25,6 +25,7 @@
 use crate::catalog::SqlCatalog;
 use crate::error::{QueryError, Result};
 use crate::manifest::{FileEntry, Manifest};
+use crate::params::FULL_HISTORY;
 use crate::written::{ParquetWriter, WrittenFile};
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
@@ -41,9 +42,6 @@ use std::sync::Arc;
 
 /// The header key of a model stored one file per year and recomputed from `$from_year` on.
 pub(crate) const PARTITION_KEY: &str = "partition_by";
-
-/// `$from_year` of a build from nothing: every issue year is at least this.
-pub const FULL_HISTORY: i32 = 0;
 
 /// The file a per-year folder holds when it has no rows at all, and the value [`YearFiles::finish`] reports for it.
 pub(crate) const NO_ROWS_FILE: &str = "none.parquet";
@@ -318,11 +316,11 @@ pub(crate) async fn write_years(
 ) -> Result<Vec<(i64, WrittenFile)>> {
     let what = || format!("running {}", dir.display());
     let mut stream = frame.execute_stream().await.map_err(|e| QueryError::engine(what(), e))?;
-    let schema = crate::snapshot::storage_schema(&stream.schema());
+    let schema = crate::written::storage_schema(&stream.schema());
     let mut files = YearFiles::new(dir, Arc::clone(&schema), column, from_year)?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| QueryError::engine(what(), e))?;
-        files.push(&crate::snapshot::conform(&batch, &schema, dir)?)?;
+        files.push(&crate::written::conform(&batch, &schema, dir)?)?;
     }
     files.finish()
 }
