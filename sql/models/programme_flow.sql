@@ -6,8 +6,10 @@
 -- source: DESIGN §8 (programme-level values), §9 (ten special programmes)
 -- description: Skill certificates (duplicate claims excluded) tagged with a programme. A certificate tagged 2.x gives
 -- description: a row for 2.x and a row for 2, so programme 2 counts each person once across its sub-programmes.
+-- description: first_graded_date is the first qualification or skill_level certificate (职业资格证书, 职业技能等级证书) of
+-- description: the year in the programme (competition_certified, DESIGN §17).
 WITH tagged AS (
-    SELECT person_key, issue_year, programme, level_rank, issue_date
+    SELECT person_key, issue_year, programme, cert_type, level_rank, issue_date
     FROM certificates
     WHERE NOT duplicate_claim
       AND issue_date <= CAST($as_of AS DATE)
@@ -16,9 +18,9 @@ WITH tagged AS (
       AND cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment', 'special_competence')
 ),
 rolled AS (
-    SELECT person_key, issue_year, programme, level_rank, issue_date FROM tagged
+    SELECT person_key, issue_year, programme, cert_type, level_rank, issue_date FROM tagged
     UNION ALL
-    SELECT person_key, issue_year, split_part(programme, '.', 1) AS programme, level_rank, issue_date
+    SELECT person_key, issue_year, split_part(programme, '.', 1) AS programme, cert_type, level_rank, issue_date
     FROM tagged
     WHERE programme LIKE '%.%'
 )
@@ -28,6 +30,7 @@ SELECT
     programme,
     MIN(issue_date) AS first_skill_date,
     MIN(CASE WHEN level_rank >= 3 THEN issue_date END) AS first_high_skill_date,
+    MIN(CASE WHEN cert_type IN ('qualification', 'skill_level') THEN issue_date END) AS first_graded_date,
     COUNT(*) AS skill_certificates
 FROM rolled
 GROUP BY person_key, issue_year, programme

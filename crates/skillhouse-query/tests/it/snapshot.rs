@@ -20,13 +20,13 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
     for (table, rows) in [
         ("certificates", 23),
         ("persons", 20),
-        ("indicator_values", 342),
-        ("indicators", 26),
+        ("indicator_values", 414),
+        ("indicators", 35),
         ("regions", 4),
         ("occupations", 7),
         ("agencies", 5),
-        ("programmes", 5),
-        ("targets", 19),
+        ("programmes", 6),
+        ("targets", 21),
         ("rejects", 0),
         ("ledger", 0),
         ("levels", 7),
@@ -46,7 +46,7 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
     ] {
         assert_eq!(count(&snapshot, table).await, rows, "rows of {table}");
     }
-    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&342));
+    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&414));
     assert_eq!(snapshot.manifest.row_counts.get("models/persons"), Some(&20));
     assert!(snapshot.manifest.files.contains_key("dims/targets.parquet"));
 }
@@ -90,7 +90,7 @@ async fn an_empty_warehouse_builds_an_empty_snapshot() {
     .await
     .expect("an empty warehouse builds");
     assert_eq!(report.manifest.row_counts.get("indicator_values"), Some(&0));
-    assert_eq!(report.manifest.row_counts.get("indicators"), Some(&26));
+    assert_eq!(report.manifest.row_counts.get("indicators"), Some(&35));
     skillhouse_query::publish_snapshot(dir.path(), "empty").expect("publish");
     let snapshot = skillhouse_query::open_snapshot(dir.path()).await.expect("open");
     assert_eq!(count(&snapshot, "certificates").await, 0);

@@ -21,9 +21,15 @@ pub const TRAINING_INDICATORS: [&str; 10] = [
     "repeat_subsidised_persons",
 ];
 
-/// `IN (…)` list of the training indicators, for SQL over the test's own snapshots.
+/// `IN (…)` list of the indicators read from the training rows, for SQL over the test's own snapshots: those of
+/// DESIGN §16 and §17's cumulative 人次.
 fn training_ids() -> String {
-    TRAINING_INDICATORS.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ")
+    TRAINING_INDICATORS
+        .iter()
+        .chain(&["training_persons_cumulative"])
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn csv(snapshot: &Snapshot, sql: &str) -> String {
@@ -50,18 +56,19 @@ async fn the_certificate_indicators_do_not_change_when_training_is_added() {
     assert_eq!(csv(&with, "SELECT COUNT(*) AS n FROM training").await, "n\n183\n");
 
     // Without training the training indicators have no rows (no training years); every other row is the same, to the
-    // last column, in both builds: the 208 rows of the certificate indicators (80_targets.slt).
+    // last column, in both builds: the 212 rows of the certificate indicators and the 56 of §17's certificate and
+    // registry indicators (80_targets.slt).
     let training = training_ids();
     let certificate_rows = format!(
         "SELECT * FROM indicator_values WHERE indicator_id NOT IN ({training}) \
          ORDER BY indicator_id, region_code, year, programme NULLS FIRST, agency_type NULLS FIRST"
     );
     let (before, after) = (csv(&without, &certificate_rows).await, csv(&with, &certificate_rows).await);
-    assert_eq!(before.lines().count(), 1 + 208, "{before}");
+    assert_eq!(before.lines().count(), 1 + 212 + 56, "{before}");
     assert_eq!(before, after);
     let training_rows = format!("SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id IN ({training})");
     assert_eq!(csv(&without, &training_rows).await, "n\n0\n");
-    assert_eq!(csv(&with, &training_rows).await, "n\n134\n");
+    assert_eq!(csv(&with, &training_rows).await, "n\n146\n");
     // The models the certificate indicators read are the same too.
     for model in ["persons", "person_flow", "programme_flow", "certificate_counts", "year_ends"] {
         let sql = format!("SELECT * FROM {model}");

@@ -1,0 +1,51 @@
+-- id: new_high_skilled_cumulative
+-- title_zh: 累计新增高技能人才（2021年起）
+-- title_en: Persons certified at ≥ l3 since 2021 (cumulative)
+-- unit: persons
+-- grain: region_code × year, from 2021 on (flow summed over 2021 to the year); a person counts once per issuing region, 410000 once
+-- target: 180,000 (Kaifeng to 2025)
+-- comparator: >=
+-- disclosure: count new_high_skilled_cumulative
+-- source: 002 《开封市高质量推进“人人持证、技能河南”建设人才倍增计划实施方案》（汴办〔2021〕21号）
+-- clause: 一、（二）目标任务
+-- description: Distinct persons who obtained a skill certificate at l3 (高级工) or above issued from 2021 to the year
+-- description: (duplicate claims excluded; DESIGN §17): new_high_skilled summed over the years with each person
+-- description: counted once, in each issuing region where they obtained one and once in 410000. The period starts
+-- description: in 2021 (DESIGN §17; the plan was issued in November 2021 and runs 到2025年); years before 2021 have
+-- description: no row.
+WITH areas AS (
+    SELECT region_code FROM regions WHERE kind <> 'province'
+    UNION
+    SELECT CAST($province_code AS VARCHAR) AS region_code
+),
+flow AS (
+    SELECT person_key, region_code, year FROM person_flow WHERE first_high_skill_date IS NOT NULL AND year >= 2021
+),
+-- The first year of the period each person counts in a region (once per region) and in the province (once).
+firsts AS (
+    SELECT region_code, MIN(year) AS first_year FROM flow GROUP BY person_key, region_code
+    UNION ALL
+    SELECT CAST($province_code AS VARCHAR) AS region_code, MIN(year) AS first_year FROM flow GROUP BY person_key
+),
+by_first_year AS (
+    SELECT region_code, first_year, COUNT(*) AS persons FROM firsts GROUP BY region_code, first_year
+),
+counts AS (
+    SELECT f.region_code, y.year, SUM(f.persons) AS persons
+    FROM year_ends AS y
+    JOIN by_first_year AS f ON f.first_year <= y.year
+    GROUP BY f.region_code, y.year
+)
+SELECT
+    'new_high_skilled_cumulative' AS indicator_id,
+    a.region_code,
+    y.year,
+    CAST(NULL AS VARCHAR) AS programme,
+    CAST(NULL AS VARCHAR) AS agency_type,
+    CAST(COALESCE(c.persons, 0) AS DOUBLE) AS value,
+    CAST(COALESCE(c.persons, 0) AS BIGINT) AS numerator,
+    CAST(NULL AS BIGINT) AS denominator
+FROM areas AS a
+CROSS JOIN year_ends AS y
+LEFT JOIN counts AS c ON c.region_code = a.region_code AND c.year = y.year
+WHERE y.year >= 2021
