@@ -48,7 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Some(format) = source.extension().and_then(|e| e.to_str()).and_then(Format::from_extension) else {
                 continue;
             };
-            let Ok(table) = read_file(&std::fs::read(&source)?, format, Input::Certificates, &aliases, &limits) else { continue };
+            let Ok(table) = read_file(&std::fs::read(&source)?, format, Input::Certificates, &aliases, &limits) else {
+                continue;
+            };
             let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("file");
             let dir = out.join(agency.file_name().unwrap_or_default());
             std::fs::create_dir_all(&dir)?;

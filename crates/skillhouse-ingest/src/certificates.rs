@@ -28,10 +28,7 @@ pub(crate) struct CertificateRead {
 }
 
 /// Validates every row of a certificate file (in the parallel phase).
-pub(crate) fn validate_certificate_table(
-    table: RawTable,
-    ctx: &RowContext<'_>,
-) -> Result<CertificateRead, ReadError> {
+pub(crate) fn validate_certificate_table(table: RawTable, ctx: &RowContext<'_>) -> Result<CertificateRead, ReadError> {
     let mut accepted = Vec::new();
     let mut rejects = Vec::new();
     let mut rows_read = 0u64;

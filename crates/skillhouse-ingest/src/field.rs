@@ -538,8 +538,8 @@ mod tests {
     #[test]
     fn header_map_finds_first_column_per_field() {
         let aliases = HeaderAliases::builtin();
-        let map =
-            aliases.map_header(Input::Certificates, [Some("序号"), Some("姓名"), Some("身份证号"), None, Some("证书编号")]);
+        let map = aliases
+            .map_header(Input::Certificates, [Some("序号"), Some("姓名"), Some("身份证号"), None, Some("证书编号")]);
         assert_eq!(map.column(Field::IdNumber), Some(2));
         assert_eq!(map.column(Field::CertNo), Some(4));
         assert_eq!(map.missing_required(), vec![Field::CertType, Field::IssueDate]);

@@ -450,9 +450,8 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
         }
     }
     let mut out = walker.out;
-    out.jobs.sort_by(|a, b| {
-        (a.input, &a.agency_id, &a.period, &a.path).cmp(&(b.input, &b.agency_id, &b.period, &b.path))
-    });
+    out.jobs
+        .sort_by(|a, b| (a.input, &a.agency_id, &a.period, &a.path).cmp(&(b.input, &b.agency_id, &b.period, &b.path)));
     out.jobs.dedup_by(|a, b| a.path == b.path);
     for registries in [&mut out.registries, &mut out.provider_registries] {
         registries.sort();
@@ -500,7 +499,8 @@ mod tests {
             Path::new("old/2024-05.csv"),
         );
         assert_eq!((nested.source_file.as_str(), nested.name_problem), ("A001/old/2024-05.csv", Some(IN_SUBFOLDER)));
-        let training = job(Input::Training, Path::new("/l/training/P1/2024-05.xlsx"), OsStr::new("P1"), Path::new("2024-05.xlsx"));
+        let training =
+            job(Input::Training, Path::new("/l/training/P1/2024-05.xlsx"), OsStr::new("P1"), Path::new("2024-05.xlsx"));
         assert_eq!((training.source_file.as_str(), training.agency_id.as_str()), ("training/P1/2024-05.xlsx", "P1"));
     }
 

@@ -106,24 +106,11 @@ impl OwnedLineage {
 /// deciding which rows are kept needs path order.
 pub(crate) enum PendingFile {
     /// One issue year's kept rows.
-    Certificates {
-        rows: Vec<(i64, AcceptedRow)>,
-        agency: crate::reference::Agency,
-        lineage: OwnedLineage,
-    },
+    Certificates { rows: Vec<(i64, AcceptedRow)>, agency: crate::reference::Agency, lineage: OwnedLineage },
     /// One end year's kept trainee rows.
-    Training {
-        rows: Vec<(i64, TrainingRow)>,
-        provider: Provider,
-        lineage: OwnedLineage,
-    },
+    Training { rows: Vec<(i64, TrainingRow)>, provider: Provider, lineage: OwnedLineage },
     /// Rejected rows of either input, by reason code.
-    Rejects {
-        rejects: Vec<RejectRecord<&'static str>>,
-        lineage: OwnedLineage,
-        agency_id: String,
-        period: String,
-    },
+    Rejects { rejects: Vec<RejectRecord<&'static str>>, lineage: OwnedLineage, agency_id: String, period: String },
 }
 
 impl PendingFile {
@@ -180,7 +167,6 @@ impl RowLookup {
         cells
     }
 }
-
 
 /// A file being committed: what it replaces and records, shared by the certificate and training commits.
 pub(crate) struct Commit<'a> {

@@ -174,11 +174,7 @@ impl Registry {
 /// (the first, third and fourth of `headers`, each with its spellings); every row after it gives the folded cells of
 /// the columns in `headers`' order (empty when absent) with its 1-based row number. `no_header` is the message when
 /// no such header is found.
-fn registry_rows(
-    path: &Path,
-    headers: &[(&str, &[&str]); 5],
-    no_header: &str,
-) -> Result<Vec<(usize, [String; 5])>> {
+fn registry_rows(path: &Path, headers: &[(&str, &[&str]); 5], no_header: &str) -> Result<Vec<(usize, [String; 5])>> {
     let rows = read_table_file(path)?;
     let header_of = |row: &Vec<Option<String>>| -> [Option<usize>; 5] {
         let mut cols = [None; 5];
@@ -251,8 +247,7 @@ impl Providers {
     /// used stops the batch ([`IngestError::Reference`]): an unknown provider type, a region code that is not a
     /// reporting unit of §14, a control character in a code.
     pub fn load(path: &Path) -> Result<Self> {
-        let rows =
-            registry_rows(path, &PROVIDER_HEADERS, "no header with provider_id, provider_type and region_code")?;
+        let rows = registry_rows(path, &PROVIDER_HEADERS, "no header with provider_id, provider_type and region_code")?;
         let mut providers = BTreeMap::new();
         for (row, [provider_id, name, provider_type, region_code, registered_on]) in rows {
             let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };

@@ -2,13 +2,13 @@
 //! of certificates, rejects and agencies.
 
 use crate::error::{IngestError, Result};
+use crate::field::Input;
 use crate::reference::{Agency, Registry};
 use crate::validate::AcceptedRow;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
-use crate::field::Input;
-use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
 use skillhouse_model::AgencyType;
+use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;

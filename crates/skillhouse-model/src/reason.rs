@@ -236,13 +236,17 @@ impl TrainingRejectReason {
             Self::EndBeforeStart => "结业日期早于开班日期 / the class ends before it starts",
             Self::DateFuture => "结业日期晚于统计截止日 / end date after the as-of date",
             Self::UnderAge => "开班时未满16周岁 / trainee under 16 on the start date",
-            Self::ProviderMismatch => "培训机构代码与提交目录不一致 / provider code differs from the submitting provider",
+            Self::ProviderMismatch => {
+                "培训机构代码与提交目录不一致 / provider code differs from the submitting provider"
+            }
             Self::UnknownProvider => "培训机构未备案 / provider not in the registry",
             Self::HoursInvalid => {
                 "课时应为整数，总课时大于0，实操课时不小于0且不超过总课时 / class hours must be whole numbers, the \
                  total above 0, practical hours from 0 to the total"
             }
-            Self::DuplicateEnrolment => "同一人员在同一培训班重复登记 / the same person is already enrolled in this class",
+            Self::DuplicateEnrolment => {
+                "同一人员在同一培训班重复登记 / the same person is already enrolled in this class"
+            }
             Self::VoucherReused => "培训券已被使用 / this training voucher was already used",
         }
     }

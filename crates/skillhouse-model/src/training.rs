@@ -246,7 +246,8 @@ mod tests {
             assert_eq!(TrainingKind::parse(k.code()), Some(k));
             assert_eq!(TrainingKind::parse(k.name_zh()), Some(k));
         }
-        for gold in ["金蓝领", "高技能人才“金蓝领”培训", "高技能人才\"金蓝领\"培训", "GOLD_COLLAR"] {
+        for gold in ["金蓝领", "高技能人才“金蓝领”培训", "高技能人才\"金蓝领\"培训", "GOLD_COLLAR"]
+        {
             assert_eq!(TrainingKind::parse(gold), Some(TrainingKind::GoldCollar), "{gold}");
         }
         assert_eq!(TrainingKind::parse("技能培训"), None);

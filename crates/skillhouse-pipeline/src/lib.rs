@@ -12,7 +12,9 @@
 //! code; it depends on ingestion and the query engine, never on the server or the command line.
 
 use serde::Serialize;
-use skillhouse_ingest::{BatchReport, FileOutcome, IngestError, IngestOptions, Input, InputTotals, NoProgress, Progress};
+use skillhouse_ingest::{
+    BatchReport, FileOutcome, IngestError, IngestOptions, Input, InputTotals, NoProgress, Progress,
+};
 use skillhouse_model::PseudonymKey;
 use skillhouse_query::{BuildOptions, BuildParams, GateConfig, GateReport, PruneReport, QueryError, WarehouseLock};
 use std::collections::BTreeMap;

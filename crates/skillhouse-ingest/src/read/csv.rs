@@ -283,7 +283,8 @@ mod tests {
     #[test]
     fn header_only_is_zero_rows_and_no_header_is_refused() {
         let aliases = HeaderAliases::builtin();
-        let table = read_csv("身份证号,证书编号,证书类型,发证日期\n".as_bytes(), Input::Certificates, &aliases).expect("table");
+        let table =
+            read_csv("身份证号,证书编号,证书类型,发证日期\n".as_bytes(), Input::Certificates, &aliases).expect("table");
         assert_eq!(table.source_rows.len(), 0);
         assert!(matches!(read_csv(b"a,b,c\n1,2,3\n", Input::Certificates, &aliases), Err(ReadError::NoHeader)));
         assert!(matches!(read_csv(b"", Input::Certificates, &aliases), Err(ReadError::Empty)));

@@ -93,6 +93,9 @@ mod tests {
         assert_eq!(dates, vec![Some("20240501".to_string()), None]);
         let truncated =
             "{\"身份证号\":\"1\",\"cert_no\":\"Y\",\"证书类型\":\"x\",\"发证日期\":\"2024-05-01\"}\n{\"身份";
-        assert!(matches!(read_jsonl(truncated.as_bytes(), Input::Certificates, &aliases), Err(ReadError::JsonLine { line: 2, .. })));
+        assert!(matches!(
+            read_jsonl(truncated.as_bytes(), Input::Certificates, &aliases),
+            Err(ReadError::JsonLine { line: 2, .. })
+        ));
     }
 }

@@ -61,12 +61,15 @@ const KEY_COLUMNS: [&str; 4] = ["provider_id", "class_id", "person_key", "vouche
 /// Training files read in parallel at a time.
 const FILES_IN_FLIGHT: usize = 16;
 
+/// A file's `hash12` and the fingerprints of its accepted rows.
+type FilePrints = (String, Vec<u128>);
+
 /// See the module documentation.
 #[derive(Debug)]
 pub(crate) struct TrainingKeys {
     prints: PrintIndex,
     /// The fingerprints of the files of slices the batch may replace, by slice: `(hash12, fingerprints)` per file.
-    slices: HashMap<(String, String), Vec<(String, Vec<u128>)>>,
+    slices: HashMap<(String, String), Vec<FilePrints>>,
     /// The slices the batch's files may replace (its training files' provider and month).
     candidates: HashSet<(String, String)>,
 }
@@ -88,7 +91,8 @@ impl TrainingKeys {
             .filter_map(|p| SliceName::of_path(&p).map(|s| (p, s)))
             .collect();
         for chunk in files.chunks(FILES_IN_FLIGHT) {
-            let read: Vec<Vec<TrainingPrints>> = chunk.par_iter().map(|(path, _)| read_prints(path)).collect::<Result<_>>()?;
+            let read: Vec<Vec<TrainingPrints>> =
+                chunk.par_iter().map(|(path, _)| read_prints(path)).collect::<Result<_>>()?;
             for ((_, slice), prints) in chunk.iter().zip(read) {
                 keys.add(&slice.agency_id, &slice.period, &slice.hash12, &prints)?;
             }
@@ -148,7 +152,12 @@ fn read_prints(path: &Path) -> Result<Vec<TrainingPrints>> {
         .zip(persons.iter())
         .zip(vouchers.iter())
         .map(|(((provider, class), person), voucher)| {
-            TrainingPrints::of(provider.unwrap_or_default(), class.unwrap_or_default(), person.unwrap_or_default(), voucher)
+            TrainingPrints::of(
+                provider.unwrap_or_default(),
+                class.unwrap_or_default(),
+                person.unwrap_or_default(),
+                voucher,
+            )
         })
         .collect();
     Ok(rows)

@@ -75,6 +75,9 @@ pub(crate) fn validate_training_table(table: RawTable, ctx: &TrainingContext<'_>
     Ok(TrainingRead { table, rows_read, accepted, prints, rejects })
 }
 
+/// One end year's kept rows of a file (source row, record) with their fingerprints.
+type YearRows = (Vec<(i64, TrainingRow)>, Vec<TrainingPrints>);
+
 /// What the batch keeps about training while it commits.
 pub(crate) struct TrainingState {
     /// The warehouse's training and training-reject files by slice.
@@ -157,7 +160,7 @@ pub(crate) fn commit_training(
         }
         rejects.sort_by_key(|r| r.source_row);
     }
-    let mut by_year: BTreeMap<i32, (Vec<(i64, TrainingRow)>, Vec<TrainingPrints>)> = BTreeMap::new();
+    let mut by_year: BTreeMap<i32, YearRows> = BTreeMap::new();
     for (((_, source_row, row), print), reason) in accepted.into_iter().zip(prints).zip(refused) {
         if reason.is_none() {
             let (rows, prints) = by_year.entry(row.end_date.year()).or_default();

@@ -131,7 +131,10 @@ pub fn validate_training_row(cells: &RowCells<'_>, ctx: &TrainingContext<'_>) ->
         return missing(Field::Subsidised, "无法识别，应为 是/否 / not recognised: use 是/否, yes/no or 1/0");
     };
     let Some(result) = TrainingResult::parse(&text(Field::Result)) else {
-        return missing(Field::Result, "无法识别，应为 合格/不合格/未结业 / not recognised: use 合格, 不合格 or 未结业");
+        return missing(
+            Field::Result,
+            "无法识别，应为 合格/不合格/未结业 / not recognised: use 合格, 不合格 or 未结业",
+        );
     };
     let class_id = match compared_key(cells, Field::ClassId) {
         Ok(Some(class_id)) => class_id,

@@ -60,12 +60,27 @@ fn row(
     hours: (&str, &str),
     result: &str,
 ) -> String {
-    format!("{id},虚构学员,{provider},{class},{kind},{occupation},,{subsidised},{voucher},,{start},{end},{},{},,{result}", hours.0, hours.1)
+    format!(
+        "{id},虚构学员,{provider},{class},{kind},{occupation},,{subsidised},{voucher},,{start},{end},{},{},,{result}",
+        hours.0, hours.1
+    )
 }
 
 /// A valid row of `person` in `class` with `voucher`.
 fn ok(person: &str, class: &str, voucher: &str) -> String {
-    row(person, "", class, "就业技能培训", "6-31-01-03", "是", voucher, "2024-05-06", "2024-05-31", ("80", "50"), "合格")
+    row(
+        person,
+        "",
+        class,
+        "就业技能培训",
+        "6-31-01-03",
+        "是",
+        voucher,
+        "2024-05-06",
+        "2024-05-31",
+        ("80", "50"),
+        "合格",
+    )
 }
 
 fn csv(rows: &[String]) -> String {
@@ -142,18 +157,23 @@ fn reasons_file(t: &Trainees) -> String {
         /* 4 missing_field */ r(&t.p3, "", "", employment, electrician, period.0, period.1, ("80", "50")),
         /* 5 missing_field: not a yes/no */
         row(&t.p3, "", "C2", employment, electrician, "也许", "", period.0, period.1, ("80", "50"), "合格"),
-        /* 6 id_format */ r("41010219950315", "", "C2", employment, electrician, period.0, period.1, ("80", "50")),
+        /* 6 id_format */
+        r("41010219950315", "", "C2", employment, electrician, period.0, period.1, ("80", "50")),
         /* 7 id_checksum */ r(&bad_check, "", "C2", employment, electrician, period.0, period.1, ("80", "50")),
-        /* 8 unknown_training_kind */ r(&t.p3, "", "C2", "技能培训", electrician, period.0, period.1, ("80", "50")),
+        /* 8 unknown_training_kind */
+        r(&t.p3, "", "C2", "技能培训", electrician, period.0, period.1, ("80", "50")),
         /* 9 unknown_occupation: the kind needs one */
         r(&t.p3, "", "C2", employment, "", period.0, period.1, ("80", "50")),
         /* 10 unknown_occupation: unknown code */
         r(&t.p3, "", "C2", "创业培训", "9-99-99-99", period.0, period.1, ("80", "50")),
         /* 11 date_invalid */ r(&t.p3, "", "C2", employment, electrician, "2024-02-30", period.1, ("80", "50")),
-        /* 12 end_before_start */ r(&t.p3, "", "C2", employment, electrician, "2024-05-20", "2024-05-19", ("80", "50")),
-        /* 13 date_future */ r(&t.p3, "", "C2", employment, electrician, "2025-06-01", "2025-07-01", ("80", "50")),
+        /* 12 end_before_start */
+        r(&t.p3, "", "C2", employment, electrician, "2024-05-20", "2024-05-19", ("80", "50")),
+        /* 13 date_future */
+        r(&t.p3, "", "C2", employment, electrician, "2025-06-01", "2025-07-01", ("80", "50")),
         /* 14 under_age */ r(&t.minor, "", "C2", employment, electrician, period.0, period.1, ("80", "50")),
-        /* 15 provider_mismatch */ r(&t.p3, "P002", "C2", employment, electrician, period.0, period.1, ("80", "50")),
+        /* 15 provider_mismatch */
+        r(&t.p3, "P002", "C2", employment, electrician, period.0, period.1, ("80", "50")),
         /* 16 hours_invalid: not whole */
         r(&t.p3, "", "C2", employment, electrician, period.0, period.1, ("12.5", "5")),
         /* 17 hours_invalid: practical above total */
@@ -296,7 +316,9 @@ fn every_format_and_encoding_is_read() {
     let tmp = tempfile::tempdir().expect("tmp");
     let t = trainees();
     let full_width = |s: &str| -> String {
-        s.chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap_or(c) } else { c }).collect()
+        s.chars()
+            .map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap_or(c) } else { c })
+            .collect()
     };
     let gbk_text = format!(
         "河南省补贴性职业技能培训学员花名册\n\
@@ -319,11 +341,9 @@ fn every_format_and_encoding_is_read() {
         )
         .as_bytes(),
     );
-    let jsonl = [
-        serde_json::json!({"身份证号": t.p4, "班级编号": "J1", "培训类型": "高技能人才“金蓝领”培训",
+    let jsonl = [serde_json::json!({"身份证号": t.p4, "班级编号": "J1", "培训类型": "高技能人才“金蓝领”培训",
             "职业编码": "6-31-01-03", "是否补贴性培训": 1, "开班日期": "2024-08-01", "结业日期": 20240820,
-            "总课时": 40, "实操课时": 24.0, "满意度": 88.5, "培训结果": "dropped"}),
-    ]
+            "总课时": 40, "实操课时": 24.0, "满意度": 88.5, "培训结果": "dropped"})]
     .iter()
     .map(|v| v.to_string())
     .collect::<Vec<_>>()
@@ -363,13 +383,27 @@ fn every_format_and_encoding_is_read() {
     let int = |name: &str, i: usize| training.column(name).expect("col").i32().expect("i32").get(i);
     let float = |name: &str, i: usize| training.column(name).expect("col").f64().expect("f64").get(i);
     let day = |name: &str, i: usize| {
-        training.column(name).expect("col").cast(&DataType::String).expect("text").str().expect("str").get(i).map(str::to_string)
+        training
+            .column(name)
+            .expect("col")
+            .cast(&DataType::String)
+            .expect("text")
+            .str()
+            .expect("str")
+            .get(i)
+            .map(str::to_string)
     };
     let flag = |i: usize| training.column("subsidised").expect("col").bool().expect("bool").get(i);
     // GBK: full-width ID and hours, 85％, 团组织; the second row's organiser and satisfaction are no value.
     let g = row_of(&t.p1, "G1");
-    assert_eq!((int("hours_total", g), int("hours_practical", g), float("satisfaction", g)), (Some(48), Some(30), Some(85.0)));
-    assert_eq!((text("organiser", g), text("training_kind", g), flag(g)), (Some("youth_league".into()), Some("upskilling".into()), Some(true)));
+    assert_eq!(
+        (int("hours_total", g), int("hours_practical", g), float("satisfaction", g)),
+        (Some(48), Some(30), Some(85.0))
+    );
+    assert_eq!(
+        (text("organiser", g), text("training_kind", g), flag(g)),
+        (Some("youth_league".into()), Some("upskilling".into()), Some(true))
+    );
     assert_eq!((day("start_date", g), day("end_date", g)), (Some("2024-05-06".into()), Some("2024-05-31".into())));
     let g2 = row_of(&t.p2, "G1");
     assert_eq!((text("organiser", g2), float("satisfaction", g2), flag(g2)), (None, None, Some(false)));
@@ -386,7 +420,10 @@ fn every_format_and_encoding_is_read() {
     assert_eq!(text("result", l).as_deref(), Some("failed"));
     // JSON Lines: numbers for hours and the yes/no.
     let j = row_of(&t.p4, "J1");
-    assert_eq!((int("hours_practical", j), flag(j), text("training_kind", j)), (Some(24), Some(true), Some("gold_collar".into())));
+    assert_eq!(
+        (int("hours_practical", j), flag(j), text("training_kind", j)),
+        (Some(24), Some(true), Some("gold_collar".into()))
+    );
     assert_eq!((day("end_date", j), text("provider_type", j)), (Some("2024-08-20".into()), Some("online".into())));
 }
 
@@ -400,11 +437,24 @@ fn workbook(t: &Trainees) -> Vec<u8> {
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let result: Result<(), rust_xlsxwriter::XlsxError> = (|| {
         sheet.merge_range(0, 0, 0, 9, "虚构技工学校2024年7月培训学员名册", &Format::new())?;
-        let header = ["身份证号", "班级编号", "培训类型", "职业编码", "是否补贴性培训", "开班日期", "结业日期", "总课时", "实操课时", "培训结果"];
+        let header = [
+            "身份证号",
+            "班级编号",
+            "培训类型",
+            "职业编码",
+            "是否补贴性培训",
+            "开班日期",
+            "结业日期",
+            "总课时",
+            "实操课时",
+            "培训结果",
+        ];
         for (col, h) in header.iter().enumerate() {
             sheet.write_string(2, col as u16, *h)?;
         }
-        for (r, (person, number_id, result)) in [(t.p4.as_str(), false, "合格"), (legacy.as_str(), true, "不合格")].iter().enumerate() {
+        for (r, (person, number_id, result)) in
+            [(t.p4.as_str(), false, "合格"), (legacy.as_str(), true, "不合格")].iter().enumerate()
+        {
             let r = 3 + r as u32;
             if *number_id {
                 sheet.write_number(r, 0, person.parse::<f64>().expect("digits"))?;
@@ -513,7 +563,10 @@ fn a_rerun_skips_what_is_loaded() {
 fn an_unreadable_file_is_rejected_whole_and_the_others_go_on() {
     let tmp = tempfile::tempdir().expect("tmp");
     let t = trainees();
-    let no_class = format!("身份证号,培训类型,是否补贴性培训,开班日期,结业日期,总课时,实操课时,培训结果\n{},就业技能培训,是,2024-05-01,2024-05-02,8,4,合格\n", t.p1);
+    let no_class = format!(
+        "身份证号,培训类型,是否补贴性培训,开班日期,结业日期,总课时,实操课时,培训结果\n{},就业技能培训,是,2024-05-01,2024-05-02,8,4,合格\n",
+        t.p1
+    );
     let landing = landing(
         tmp.path(),
         &[
@@ -572,7 +625,10 @@ fn the_certificate_reader_leaves_training_alone() {
     let t = trainees();
     let landing = fixtures::landing_copy(tmp.path());
     // A provider named like an agency (A001), same month as the agency's certificates.
-    write(&landing.join("training/providers.csv"), format!("{PROVIDERS}A001,虚构同码机构,公共实训基地,410200,2021-01-01\n").as_bytes());
+    write(
+        &landing.join("training/providers.csv"),
+        format!("{PROVIDERS}A001,虚构同码机构,公共实训基地,410200,2021-01-01\n").as_bytes(),
+    );
     write(&landing.join("training/A001/2024-05.csv"), csv(&[ok(&t.p1, "C1", "")]).as_bytes());
     let warehouse = tmp.path().join("warehouse");
     let report = run(&fixtures::options(&warehouse, vec![landing.clone()]));
@@ -590,11 +646,17 @@ fn the_certificate_reader_leaves_training_alone() {
     assert_eq!(training_file(&second, "A001/2024-05.csv").superseded, vec!["training/A001/2024-05.csv".to_string()]);
     let layout = Layout::new(&warehouse);
     let ledger = Ledger::load(&layout).expect("ledger");
-    let slice = |input| ledger.entries().iter().filter(move |e| e.input == input && e.agency_id == "A001" && e.period == "2024-05");
+    let slice = |input| {
+        ledger.entries().iter().filter(move |e| e.input == input && e.agency_id == "A001" && e.period == "2024-05")
+    };
     assert_eq!(slice(Input::Certificates).map(|e| e.status).collect::<Vec<_>>(), [LedgerStatus::Loaded]);
-    assert_eq!(slice(Input::Training).map(|e| e.status).collect::<Vec<_>>(), [LedgerStatus::Superseded, LedgerStatus::Loaded]);
+    assert_eq!(
+        slice(Input::Training).map(|e| e.status).collect::<Vec<_>>(),
+        [LedgerStatus::Superseded, LedgerStatus::Loaded]
+    );
     let certificates = read_all(&layout.certificates_dir());
-    let from_may = strings(&certificates, "source_file").iter().filter(|s| s.as_deref() == Some("A001/2024-05.csv")).count();
+    let from_may =
+        strings(&certificates, "source_file").iter().filter(|s| s.as_deref() == Some("A001/2024-05.csv")).count();
     assert_eq!(from_may as u64, file(&report, "A001/2024-05.csv").rows_accepted, "the certificates stay");
     // The provider's region comes from the provider registry, not the agency registry.
     let training = read_all(&layout.training_dir());
