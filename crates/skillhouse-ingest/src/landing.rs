@@ -316,6 +316,41 @@ impl Walker {
         Ok(())
     }
 
+    /// A training folder: the provider registry at the top, a folder per provider (DESIGN §16).
+    fn training(&mut self, dir: &Path) -> Result<()> {
+        let Ok(entries) = list(dir) else {
+            self.ignore(prefix(Input::Training).to_string(), CANNOT_LIST);
+            return Ok(());
+        };
+        self.out.provider_registries.extend(provider_registries_in(dir));
+        for entry in entries {
+            let Some(name) = entry.file_name() else { continue };
+            let shown = format!("{}{}", prefix(Input::Training), lossy(name));
+            if is_hidden(name) {
+                self.ignore(shown, HIDDEN);
+                continue;
+            }
+            match self.boundary.kind(&entry) {
+                Kind::Folder => self.agency_folder(Input::Training, &entry, name)?,
+                Kind::File if is_provider_registry(&entry) => {}
+                Kind::File => self.ignore(shown, TRAINING_AT_TOP),
+                Kind::Refused(reason) => self.out.jobs.push(FileJob {
+                    input: Input::Training,
+                    path: entry.clone(),
+                    agency_id: lossy(name),
+                    period: String::new(),
+                    source_file: shown,
+                    extension: String::new(),
+                    format: None,
+                    withdrawal: false,
+                    name_problem: None,
+                    refused: Some(reason),
+                }),
+            }
+        }
+        Ok(())
+    }
+
     /// A landing folder: registries at the top, a folder per agency.
     fn landing(&mut self, dir: &Path, entries: Vec<PathBuf>) -> Result<()> {
         self.out.registries.extend(registries_in(dir));
@@ -347,43 +382,6 @@ impl Walker {
                         refused: Some(reason),
                     });
                 }
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Walker {
-    /// A training folder: the provider registry at the top, a folder per provider (DESIGN §16).
-    fn training(&mut self, dir: &Path) -> Result<()> {
-        let Ok(entries) = list(dir) else {
-            self.ignore(prefix(Input::Training).to_string(), CANNOT_LIST);
-            return Ok(());
-        };
-        self.out.provider_registries.extend(provider_registries_in(dir));
-        for entry in entries {
-            let Some(name) = entry.file_name() else { continue };
-            let shown = format!("{}{}", prefix(Input::Training), lossy(name));
-            if is_hidden(name) {
-                self.ignore(shown, HIDDEN);
-                continue;
-            }
-            match self.boundary.kind(&entry) {
-                Kind::Folder => self.agency_folder(Input::Training, &entry, name)?,
-                Kind::File if is_provider_registry(&entry) => {}
-                Kind::File => self.ignore(shown, TRAINING_AT_TOP),
-                Kind::Refused(reason) => self.out.jobs.push(FileJob {
-                    input: Input::Training,
-                    path: entry.clone(),
-                    agency_id: lossy(name),
-                    period: String::new(),
-                    source_file: shown,
-                    extension: String::new(),
-                    format: None,
-                    withdrawal: false,
-                    name_problem: None,
-                    refused: Some(reason),
-                }),
             }
         }
         Ok(())

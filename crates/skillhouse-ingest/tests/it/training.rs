@@ -524,7 +524,7 @@ fn a_correction_replaces_its_slice_and_frees_its_vouchers() {
     // later file of the same batch uses.
     write(&landing.join("training/P001/2024-05.csv"), csv(&[ok(&t.p1, "C1", "V1"), ok(&t.p4, "C1", "")]).as_bytes());
     write(&landing.join("training/P002/2024-06.csv"), csv(&[ok(&t.p2, "D1", "V2")]).as_bytes());
-    let second = run(&fixtures::options(&warehouse, vec![landing]));
+    let second = run(&fixtures::options(&warehouse, vec![landing.clone()]));
     let corrected = training_file(&second, "P001/2024-05.csv");
     assert_eq!((corrected.rows_read, corrected.rows_accepted), (2, 2), "{corrected:?}");
     assert_eq!(corrected.superseded, vec!["training/P001/2024-05.csv".to_string()]);
@@ -540,6 +540,21 @@ fn a_correction_replaces_its_slice_and_frees_its_vouchers() {
     let slice: Vec<_> = ledger.entries().iter().filter(|e| e.agency_id == "P001").collect();
     assert_eq!(slice.iter().map(|e| e.status).collect::<Vec<_>>(), [LedgerStatus::Superseded, LedgerStatus::Loaded]);
     assert_eq!(slice[0].superseded_by.as_deref(), Some(slice[1].content_hash.as_str()));
+
+    // P002 withdraws its June: its row leaves and V2 is free again for a file later in the same batch.
+    write(&landing.join("training/P002/2024-06.withdraw"), b"");
+    write(&landing.join("training/P003/2024-07.csv"), csv(&[ok(&t.p2, "E1", "V2")]).as_bytes());
+    let third = run(&fixtures::options(&warehouse, vec![landing]));
+    assert_eq!(
+        training_file(&third, "P002/2024-06.withdraw").superseded,
+        vec!["training/P002/2024-06.csv".to_string()]
+    );
+    let freed = training_file(&third, "P003/2024-07.csv");
+    assert_eq!((freed.rows_accepted, freed.rows_rejected), (1, 0), "{freed:?}");
+    let training = read_all(&layout.training_dir());
+    let files = strings(&training, "source_file");
+    assert!(!files.contains(&Some("training/P002/2024-06.csv".to_string())), "the withdrawn month's rows left");
+    assert_eq!(training.height(), 3, "the correction's two rows and P003's one");
 }
 
 #[test]
