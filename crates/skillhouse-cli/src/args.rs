@@ -91,6 +91,9 @@ pub struct DatagenArgs {
     /// As-of date of the drop: no valid row is dated after it (default: 31 December of the last year).
     #[arg(long, env = "SKILLHOUSE_DATAGEN_AS_OF")]
     pub as_of: Option<NaiveDate>,
+    /// Training records (人次) per person over the years, written under `training/` (0: none).
+    #[arg(long, env = "SKILLHOUSE_DATAGEN_TRAINING", default_value_t = skillhouse_datagen::DEFAULT_TRAINING)]
+    pub training: f64,
 }
 
 /// Arguments of `ingest`.

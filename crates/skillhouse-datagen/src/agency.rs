@@ -2,10 +2,12 @@
 //! files each one sends (format, encoding, header spellings, value spellings and quirks).
 
 use crate::config::Config;
+use crate::encode::{self, RegistryRow};
 use crate::reference::{self, BRANDS, INDUSTRIES, UNIT_WEIGHTS};
 use crate::rng::Rng;
+use crate::style::{self, Column};
 use chrono::{Datelike, Days, NaiveDate};
-use skillhouse_model::{AgencyType, ReportingUnit};
+use skillhouse_model::AgencyType;
 use std::collections::BTreeSet;
 
 /// Pingdingshan's agency mix at the end of 2023 (seed 004): 127 enterprise, 26 college, 43 social, 24 special
@@ -74,116 +76,33 @@ impl Field {
     }
 }
 
-/// File format and encoding of an agency's files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
-    CsvUtf8,
-    CsvUtf8Bom,
-    CsvGbk,
-    Xlsx,
-    Jsonl,
-}
-
-impl Format {
-    /// File extension.
-    pub(crate) const fn extension(self) -> &'static str {
-        match self {
-            Self::CsvUtf8 | Self::CsvUtf8Bom | Self::CsvGbk => "csv",
-            Self::Xlsx => "xlsx",
-            Self::Jsonl => "jsonl",
-        }
-    }
-
-    /// Format name in the manifest (as in the ledger: csv, xlsx, jsonl).
-    pub(crate) const fn name(self) -> &'static str {
-        self.extension()
-    }
-
-    /// Encoding name in the manifest (as in the ledger).
-    pub(crate) const fn encoding(self) -> &'static str {
-        match self {
-            Self::CsvUtf8 | Self::Jsonl => "utf-8",
-            Self::CsvUtf8Bom => "utf-8-bom",
-            Self::CsvGbk => "gbk",
-            Self::Xlsx => "binary",
-        }
-    }
-}
-
-/// How issue dates are stored in an agency's workbooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum XlsxDates {
-    /// Text in the agency's date spelling.
-    Text,
-    /// Real spreadsheet dates (a number with a date format).
-    DateCells,
-    /// Bare serial numbers (a date column whose format was lost).
-    Serial,
-}
-
-/// The date spellings of DESIGN §4, in the order of [`Style::date_style`].
-pub(crate) const DATE_STYLES: [&str; 6] =
-    ["yyyy-mm-dd", "yyyy/m/d", "yyyymmdd", "yyyy.mm.dd", "yyyy年m月d日", "yyyy-mm-dd hh:mm:ss"];
-/// The level spellings, in the order of [`Style::level_style`].
+/// The level spellings, in the order of [`CertValues::level_style`].
 pub(crate) const LEVEL_STYLES: [&str; 7] = ["五级/初级工", "初级工", "五级", "5", "l5", "L5", "五级（初级工）"];
 
-/// The house style of one agency's files.
+/// How an agency spells the values of certificate files.
 #[derive(Debug, Clone)]
-pub(crate) struct Style {
-    pub format: Format,
-    /// CSV line ending `\r\n` (Windows exports) rather than `\n`.
-    pub crlf: bool,
-    /// XLSX: a merged title row (and a 填报单位 line) above the header.
-    pub title_row: bool,
-    /// XLSX: 填表人/备注 rows below the data.
-    pub notes_rows: bool,
-    /// XLSX: an instructions sheet before the data sheet.
-    pub intro_sheet: bool,
-    /// XLSX: how dates are stored.
-    pub xlsx_dates: XlsxDates,
-    /// The columns written, in order, with the header spelling this agency uses.
-    pub columns: Vec<(Field, &'static str)>,
-    /// Index into [`DATE_STYLES`].
-    pub date_style: usize,
+pub(crate) struct CertValues {
     /// Index into [`LEVEL_STYLES`].
     pub level_style: usize,
     /// 0: Chinese names, 1: codes, 2: either, row by row.
     pub cert_type_style: u8,
-    /// 0: codes, 1: full names, 2: short names, 3: any, row by row.
-    pub programme_style: u8,
-    /// Writes the check character X as lower-case x.
-    pub lower_x: bool,
-    /// Share of rows whose holder (born 19xx) is written with the 15-digit legacy number.
-    pub legacy_share: f64,
-    /// Share of rows with full-width digits in the ID or date.
-    pub full_width_share: f64,
-    /// Share of cells with stray surrounding spaces.
-    pub space_share: f64,
 }
 
-impl Style {
-    /// Whether the agency writes a column for `field`.
-    pub(crate) fn has(&self, field: Field) -> bool {
-        self.columns.iter().any(|(f, _)| *f == field)
-    }
+/// The house style of an agency's certificate files.
+pub(crate) type Style = style::Style<Field, CertValues>;
 
-    fn random(rng: &mut Rng, slot: usize, force_agency_column: bool) -> Self {
-        // The first six agencies cover every format so that even a small drop holds them all.
-        const FORCED: [(Format, bool); 6] = [
-            (Format::Xlsx, true),
-            (Format::CsvGbk, false),
-            (Format::Jsonl, false),
-            (Format::CsvUtf8Bom, false),
-            (Format::Xlsx, false),
-            (Format::CsvUtf8, false),
-        ];
-        let (format, forced_title) = match FORCED.get(slot) {
-            Some(f) => *f,
-            None => {
-                let formats = [Format::CsvUtf8, Format::CsvUtf8Bom, Format::CsvGbk, Format::Xlsx, Format::Jsonl];
-                (formats[rng.weighted(&[0.25, 0.15, 0.2, 0.25, 0.15])], rng.chance(0.5))
-            }
-        };
+impl Column for Field {
+    fn spellings(self) -> &'static [&'static str] {
+        Field::spellings(self)
+    }
+    fn is_id_number(self) -> bool {
+        self == Self::IdNumber
+    }
+}
+
+/// A random certificate-file style for the agency in registry position `slot`.
+fn cert_style(rng: &mut Rng, slot: usize, force_agency_column: bool) -> Style {
+    let columns = |rng: &mut Rng| {
         let mut columns: Vec<(Field, &'static str)> = Vec::new();
         for field in Field::ALL {
             let present = match field {
@@ -198,47 +117,13 @@ impl Style {
                 columns.push((field, *rng.pick(field.spellings())));
             }
         }
-        if rng.chance(0.3) {
-            // Some agencies' templates put the columns in their own order.
-            for i in (1..columns.len()).rev() {
-                let j = rng.index(i + 1);
-                columns.swap(i, j);
-            }
-        }
-        if format == Format::CsvGbk {
-            // A GBK file must hold non-ASCII bytes to be told from UTF-8: GBK agencies head their ID column in
-            // Chinese.
-            for (field, spelling) in &mut columns {
-                if *field == Field::IdNumber && spelling.is_ascii() {
-                    *spelling = field.spellings()[0];
-                }
-            }
-        }
-        let xlsx_dates = [XlsxDates::Text, XlsxDates::DateCells, XlsxDates::Serial][rng.weighted(&[0.4, 0.4, 0.2])];
-        Self {
-            format,
-            crlf: rng.chance(0.4),
-            title_row: forced_title,
-            notes_rows: forced_title || rng.chance(0.5),
-            intro_sheet: slot == 4 || rng.chance(0.1),
-            xlsx_dates: if slot == 0 {
-                XlsxDates::DateCells
-            } else if slot == 4 {
-                XlsxDates::Serial
-            } else {
-                xlsx_dates
-            },
-            columns,
-            date_style: if slot < 12 { slot % DATE_STYLES.len() } else { rng.index(DATE_STYLES.len()) },
-            level_style: if slot < 14 { (slot * 3 + 1) % LEVEL_STYLES.len() } else { rng.index(LEVEL_STYLES.len()) },
-            cert_type_style: rng.below(3) as u8,
-            programme_style: rng.below(4) as u8,
-            lower_x: rng.chance(0.3),
-            legacy_share: if rng.chance(0.4) { 0.05 } else { 0.0 },
-            full_width_share: if rng.chance(0.3) { 0.03 } else { 0.0 },
-            space_share: if rng.chance(0.4) { 0.02 } else { 0.0 },
-        }
-    }
+        columns
+    };
+    let values = |rng: &mut Rng, slot: usize| CertValues {
+        level_style: if slot < 14 { (slot * 3 + 1) % LEVEL_STYLES.len() } else { rng.index(LEVEL_STYLES.len()) },
+        cert_type_style: rng.below(3) as u8,
+    };
+    Style::random(rng, slot, columns, values)
 }
 
 /// A registered (or, for `unknown_agency`, unregistered) evaluation agency.
@@ -392,7 +277,7 @@ pub(crate) fn generate(config: &Config) -> Vec<Agency> {
             weight,
             month_mask: month_mask(&mut arng, agency_type, anchor),
             site: 1 + arng.below(999) as u32,
-            style: Style::random(&mut arng, i, force_agency_column),
+            style: cert_style(&mut arng, i, force_agency_column),
         });
     }
     out
@@ -404,7 +289,7 @@ const MAX_CODES: u32 = crate::config::MAX_AGENCIES;
 pub(crate) fn unregistered(config: &Config) -> Agency {
     let mut rng = Rng::derive(config.seed, 0xA6E3, 0);
     let unit = rng.weighted(&UNIT_WEIGHTS);
-    let mut style = Style::random(&mut rng, 99, false);
+    let mut style = cert_style(&mut rng, 99, false);
     style.columns.retain(|(f, _)| *f != Field::AgencyId);
     Agency {
         id: UNREGISTERED_ID.to_string(),
@@ -421,23 +306,17 @@ pub(crate) fn unregistered(config: &Config) -> Agency {
     }
 }
 
-/// The registry file `agencies.csv` (UTF-8, `\n`): agency_id,name,agency_type,region_code,registered_on, with the
-/// type written as a Chinese name or a code, row by row.
+/// The registry file `agencies.csv`: agency_id,name,agency_type,region_code,registered_on.
 pub(crate) fn registry_csv(agencies: &[Agency], seed: u64) -> String {
-    let mut rng = Rng::derive(seed, 0xA6E4, 0);
-    let mut out = String::from("agency_id,name,agency_type,region_code,registered_on\n");
-    for a in agencies {
-        let agency_type = if rng.chance(0.5) { a.agency_type.name_zh() } else { a.agency_type.code() };
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            a.id,
-            a.name,
-            agency_type,
-            ReportingUnit::UNITS[a.unit].code,
-            a.registered_on.format("%Y-%m-%d")
-        ));
-    }
-    out
+    let rows = agencies.iter().map(|a| RegistryRow {
+        id: &a.id,
+        name: &a.name,
+        type_names: (a.agency_type.name_zh(), a.agency_type.code()),
+        unit: a.unit,
+        registered_on: a.registered_on,
+    });
+    let header = "agency_id,name,agency_type,region_code,registered_on";
+    encode::registry_csv(header, rows, &mut Rng::derive(seed, 0xA6E4, 0))
 }
 
 #[cfg(test)]

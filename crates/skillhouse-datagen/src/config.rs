@@ -5,8 +5,10 @@ use chrono::NaiveDate;
 
 /// Largest number of agencies (their 4-digit codes must stay unique and below the code of the unregistered one).
 pub const MAX_AGENCIES: u32 = 8000;
-/// Largest number of persons (person indexes are 32-bit).
+/// Largest number of persons (person indexes are 32-bit, and hold the persons who only train too).
 pub const MAX_PERSONS: u64 = 100_000_000;
+/// Training rows per person by default: about province scale (≈ 12M 人次 beside ≈ 10M persons over five years).
+pub const DEFAULT_TRAINING: f64 = 1.2;
 
 /// Everything that determines a drop. The same configuration gives byte-identical files.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +29,9 @@ pub struct Config {
     /// The as-of date the drop is made for (default: 31 December of the last year). No valid row is dated after
     /// it; `issue_date_future` rows are.
     pub as_of: Option<NaiveDate>,
+    /// Training rows (人次) per person over the years (0 to 5; 0: no training drop). Province scale is about
+    /// 1.2: ≈ 12M 人次 over 2021–2025 beside ≈ 10M certificate persons.
+    pub training: f64,
 }
 
 impl Default for Config {
@@ -39,6 +44,7 @@ impl Default for Config {
             defect_rate: 0.02,
             agencies: None,
             as_of: None,
+            training: DEFAULT_TRAINING,
         }
     }
 }
@@ -98,6 +104,9 @@ impl Config {
         if !(0.0..=0.5).contains(&self.defect_rate) || self.defect_rate.is_nan() {
             return invalid("defect_rate", format!("{} is outside 0..=0.5", self.defect_rate));
         }
+        if !(0.0..=5.0).contains(&self.training) || self.training.is_nan() {
+            return invalid("training", format!("{} is outside 0..=5", self.training));
+        }
         let agencies = self.resolved_agencies();
         if !(4..=MAX_AGENCIES).contains(&agencies) {
             return invalid(
@@ -128,6 +137,8 @@ mod tests {
         assert_eq!(config.resolved_as_of(), NaiveDate::from_ymd_opt(2025, 12, 31).expect("date"));
         assert!(config.validate().is_ok());
         assert!(Config { defect_rate: 0.6, ..config.clone() }.validate().is_err());
+        assert!(Config { training: 6.0, ..config.clone() }.validate().is_err());
+        assert!(Config { training: f64::NAN, ..config.clone() }.validate().is_err());
         assert!(Config { agencies: Some(3), ..config }.validate().is_err());
     }
 }

@@ -10,6 +10,11 @@
 //! in Pingdingshan's type mix spread over the reporting units by the 2022 city table, and calibration to the public
 //! figures of DESIGN §14.
 //!
+//! With training on ([`Config::training`]), the drop also holds training records as DESIGN §16 describes them:
+//! `training/providers.csv` and `training/<provider_id>/<YYYY-MM>.<ext>`, trainees of the classes that ended in
+//! that month, in the same variety of formats and quirks, many of them the certificate persons so that 持证率 is
+//! realistic. Certificate files do not change with training on or off.
+//!
 //! With a defect rate above zero, rows carry exactly one known defect each — every reason code of DESIGN §6, each
 //! crafted so that under the checking order it is the row's only reason — and the drop also holds an unregistered
 //! agency's folder, repeated claims (valid rows flagged `duplicate_claim` later) and a few files that cannot be
@@ -27,18 +32,25 @@
 
 mod agency;
 mod config;
+mod encode;
 mod error;
 mod manifest;
 mod persons;
+mod picker;
 mod plan;
 mod reference;
 mod render;
 mod rng;
+mod style;
+mod training;
 mod write;
 
-pub use config::{Config, MAX_AGENCIES, MAX_PERSONS};
+pub use config::{Config, DEFAULT_TRAINING, MAX_AGENCIES, MAX_PERSONS};
 pub use error::{DatagenError, Result};
-pub use manifest::{FileEntry, Manifest, ManifestArgs, RegistryEntry, Totals, YearCalibration};
+pub use manifest::{
+    FileEntry, FileFacts, Manifest, ManifestArgs, RegistryEntry, Totals, TrainingFileEntry, TrainingManifest,
+    TrainingTotals, TrainingYear, YearCalibration,
+};
 
 use std::path::Path;
 
@@ -48,7 +60,8 @@ pub fn generate(config: &Config, out: &Path) -> Result<Manifest> {
     config.validate()?;
     let occupations = reference::occupations()?;
     let plan = plan::build(config)?;
-    write::write(config, &plan, &occupations, out)
+    let training = (config.training > 0.0).then(|| training::build(config, &plan, &occupations));
+    write::write(config, &plan, training.as_ref(), &occupations, out)
 }
 
 /// The configuration recorded in a manifest, to regenerate the same drop.
@@ -69,5 +82,6 @@ pub fn config_of(manifest: &Manifest) -> Result<Config> {
         defect_rate: manifest.args.defect_rate,
         agencies: Some(manifest.args.agencies),
         as_of,
+        training: manifest.args.training,
     })
 }

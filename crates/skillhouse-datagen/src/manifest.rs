@@ -1,5 +1,7 @@
 //! `manifest.json`: what a drop holds, file by file, so that tests of the ingestion can assert exact counts.
 
+use crate::plan::Unreadable;
+use crate::style::{Format, Style};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -24,6 +26,9 @@ pub struct Manifest {
     pub totals: Totals,
     /// Calibration figures of the valid rows (DESIGN §14), per issue year.
     pub calibration: Vec<YearCalibration>,
+    /// The training drop (DESIGN §16) under `training/`; absent when the drop was made without training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingManifest>,
 }
 
 /// The arguments of a drop.
@@ -39,6 +44,13 @@ pub struct ManifestArgs {
     pub agencies: u32,
     /// `--as-of` as given (`null`: the default, 31 December of the last year).
     pub as_of: Option<String>,
+    /// `--training`: training 人次 per person over the years (absent: 0, no training drop).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub training: f64,
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 /// The agency registry.
@@ -59,6 +71,26 @@ pub struct FileEntry {
     pub agency_id: String,
     /// `YYYY-MM`.
     pub period: String,
+    /// Format, layout and rows (valid rows include the repeated claims).
+    #[serde(flatten)]
+    pub facts: FileFacts,
+    /// Valid rows repeating an earlier person + occupation + level (flagged `duplicate_claim`, not rejected).
+    pub duplicate_claims: u64,
+    /// The header cells as written, in order.
+    pub columns: Vec<String>,
+    /// The agency's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
+    /// `serial_numbers`).
+    pub date_style: String,
+    /// The agency's level spelling, shown for l5.
+    pub level_style: String,
+    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
+    pub quirks: BTreeMap<String, u64>,
+}
+
+/// What any landing file is — format, encoding, workbook layout — and what its rows hold. Flattened into the
+/// file entries (the manifest's JSON has these keys on each entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileFacts {
     /// `csv`, `xlsx` or `jsonl`.
     pub format: String,
     /// `utf-8`, `utf-8-bom`, `gbk` or `binary` (XLSX).
@@ -71,7 +103,7 @@ pub struct FileEntry {
     pub data_sheet_index: u32,
     /// Data rows written (not the header, title or notes). 0 for an unreadable file.
     pub rows: u64,
-    /// Rows an ingest must accept (`rows` less the defect rows), repeated claims included.
+    /// Rows an ingest must accept (`rows` less the defect rows).
     pub valid_rows: u64,
     /// Whether the file can be read at all.
     pub readable: bool,
@@ -79,17 +111,77 @@ pub struct FileEntry {
     pub why: Option<String>,
     /// Rows carrying each injected defect: each such row is rejected with exactly this reason code.
     pub defects: BTreeMap<String, u64>,
-    /// Valid rows repeating an earlier person + occupation + level (flagged `duplicate_claim`, not rejected).
-    pub duplicate_claims: u64,
-    /// The header cells as written, in order.
-    pub columns: Vec<String>,
-    /// The agency's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
-    /// `serial_numbers`).
-    pub date_style: String,
-    /// The agency's level spelling, shown for l5.
-    pub level_style: String,
-    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
-    pub quirks: BTreeMap<String, u64>,
+}
+
+impl FileFacts {
+    /// A readable file of `style`, before its rows are counted.
+    pub(crate) fn of<F, V>(style: &Style<F, V>) -> Self {
+        let xlsx = style.format == Format::Xlsx;
+        Self {
+            format: style.format.name().to_string(),
+            encoding: style.format.encoding().to_string(),
+            has_title_row: xlsx && style.title_row,
+            has_notes_rows: xlsx && style.notes_rows,
+            data_sheet_index: u32::from(xlsx && style.intro_sheet),
+            rows: 0,
+            valid_rows: 0,
+            readable: true,
+            why: None,
+            defects: BTreeMap::new(),
+        }
+    }
+
+    /// A file of `kind` that cannot be read.
+    pub(crate) fn unreadable(kind: Unreadable) -> Self {
+        let format = kind.extension();
+        Self {
+            format: format.to_string(),
+            encoding: if format == "xlsx" { "binary" } else { "utf-8" }.to_string(),
+            has_title_row: false,
+            has_notes_rows: false,
+            data_sheet_index: 0,
+            rows: 0,
+            valid_rows: 0,
+            readable: false,
+            why: Some(kind.why().to_string()),
+            defects: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one row: valid, or rejected for `reason`.
+    pub(crate) fn count(&mut self, reason: Option<&str>) {
+        self.rows += 1;
+        match reason {
+            Some(code) => *self.defects.entry(code.to_string()).or_default() += 1,
+            None => self.valid_rows += 1,
+        }
+    }
+}
+
+/// Sums of [`FileFacts`] over files.
+#[derive(Default)]
+pub(crate) struct FactSums {
+    pub unreadable_files: u64,
+    pub rows: u64,
+    pub valid_rows: u64,
+    pub defects: BTreeMap<String, u64>,
+    pub defect_rows: u64,
+}
+
+impl FactSums {
+    pub(crate) fn of<'a>(files: impl Iterator<Item = &'a FileFacts>) -> Self {
+        let mut sums = Self::default();
+        for f in files {
+            sums.unreadable_files += u64::from(!f.readable);
+            sums.rows += f.rows;
+            sums.valid_rows += f.valid_rows;
+            for (reason, n) in &f.defects {
+                *sums.defects.entry(reason.clone()).or_default() += n;
+                sums.defect_rows += n;
+            }
+        }
+        sums
+    }
 }
 
 /// Sums over the drop.
@@ -132,4 +224,119 @@ pub struct YearCalibration {
     pub high_skill_share: f64,
     /// Share of certificates carrying a programme tag in the data (columns absent count as untagged).
     pub programme_tagged_share: f64,
+}
+
+/// The training drop (DESIGN §16): what it holds, file by file, and the figures an ingestion and the training
+/// indicators must reproduce from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingManifest {
+    /// The provider registry, `training/providers.csv`.
+    pub registry: RegistryEntry,
+    /// Provider folders absent from the registry (their rows are all `unknown_provider`).
+    pub unregistered_providers: Vec<String>,
+    /// Every training file, in path order.
+    pub files: Vec<TrainingFileEntry>,
+    /// Sums over the files.
+    pub totals: TrainingTotals,
+    /// Province figures of the accepted rows per year of class end, as DESIGN §16 defines its indicators.
+    pub calibration: Vec<TrainingYear>,
+}
+
+/// One training file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingFileEntry {
+    /// Landing-relative path, `training/<provider_id>/<YYYY-MM>.<ext>`, with `/` separators.
+    pub path: String,
+    /// The folder's provider.
+    pub provider_id: String,
+    /// `YYYY-MM`: the month in which the file's classes ended.
+    pub period: String,
+    /// Format, layout and rows (defects by §16 reason code).
+    #[serde(flatten)]
+    pub facts: FileFacts,
+    /// Classes among the accepted rows (distinct class numbers).
+    pub classes: u64,
+    /// The header cells as written, in order.
+    pub columns: Vec<String>,
+    /// The provider's date spelling (`yyyy-mm-dd` …), and for XLSX how dates are stored (`text`, `date_cells`,
+    /// `serial_numbers`).
+    pub date_style: String,
+    /// Whether hours (and whole satisfaction values) are numbers rather than text: numeric cells in XLSX, JSON
+    /// numbers in JSON Lines.
+    pub numbers: bool,
+    /// Rows with each quirk: `legacy_id` (15 digits), `lower_x`, `full_width`, `stray_space` (cells).
+    pub quirks: BTreeMap<String, u64>,
+}
+
+/// Sums over the training drop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingTotals {
+    /// Registered providers.
+    pub providers: u64,
+    /// Training files (readable or not).
+    pub files: u64,
+    /// Files that cannot be read.
+    pub unreadable_files: u64,
+    /// Data rows in readable files.
+    pub rows: u64,
+    /// Rows an ingest must accept.
+    pub valid_rows: u64,
+    /// Rejected rows by §16 reason code.
+    pub defects: BTreeMap<String, u64>,
+    /// All rejected rows.
+    pub defect_rows: u64,
+    /// Classes among the accepted rows (provider + class number).
+    pub classes: u64,
+    /// Distinct persons among the accepted rows.
+    pub trainees: u64,
+    /// Of whom hold a valid skill certificate (any occupation, any date) in the certificate drop.
+    pub trainees_with_certificates: u64,
+    /// Persons generated who hold no certificate (trainees only).
+    pub persons_without_certificates: u64,
+}
+
+/// Province figures for one year of class end, over accepted rows, as the §16 indicators define them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingYear {
+    /// Year of the classes' end date.
+    pub year: i32,
+    /// Accepted rows (人次), completed or not.
+    pub rows: u64,
+    /// `training_persons`: completed rows (passed or failed).
+    pub completed: u64,
+    /// `subsidised_training`: completed rows with subsidised = yes.
+    pub subsidised_completed: u64,
+    /// `youth_league_training`: completed rows organised by the Youth League.
+    pub youth_league_completed: u64,
+    /// `apprenticeship_training`: distinct persons with a completed apprenticeship row.
+    pub apprenticeship_persons: u64,
+    /// `gold_collar_training`: distinct persons with a completed gold-collar row.
+    pub gold_collar_persons: u64,
+    /// `vouchers_used`: distinct voucher numbers on accepted rows.
+    pub vouchers_used: u64,
+    /// Classes (accepted rows sharing provider and class number) ending in the year.
+    pub classes: u64,
+    /// Classes of more than 80 trainees.
+    pub oversize_classes: u64,
+    /// Classes with practical hours under 60% of the total.
+    pub practical_short_classes: u64,
+    /// Classes whose lowest reported satisfaction is under 85.
+    pub unsatisfied_classes: u64,
+    /// Classes of kind `other` with no occupation and under 40 hours.
+    pub short_certificate_course_classes: u64,
+    /// `noncompliant_classes` numerator: classes with at least one flag.
+    pub flagged_classes: u64,
+    /// `subsidised_in_noncompliant`: completed subsidised rows in flagged classes.
+    pub subsidised_in_noncompliant: u64,
+    /// `training_certification_rate` denominator: distinct persons with a passed row that has an occupation.
+    pub certification_denominator: u64,
+    /// Its numerator: those of them with a valid skill certificate (not a repeated claim) in the same occupation
+    /// issued from the class's start to 180 days after its end (and not after the as-of date).
+    pub certification_numerator: u64,
+    /// Numerator ÷ denominator, rounded to four decimals (0 without a denominator).
+    pub certification_rate: f64,
+    /// `repeat_subsidised_persons`: distinct persons with accepted subsidised rows in two or more classes of the
+    /// same occupation ending in the year (rows without an occupation are left out: no occupation is not a
+    /// "same occupation").
+    pub repeat_subsidised_persons: u64,
 }

@@ -8,10 +8,11 @@
 
 use crate::agency::{Agency, Field};
 use crate::config::Config;
+use crate::picker::{Candidate, Picker};
 use crate::reference::{self, OTHER_PROVINCE_HUKOU, Occupation, UNIT_WEIGHTS};
 use crate::rng::Rng;
 use chrono::{Datelike, Days, Months, NaiveDate};
-use skillhouse_model::{AgencyType, CertType, IdNumber, Level, Programme, RejectReason, ReportingUnit, age_on};
+use skillhouse_model::{AgencyType, CertType, IdNumber, Level, Programme, RejectReason, age_on};
 
 /// No occupation on the certificate.
 pub(crate) const NO_OCCUPATION: u8 = u8::MAX;
@@ -86,85 +87,23 @@ pub(crate) fn programme_index(p: Programme) -> u8 {
     Programme::ALL.iter().position(|x| *x == p).unwrap_or(0) as u8
 }
 
-/// Agencies eligible per month and type, with cumulative weights, for fast weighted choice.
-#[derive(Debug, Default, Clone)]
-struct Pool {
-    ids: Vec<u16>,
-    cumulative: Vec<f64>,
-}
-
-impl Pool {
-    fn push(&mut self, id: u16, weight: f64) {
-        let last = self.cumulative.last().copied().unwrap_or(0.0);
-        self.ids.push(id);
-        self.cumulative.push(last + weight);
-    }
-}
-
-/// Chooses issuing agencies: by month (registration and evaluation months), type and reporting unit.
-pub(crate) struct AgencyPicker {
-    first_year: i32,
-    /// [month][type]: active that month.
-    active: Vec<[Pool; 4]>,
-    /// [month][type]: registered, whatever the month (fallback).
-    registered: Vec<[Pool; 4]>,
-    /// [month][type][unit]: active that month in that unit.
-    regional: Vec<[Vec<Pool>; 4]>,
-}
-
 fn type_slot(t: AgencyType) -> usize {
     AgencyType::ALL.iter().position(|x| *x == t).unwrap_or(0)
 }
 
-impl AgencyPicker {
-    pub(crate) fn new(config: &Config, agencies: &[Agency]) -> Self {
-        let months = ((config.last_year - config.first_year + 1) * 12) as usize;
-        let units = ReportingUnit::UNITS.len();
-        let mut active = vec![<[Pool; 4]>::default(); months];
-        let mut registered = vec![<[Pool; 4]>::default(); months];
-        let mut regional: Vec<[Vec<Pool>; 4]> =
-            (0..months).map(|_| std::array::from_fn(|_| vec![Pool::default(); units])).collect();
-        for m in 0..months {
-            let year = config.first_year + (m / 12) as i32;
-            let month = (m % 12) as u32 + 1;
-            let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
-            for (i, a) in agencies.iter().enumerate() {
-                if a.active_from > first {
-                    continue;
-                }
-                let t = type_slot(a.agency_type);
-                registered[m][t].push(i as u16, a.weight);
-                if a.month_mask & (1 << (month - 1)) != 0 {
-                    active[m][t].push(i as u16, a.weight);
-                    regional[m][t][a.unit].push(i as u16, a.weight);
-                }
-            }
-        }
-        Self { first_year: config.first_year, active, registered, regional }
-    }
-
-    /// An agency for a certificate dated `date`, of one of the types weighted by `type_weights` (in
-    /// [`AgencyType::ALL`] order), preferring the holder's home unit.
-    fn pick(&self, rng: &mut Rng, date: NaiveDate, type_weights: [f64; 4], home: usize) -> u16 {
-        let m = ((date.year() - self.first_year) * 12 + date.month0() as i32).max(0) as usize;
-        let m = m.min(self.active.len().saturating_sub(1));
-        let mut weights = type_weights;
-        for (t, w) in weights.iter_mut().enumerate() {
-            if self.registered[m][t].ids.is_empty() {
-                *w = 0.0;
-            }
-        }
-        let t = rng.weighted(&weights);
-        let regional = &self.regional[m][t][home];
-        let pool = if !regional.ids.is_empty() && rng.chance(0.7) {
-            regional
-        } else if !self.active[m][t].ids.is_empty() {
-            &self.active[m][t]
-        } else {
-            &self.registered[m][t]
-        };
-        pool.ids.get(rng.cumulative(&pool.cumulative)).copied().unwrap_or(0)
-    }
+/// The picker of issuing agencies: by month (registration and evaluation months), type and reporting unit.
+fn agency_picker(config: &Config, agencies: &[Agency]) -> Picker {
+    let candidates: Vec<Candidate> = agencies
+        .iter()
+        .map(|a| Candidate {
+            type_slot: type_slot(a.agency_type),
+            unit: a.unit,
+            active_from: a.active_from,
+            weight: a.weight,
+            month_mask: a.month_mask,
+        })
+        .collect();
+    Picker::new(config, AgencyType::ALL.len(), &candidates)
 }
 
 /// Everything person generation reads.
@@ -172,7 +111,7 @@ pub(crate) struct Context<'a> {
     pub config: &'a Config,
     pub agencies: &'a [Agency],
     pub occupations: &'a [Occupation],
-    pub picker: AgencyPicker,
+    pub picker: Picker,
     /// Cumulative occupation weights.
     occupation_cumulative: Vec<f64>,
     /// Occupations offering each level l5..l1 (index rank - 1).
@@ -199,7 +138,7 @@ impl<'a> Context<'a> {
             config,
             agencies,
             occupations,
-            picker: AgencyPicker::new(config, agencies),
+            picker: agency_picker(config, agencies),
             occupation_cumulative,
             offering,
             start: config.start_date(),
@@ -333,13 +272,13 @@ fn programme_for(ctx: &Context<'_>, rng: &mut Rng, cert: &Cert, age: u32) -> u8 
     programme_index(p)
 }
 
-fn person(ctx: &Context<'_>, rng: &mut Rng, index: u32, certs: &mut Vec<Cert>) -> Person {
-    let latest_birth_year = ctx.end.year() - 16;
+/// A new person who is 16 by `end` at the latest, and the index of their home reporting unit (most IDs are from
+/// there; some from elsewhere in Henan or another province).
+pub(crate) fn identity(rng: &mut Rng, start: NaiveDate, end: NaiveDate) -> (Person, usize) {
+    let latest_birth_year = end.year() - 16;
     let mut birth = birth_date(rng, latest_birth_year);
-    let mut earliest = sixteenth_birthday(birth).max(ctx.start);
-    if earliest > ctx.end {
+    if sixteenth_birthday(birth).max(start) > end {
         birth = NaiveDate::from_ymd_opt(latest_birth_year - 1, 1, 1 + rng.below(28) as u32).unwrap_or(birth);
-        earliest = sixteenth_birthday(birth).max(ctx.start);
     }
     let home = rng.weighted(&UNIT_WEIGHTS);
     let r = rng.unit();
@@ -355,6 +294,13 @@ fn person(ctx: &Context<'_>, rng: &mut Rng, index: u32, certs: &mut Vec<Cert>) -
     if let Ok(parsed) = IdNumber::from_parts(&hukou, birth, sequence) {
         id.copy_from_slice(parsed.expose().as_bytes());
     }
+    (Person { id, birth }, home)
+}
+
+fn person(ctx: &Context<'_>, rng: &mut Rng, index: u32, certs: &mut Vec<Cert>) -> Person {
+    let (person, home) = identity(rng, ctx.start, ctx.end);
+    let birth = person.birth;
+    let earliest = sixteenth_birthday(birth).max(ctx.start);
 
     let n = [1usize, 2, 3, 4][rng.weighted(&[0.62, 0.27, 0.08, 0.03])];
     let mut dates: Vec<NaiveDate> = (0..n).map(|_| random_date(rng, earliest, ctx.end)).collect();
@@ -401,7 +347,7 @@ fn person(ctx: &Context<'_>, rng: &mut Rng, index: u32, certs: &mut Vec<Cert>) -
         }
     }
     mark_repeats_and_defects(ctx, rng, certs, first_cert, index, home, birth);
-    Person { id, birth }
+    person
 }
 
 #[allow(clippy::too_many_arguments)] // reason: one call site per certificate kind; a struct would only rename them
@@ -418,7 +364,7 @@ fn push_cert(
     home: usize,
     age: u32,
 ) {
-    let agency = ctx.picker.pick(rng, date, agency_types_for(cert_type, level), home);
+    let agency = ctx.picker.pick(rng, date, &agency_types_for(cert_type, level), home);
     let mut cert = Cert {
         person,
         date,
@@ -550,11 +496,18 @@ fn mark_repeats_and_defects(
 /// Makes every person's ID unique (a collision would silently merge two persons): bumps the sequence by 2
 /// (keeping the gender) until the first 17 digits are unused.
 pub(crate) fn make_ids_unique(persons: &mut [Person]) {
-    let mut seen = std::collections::HashSet::with_capacity(persons.len());
+    make_ids_unique_after(&[], persons);
+}
+
+/// Makes the IDs of `persons` unique among themselves and against `existing` (whose IDs are unique and stay as
+/// they are), as [`make_ids_unique`] does.
+pub(crate) fn make_ids_unique_after(existing: &[Person], persons: &mut [Person]) {
+    let key = |id: &[u8; 18]| -> u64 { id[..17].iter().fold(0, |acc, d| acc * 10 + u64::from(d - b'0')) };
+    let mut seen = std::collections::HashSet::with_capacity(existing.len() + persons.len());
+    seen.extend(existing.iter().map(|p| key(&p.id)));
     for p in persons.iter_mut() {
         loop {
-            let key: u64 = p.id[..17].iter().fold(0, |acc, d| acc * 10 + u64::from(d - b'0'));
-            if seen.insert(key) {
+            if seen.insert(key(&p.id)) {
                 break;
             }
             let seq = u32::from(p.id[14] - b'0') * 100 + u32::from(p.id[15] - b'0') * 10 + u32::from(p.id[16] - b'0');

@@ -58,8 +58,8 @@ impl Unreadable {
 /// One file to write.
 #[derive(Debug, Clone)]
 pub(crate) struct FileTask {
-    /// Index into the registry, or [`UNREGISTERED`].
-    pub agency: u16,
+    /// Index into the registry (of agencies or of training providers), or [`UNREGISTERED`].
+    pub owner: u16,
     pub year: i32,
     pub month: u32,
     /// Rows in [`Plan::certs`] (or [`Plan::unregistered_certs`]).
@@ -110,7 +110,7 @@ pub(crate) fn build(config: &Config) -> Result<Plan> {
         cover_every_reason(&mut rng, &agencies, &mut certs);
     }
     resolve_duplicate_numbers(&mut rng, config, &mut certs);
-    let mut files = slice_files(&certs);
+    let mut files = slice_files(certs.len(), |i| (certs[i].agency, certs[i].date));
     let unregistered = agency::unregistered(config);
     let mut unregistered_certs = Vec::new();
     if config.defect_rate > 0.0 {
@@ -120,14 +120,14 @@ pub(crate) fn build(config: &Config) -> Result<Plan> {
         unregistered_certs = unregistered_rows(config, &certs, wanted);
         if let Some(first) = unregistered_certs.first() {
             files.push(FileTask {
-                agency: UNREGISTERED,
+                owner: UNREGISTERED,
                 year: first.date.year(),
                 month: first.date.month(),
                 rows: 0..unregistered_certs.len(),
                 unreadable: None,
             });
         }
-        add_unreadable(config, agencies.len(), &mut files);
+        add_unreadable(config, agencies.len(), &mut files, 0);
     }
     Ok(Plan { agencies, unregistered, persons, certs, unregistered_certs, files })
 }
@@ -247,23 +247,18 @@ fn resolve_duplicate_numbers(rng: &mut Rng, config: &Config, certs: &mut [Cert])
     }
 }
 
-fn slice_files(certs: &[Cert]) -> Vec<FileTask> {
+/// Cuts `len` rows in path order into one file per owner and month; `key` gives a row's owner and date.
+pub(crate) fn slice_files(len: usize, key: impl Fn(usize) -> (u16, NaiveDate)) -> Vec<FileTask> {
     let mut files = Vec::new();
     let mut start = 0;
-    for i in 1..=certs.len() {
-        let boundary = i == certs.len() || {
-            let (a, b) = (&certs[i - 1], &certs[i]);
-            a.agency != b.agency || a.date.year() != b.date.year() || a.date.month() != b.date.month()
+    for i in 1..=len {
+        let boundary = i == len || {
+            let ((a, da), (b, db)) = (key(i - 1), key(i));
+            a != b || da.year() != db.year() || da.month() != db.month()
         };
         if boundary {
-            let c = &certs[start];
-            files.push(FileTask {
-                agency: c.agency,
-                year: c.date.year(),
-                month: c.date.month(),
-                rows: start..i,
-                unreadable: None,
-            });
+            let (owner, date) = key(start);
+            files.push(FileTask { owner, year: date.year(), month: date.month(), rows: start..i, unreadable: None });
             start = i;
         }
     }
@@ -307,10 +302,11 @@ fn unregistered_rows(config: &Config, certs: &[Cert], wanted: usize) -> Vec<Cert
     picked
 }
 
-/// Adds one unreadable file of each kind, each in a month for which its agency sends nothing else (a second
-/// file for the same agency and month would be a correction of the first).
-fn add_unreadable(config: &Config, agencies: usize, files: &mut Vec<FileTask>) {
-    let mut used: BTreeSet<(u16, i32, u32)> = files.iter().map(|f| (f.agency, f.year, f.month)).collect();
+/// Adds one unreadable file of each kind, each in a month for which its owner (one of `owners`) sends nothing else
+/// (a second file for the same owner and month would be a correction of the first). `offset` shifts the owners
+/// the search starts from, so that certificates and training put theirs in different places.
+pub(crate) fn add_unreadable(config: &Config, owners: usize, files: &mut Vec<FileTask>, offset: usize) {
+    let mut used: BTreeSet<(u16, i32, u32)> = files.iter().map(|f| (f.owner, f.year, f.month)).collect();
     let free_month = |used: &BTreeSet<(u16, i32, u32)>, agency: u16| {
         (config.first_year..=config.last_year).rev().flat_map(|y| (1..=12).rev().map(move |m| (y, m))).find(
             |&(y, m)| {
@@ -320,15 +316,15 @@ fn add_unreadable(config: &Config, agencies: usize, files: &mut Vec<FileTask>) {
         )
     };
     for (k, kind) in Unreadable::ALL.into_iter().enumerate() {
-        let start = (k * 7 + 3) % agencies;
+        let start = (k * 7 + 3 + offset) % owners;
         let found =
-            (0..agencies).map(|i| ((start + i) % agencies) as u16).find_map(|a| free_month(&used, a).map(|ym| (a, ym)));
-        // Every agency sends every month: the file goes to the December before the first year.
-        let (agency, (year, month)) = found.unwrap_or((start as u16, (config.first_year - 1, 12 - k as u32)));
-        used.insert((agency, year, month));
-        files.push(FileTask { agency, year, month, rows: 0..0, unreadable: Some(kind) });
+            (0..owners).map(|i| ((start + i) % owners) as u16).find_map(|a| free_month(&used, a).map(|ym| (a, ym)));
+        // Every owner sends every month: the file goes to the December before the first year.
+        let (owner, (year, month)) = found.unwrap_or((start as u16, (config.first_year - 1, 12 - k as u32)));
+        used.insert((owner, year, month));
+        files.push(FileTask { owner, year, month, rows: 0..0, unreadable: Some(kind) });
     }
-    files.sort_by_key(|f| (f.agency, f.year, f.month));
+    files.sort_by_key(|f| (f.owner, f.year, f.month));
 }
 
 #[cfg(test)]
@@ -342,7 +338,7 @@ mod tests {
         let plan = build(&config).expect("plan");
         let mut slices = BTreeSet::new();
         for f in &plan.files {
-            assert!(slices.insert((f.agency, f.year, f.month)), "one file per agency and month");
+            assert!(slices.insert((f.owner, f.year, f.month)), "one file per agency and month");
         }
         assert_eq!(plan.files.iter().filter(|f| f.unreadable.is_some()).count(), 5);
         assert!(plan.certs.iter().any(|c| c.flags & REPEAT != 0));

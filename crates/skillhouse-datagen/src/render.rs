@@ -2,13 +2,16 @@
 //! spellings of the agency's house style, quirks (stray spaces, full-width digits, lower-case x, 15-digit IDs),
 //! and the one injected defect of a defect row.
 
-use crate::agency::{Agency, DATE_STYLES, Field, Style};
+use crate::agency::{Agency, Field};
 use crate::persons::{Cert, NO_OCCUPATION, NO_PROGRAMME, Person};
 use crate::plan::UNREGISTERED;
 use crate::reference::{GIVEN_CHARS, Occupation, SURNAMES};
 use crate::rng::Rng;
+use crate::style::DATE_STYLES;
+use crate::style::Style;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use skillhouse_model::{AgencyType, CertType, IdNumber, Level, Programme, RejectReason, id_check_char};
+use std::collections::BTreeMap;
 
 /// One cell as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,8 @@ pub(crate) enum Cell {
     Date(NaiveDate),
     /// A bare serial number.
     Serial(NaiveDate),
+    /// A number (a numeric cell in a workbook, a JSON number in JSON Lines, digits in CSV).
+    Number(f64),
 }
 
 /// How often each quirk occurs in a file (for the manifest).
@@ -28,6 +33,22 @@ pub(crate) struct Quirks {
     pub lower_x: u64,
     pub full_width: u64,
     pub stray_space: u64,
+}
+
+impl Quirks {
+    /// The quirks that occur, by name, for the manifest.
+    pub(crate) fn counts(&self) -> BTreeMap<String, u64> {
+        [
+            ("legacy_id", self.legacy_id),
+            ("lower_x", self.lower_x),
+            ("full_width", self.full_width),
+            ("stray_space", self.stray_space),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| (name.to_string(), n))
+        .collect()
+    }
 }
 
 /// The certificate number of a certificate issued by `agency`.
@@ -146,13 +167,7 @@ impl Renderer<'_> {
 
         match reason {
             Some(RejectReason::IssueDateFuture) => date = self.as_of + Days::new(rng.between(1, 90) as u64),
-            Some(RejectReason::UnderAge) => {
-                let back = date.checked_sub_months(Months::new(15 * 12)).unwrap_or(date);
-                birth = back + Days::new(rng.between(1, 300) as u64);
-                if let Ok(young) = IdNumber::from_parts(&id[..6], birth, rng.below(1000) as u16) {
-                    id = young.expose().to_string();
-                }
-            }
+            Some(RejectReason::UnderAge) => make_young(&mut id, &mut birth, date, rng),
             Some(RejectReason::LevelNotOffered) => {
                 if let Some((o, l)) = self.unoffered(rng, level) {
                     occupation = Some(o);
@@ -189,16 +204,14 @@ impl Renderer<'_> {
         for (field, _) in &style.columns {
             let text = match field {
                 Field::IdNumber if missing == Some(0) => String::new(),
-                Field::IdNumber => match reason {
-                    Some(RejectReason::IdFormat) => break_id(&id, rng),
-                    Some(RejectReason::IdChecksum) => {
-                        let right = id.as_bytes()[17];
-                        let choices: Vec<u8> = b"0123456789X".iter().copied().filter(|c| *c != right).collect();
-                        id.replace_range(17..18, &char::from(*rng.pick(&choices)).to_string());
-                        id.clone()
-                    }
-                    _ => self.spell_id(&id, birth, style, rng, quirks),
-                },
+                Field::IdNumber => {
+                    let fault = match reason {
+                        Some(RejectReason::IdFormat) => Some(IdFault::Format),
+                        Some(RejectReason::IdChecksum) => Some(IdFault::Checksum),
+                        _ => None,
+                    };
+                    id_text(&id, birth, fault, style, rng, quirks)
+                }
                 Field::Name => person_name(self.seed, cert.person),
                 Field::CertNo if missing == Some(1) => String::new(),
                 Field::CertNo => number.clone(),
@@ -206,7 +219,7 @@ impl Renderer<'_> {
                 Field::CertType if reason == Some(RejectReason::UnknownCertType) => {
                     rng.pick(&["驾驶证", "健康证", "上岗证", "结业证书"]).to_string()
                 }
-                Field::CertType => match style.cert_type_style {
+                Field::CertType => match style.values.cert_type_style {
                     0 => cert_type.name_zh().to_string(),
                     1 => cert_type.code().to_string(),
                     _ if rng.chance(0.5) => cert_type.name_zh().to_string(),
@@ -219,84 +232,32 @@ impl Renderer<'_> {
                         rng.pick(&["三级", "l3", "高级工"]).to_string()
                     }
                 }
-                Field::Level => level.map(|l| spell_level(l, style.level_style)).unwrap_or_default(),
+                Field::Level => level.map(|l| spell_level(l, style.values.level_style)).unwrap_or_default(),
                 Field::OccupationCode if reason == Some(RejectReason::UnknownOccupation) => {
                     rng.pick(&["9-99-99-99", "", "6-31-01-99", "X-01-02-03"]).to_string()
                 }
                 Field::OccupationCode => occupation.map(|o| self.occupations[o].code.clone()).unwrap_or_default(),
                 Field::OccupationName => occupation.map(|o| self.occupations[o].name_zh.clone()).unwrap_or_default(),
                 Field::IssueDate if missing == Some(3) => String::new(),
-                Field::IssueDate if reason == Some(RejectReason::IssueDateInvalid) => {
-                    let (y, m) = (date.year(), date.month());
-                    match rng.below(4) {
-                        0 => format!("{y}-02-30"),
-                        1 => format!("{y}/13/01"),
-                        2 => "待定".to_string(),
-                        _ => format!("{y}-{m:02}"),
-                    }
-                }
-                Field::IssueDate => {
-                    if let Some(cell) = date_cell(style, date, rng) {
+                Field::IssueDate if reason == Some(RejectReason::IssueDateInvalid) => invalid_date(date, rng),
+                Field::IssueDate => match date_value(style, date, rng, quirks) {
+                    Cell::Text(text) => text,
+                    cell => {
                         cells.push(cell);
                         continue;
                     }
-                    let text = spell_date(date, style.date_style);
-                    if rng.chance(style.full_width_share) {
-                        quirks.full_width += 1;
-                        full_width(&text)
-                    } else {
-                        text
-                    }
-                }
+                },
                 Field::AgencyId if reason == Some(RejectReason::AgencyMismatch) => {
                     let other = (usize::from(folder) + 1 + rng.index(self.agencies.len() - 1)) % self.agencies.len();
                     self.agencies[other].id.clone()
                 }
                 Field::AgencyId => agency.id.clone(),
                 Field::Programme if cert.programme == NO_PROGRAMME => String::new(),
-                Field::Programme => {
-                    let p = Programme::ALL[usize::from(cert.programme)];
-                    match (style.programme_style, rng.below(3)) {
-                        (0, _) | (3, 0) => p.code().to_string(),
-                        (1, _) | (3, 1) => p.name_zh().to_string(),
-                        _ => p.short_name_zh().to_string(),
-                    }
-                }
+                Field::Programme => spell_programme(cert.programme, style.programme_style, rng),
             };
-            let text = if !text.is_empty() && rng.chance(style.space_share) {
-                quirks.stray_space += 1;
-                match rng.below(3) {
-                    0 => format!(" {text}"),
-                    1 => format!("{text} "),
-                    _ => format!("\u{3000}{text}\u{3000}"),
-                }
-            } else {
-                text
-            };
-            cells.push(Cell::Text(text));
+            cells.push(Cell::Text(stray_space(text, style.space_share, rng, quirks)));
         }
         cells
-    }
-
-    fn spell_id(&self, id: &str, birth: NaiveDate, style: &Style, rng: &mut Rng, quirks: &mut Quirks) -> String {
-        if birth.year() < 2000
-            && rng.chance(style.legacy_share)
-            && let Ok(parsed) = IdNumber::parse(id)
-            && let Some(legacy) = parsed.legacy15()
-        {
-            quirks.legacy_id += 1;
-            return legacy;
-        }
-        let mut text = id.to_string();
-        if style.lower_x && text.ends_with('X') {
-            quirks.lower_x += 1;
-            text = text.replace('X', "x");
-        }
-        if rng.chance(style.full_width_share) {
-            quirks.full_width += 1;
-            text = full_width(&text);
-        }
-        text
     }
 
     /// An (occupation, level) pair the occupation does not offer among l5–l1: another occupation for the same
@@ -315,8 +276,119 @@ impl Renderer<'_> {
     }
 }
 
-fn date_cell(style: &Style, date: NaiveDate, rng: &mut Rng) -> Option<Cell> {
-    use crate::agency::{Format, XlsxDates};
+/// Which way an ID cell is wrong (an injected defect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdFault {
+    /// Fails on length, characters or birth date (`id_format`).
+    Format,
+    /// A wrong check character (`id_checksum`).
+    Checksum,
+}
+
+/// The ID cell of a row: the ID as the organisation's clerks write it (legacy 15 digits, lower-case x,
+/// full-width digits), or broken by `fault`.
+pub(crate) fn id_text<F, V>(
+    id: &str,
+    birth: NaiveDate,
+    fault: Option<IdFault>,
+    style: &Style<F, V>,
+    rng: &mut Rng,
+    quirks: &mut Quirks,
+) -> String {
+    match fault {
+        Some(IdFault::Format) => return break_id(id, rng),
+        Some(IdFault::Checksum) => {
+            let right = id.as_bytes()[17];
+            let choices: Vec<u8> = b"0123456789X".iter().copied().filter(|c| *c != right).collect();
+            let mut wrong = id.to_string();
+            wrong.replace_range(17..18, &char::from(*rng.pick(&choices)).to_string());
+            return wrong;
+        }
+        None => {}
+    }
+    if birth.year() < 2000
+        && rng.chance(style.legacy_share)
+        && let Ok(parsed) = IdNumber::parse(id)
+        && let Some(legacy) = parsed.legacy15()
+    {
+        quirks.legacy_id += 1;
+        return legacy;
+    }
+    let mut text = id.to_string();
+    if style.lower_x && text.ends_with('X') {
+        quirks.lower_x += 1;
+        text = text.replace('X', "x");
+    }
+    if rng.chance(style.full_width_share) {
+        quirks.full_width += 1;
+        text = full_width(&text);
+    }
+    text
+}
+
+/// Replaces `id` and `birth` with those of someone under 16 on `on` (an `under_age` row), born in the same region.
+pub(crate) fn make_young(id: &mut String, birth: &mut NaiveDate, on: NaiveDate, rng: &mut Rng) {
+    let back = on.checked_sub_months(Months::new(15 * 12)).unwrap_or(on);
+    *birth = back + Days::new(rng.between(1, 300) as u64);
+    if let Ok(young) = IdNumber::from_parts(&id[..6], *birth, rng.below(1000) as u16) {
+        *id = young.expose().to_string();
+    }
+}
+
+/// A date cell in the organisation's way: a spreadsheet date or serial number in its workbooks, else the date
+/// spelled its way (now and then in full-width digits).
+pub(crate) fn date_value<F, V>(style: &Style<F, V>, date: NaiveDate, rng: &mut Rng, quirks: &mut Quirks) -> Cell {
+    if let Some(cell) = date_cell(style, date, rng) {
+        return cell;
+    }
+    let text = spell_date(date, style.date_style);
+    if rng.chance(style.full_width_share) {
+        quirks.full_width += 1;
+        Cell::Text(full_width(&text))
+    } else {
+        Cell::Text(text)
+    }
+}
+
+/// A date no parser may accept: 30 February, month 13, 待定, or a month without a day.
+pub(crate) fn invalid_date(date: NaiveDate, rng: &mut Rng) -> String {
+    let (y, m) = (date.year(), date.month());
+    match rng.below(4) {
+        0 => format!("{y}-02-30"),
+        1 => format!("{y}/13/01"),
+        2 => "待定".to_string(),
+        _ => format!("{y}-{m:02}"),
+    }
+}
+
+/// A programme tag (index into [`Programme::ALL`]) in the organisation's spelling, or empty for none.
+pub(crate) fn spell_programme(programme: u8, programme_style: u8, rng: &mut Rng) -> String {
+    let Some(p) = Programme::ALL.get(usize::from(programme)) else {
+        return String::new();
+    };
+    match (programme_style, rng.below(3)) {
+        (0, _) | (3, 0) => p.code().to_string(),
+        (1, _) | (3, 1) => p.name_zh().to_string(),
+        _ => p.short_name_zh().to_string(),
+    }
+}
+
+/// A cell's text, now and then (share `space_share`) with stray spaces around it.
+pub(crate) fn stray_space(text: String, space_share: f64, rng: &mut Rng, quirks: &mut Quirks) -> String {
+    if !text.is_empty() && rng.chance(space_share) {
+        quirks.stray_space += 1;
+        match rng.below(3) {
+            0 => format!(" {text}"),
+            1 => format!("{text} "),
+            _ => format!("\u{3000}{text}\u{3000}"),
+        }
+    } else {
+        text
+    }
+}
+
+fn date_cell<F, V>(style: &Style<F, V>, date: NaiveDate, rng: &mut Rng) -> Option<Cell> {
+    use crate::style::{Format, XlsxDates};
     if style.format != Format::Xlsx {
         return None;
     }

@@ -24,6 +24,7 @@ mod date;
 pub mod fault;
 mod id_number;
 mod key;
+pub mod layout;
 mod level;
 mod programme;
 mod pseudonym;

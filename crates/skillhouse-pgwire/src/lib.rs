@@ -20,6 +20,7 @@ mod descriptions;
 mod error;
 pub mod login;
 pub mod service;
+mod sqlstate;
 mod users;
 
 pub use error::{PgError, Result};
@@ -170,16 +171,14 @@ async fn watch_current(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let current = match std::fs::read_to_string(warehouse.join("CURRENT")) {
-            Ok(text) => text.trim().to_string(),
+        let current = match skillhouse_query::current_snapshot_id(&warehouse) {
+            Ok(Some(id)) if id != serving => id,
+            Ok(_) => continue,
             Err(error) => {
-                tracing::warn!(%error, "reading CURRENT");
+                tracing::warn!(error = %skillhouse_query::error_chain(&error), "reading CURRENT");
                 continue;
             }
         };
-        if current.is_empty() || current == serving {
-            continue;
-        }
         match prepare_session(&warehouse, &query, memory_limit).await {
             Ok((ctx, id)) => {
                 service.replace_base(ctx);

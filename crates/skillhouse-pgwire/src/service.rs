@@ -8,6 +8,7 @@
 //! timeout or on a cancel request (psql's Ctrl-C).
 
 use crate::compat::{ClientSql, fix_client_sql};
+use crate::sqlstate::{classify, query_error, user_error};
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
@@ -18,7 +19,7 @@ use datafusion_postgres::pgwire::api::results::{FieldInfo, QueryResponse, Respon
 use datafusion_postgres::pgwire::api::stmt::QueryParser;
 use datafusion_postgres::pgwire::api::store::PortalStore;
 use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, ConnectionManager, Type};
-use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
 use datafusion_postgres::pgwire::messages::cancel::CancelRequest;
 use datafusion_postgres::pgwire::messages::data::DataRow;
@@ -26,14 +27,13 @@ use datafusion_postgres::pgwire::messages::startup::SecretKey;
 use datafusion_postgres::{DfSessionService, Parser, QueryHook};
 use futures::task::AtomicWaker;
 use futures::{Sink, Stream, StreamExt};
-use skillhouse_query::datafusion::error::DataFusionError;
 use skillhouse_query::datafusion::logical_expr::LogicalPlan;
 use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::datafusion::sql::sqlparser::ast::Statement;
 use skillhouse_query::datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use skillhouse_query::datafusion::sql::sqlparser::parser::Parser as SqlParser;
 use skillhouse_query::guard::{self, Refusal};
-use skillhouse_query::{SqlBounds, format_bytes, format_duration, is_resources_exhausted, statement_context};
+use skillhouse_query::{SqlBounds, format_duration, statement_context};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::pin::Pin;
@@ -85,7 +85,7 @@ impl GuardedService {
     /// A datafusion-postgres service over a fresh per-statement session, and the bounds it runs under.
     fn statement_service<C: ClientInfo + ?Sized>(&self, client: &C) -> PgWireResult<(DfSessionService, SqlBounds)> {
         let bounds = self.bounds.with_client_timeout(client_timeout(client));
-        let ctx = statement_context(&self.base(), &bounds).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let ctx = statement_context(&self.base(), &bounds).map_err(|e| query_error(&e))?;
         Ok((DfSessionService::new_with_hooks(Arc::new(ctx), self.hooks.clone()), bounds))
     }
 }
@@ -107,10 +107,6 @@ pub fn refusal_error(refusal: &Refusal) -> PgWireError {
     user_error(refusal.code.sqlstate(), refusal.to_string())
 }
 
-fn user_error(code: &str, message: String) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".to_owned(), code.to_owned(), message)))
-}
-
 fn timeout_error(limit: Duration) -> PgWireError {
     user_error(
         "57014",
@@ -123,24 +119,6 @@ fn timeout_error(limit: Duration) -> PgWireError {
 
 fn cancelled_error() -> PgWireError {
     user_error("57014", "canceling statement due to user request".to_owned())
-}
-
-/// An engine error that means "out of memory" becomes SQLSTATE 53200 with the limit named; others pass.
-fn classify(error: PgWireError, bounds: &SqlBounds) -> PgWireError {
-    if let PgWireError::ApiError(source) = &error
-        && let Some(engine) = source.downcast_ref::<DataFusionError>()
-        && is_resources_exhausted(engine)
-    {
-        tracing::info!(error = %engine, "statement over the memory limit");
-        return user_error(
-            "53200",
-            format!(
-                "the statement needs more memory than the per-statement limit of {} [bounds.memory_limit]",
-                format_bytes(bounds.memory_limit)
-            ),
-        );
-    }
-    error
 }
 
 /// Runs `work` (planning) within the statement timeout. A cancel request during planning is pgwire's to handle.
@@ -231,7 +209,7 @@ impl GuardedParser {
     /// otherwise overflow this thread's stack and abort the server, HTTP API included.
     fn prepare(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
         guard::check_size(sql).map_err(|refusal| refused(&refusal))?;
-        guard::on_parse_stack(sql.len(), || self.prepare_here(sql)).map_err(|e| PgWireError::ApiError(Box::new(e)))?
+        guard::on_parse_stack(sql.len(), || self.prepare_here(sql)).map_err(|e| query_error(&e))?
     }
 
     fn prepare_here(&self, sql: &str) -> PgWireResult<(String, Vec<Statement>)> {
@@ -250,7 +228,7 @@ impl GuardedParser {
             tracing::debug!(sql = %rewritten, "client SQL rewritten");
         }
         let sql = rewritten.unwrap_or_else(|| fixed.into_owned());
-        let statements = self.sql.parse(&sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let statements = self.sql.parse(&sql).map_err(|e| user_error("42601", e.to_string()))?;
         guard::check_all(&statements).map_err(|refusal| refused(&refusal))?;
         Ok((sql, statements))
     }

@@ -1,6 +1,7 @@
 //! A snapshot's base files: the warehouse files it was built from — certificate partition files, rejects, the
-//! duplicate-claims list and the ledger — hard-linked (references, not copies) into `snapshots/<id>/` under the same
-//! relative paths they have in the warehouse.
+//! duplicate-claims list, the ledger, and the training partition files and training rejects (DESIGN §16) —
+//! hard-linked (references, not copies) into `snapshots/<id>/` under the same relative paths they have in the
+//! warehouse.
 //!
 //! Why links: ingestion never changes a file in place (it writes a new file and renames it over the old name, and a
 //! correction deletes the files of the slice it replaces), so a link keeps exactly the bytes the snapshot was built
@@ -8,9 +9,10 @@
 //! out from under it, retention frees a partition file only when the last snapshot naming it goes, and a night adds
 //! one directory entry per file, not a copy of the warehouse. Where the filesystem refuses links, files are copied.
 //!
-//! Which files: those the ledger says are loaded (`<agency_id>__<period>__<hash12>` of a `loaded` ledger row); a file
-//! left by an ingest that crashed before its ledger was saved, or a superseded file not yet removed, is not part of
-//! any snapshot. A warehouse without a ledger (hand-made fixtures) contributes every file.
+//! Which files: those the ledger says are loaded (`<agency_id>__<period>__<hash12>` of a `loaded` ledger row; a
+//! training file's row names its provider in `agency_id`, as its file name does); a file left by an ingest that
+//! crashed before its ledger was saved, or a superseded file not yet removed, is not part of any snapshot. A
+//! warehouse without a ledger (hand-made fixtures) contributes every file.
 
 use crate::error::{QueryError, Result};
 use crate::manifest::FileEntry;
@@ -19,11 +21,18 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use sha2::{Digest, Sha256};
-use skillhouse_model::schema::PARTITION_COLUMN;
+use skillhouse_model::schema::{PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// Hive-partitioned folders of accepted rows and their partition columns (docs/warehouse.md).
+const PARTITIONED_FOLDERS: [(&str, &str); 2] =
+    [("certificates", PARTITION_COLUMN), ("training", TRAINING_PARTITION_COLUMN)];
+
+/// Folders of rejected rows, one file per submitted file.
+const REJECT_FOLDERS: [&str; 2] = ["rejects", "training_rejects"];
 
 /// Warehouse-relative path of the ledger.
 pub(crate) const LEDGER_FILE: &str = "ledger/ledger.parquet";
@@ -35,7 +44,8 @@ pub(crate) const DUPLICATE_CLAIMS_FILE: &str = "duplicate_claims/duplicate_claim
 pub(crate) struct LinkedBase {
     /// Every linked file by snapshot-relative path.
     pub files: BTreeMap<String, FileEntry>,
-    /// Rows per base table: `certificates`, `certificates/issue_year=YYYY`, `rejects`, `duplicate_claims`, `ledger`.
+    /// Rows per base table: `certificates`, `certificates/issue_year=YYYY`, `rejects`, `duplicate_claims`, `ledger`,
+    /// `training`, `training/end_year=YYYY`, `training_rejects`.
     pub row_counts: BTreeMap<String, u64>,
     /// Files copied because the filesystem refused a hard link.
     pub copied: usize,
@@ -52,21 +62,24 @@ pub(crate) fn link_base_files(
 ) -> Result<LinkedBase> {
     let live = live_stems(&warehouse_dir.join(LEDGER_FILE))?;
     let mut relative: Vec<String> = Vec::new();
-    let certificates = warehouse_dir.join("certificates");
-    for year_dir in sorted_entries(&certificates)? {
-        let Some(year) = year_dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
-        if !year_dir.is_dir() || !year.starts_with(&format!("{PARTITION_COLUMN}=")) {
-            continue;
-        }
-        for file in sorted_entries(&year_dir)? {
-            if is_live(&file, live.as_ref()) {
-                relative.push(format!("certificates/{year}/{}", file_name(&file)));
+    for (folder, partition_column) in PARTITIONED_FOLDERS {
+        for year_dir in sorted_entries(&warehouse_dir.join(folder))? {
+            let Some(year) = year_dir.file_name().and_then(|n| n.to_str()).map(str::to_string) else { continue };
+            if !year_dir.is_dir() || !year.starts_with(&format!("{partition_column}=")) {
+                continue;
+            }
+            for file in sorted_entries(&year_dir)? {
+                if is_live(&file, live.as_ref()) {
+                    relative.push(format!("{folder}/{year}/{}", file_name(&file)));
+                }
             }
         }
     }
-    for file in sorted_entries(&warehouse_dir.join("rejects"))? {
-        if is_live(&file, live.as_ref()) {
-            relative.push(format!("rejects/{}", file_name(&file)));
+    for folder in REJECT_FOLDERS {
+        for file in sorted_entries(&warehouse_dir.join(folder))? {
+            if is_live(&file, live.as_ref()) {
+                relative.push(format!("{folder}/{}", file_name(&file)));
+            }
         }
     }
     for fixed in [DUPLICATE_CLAIMS_FILE, LEDGER_FILE] {
@@ -109,11 +122,11 @@ pub(crate) fn link_base_files(
         };
         let rows = entry.rows.unwrap_or_default();
         let table = match rel.split('/').collect::<Vec<_>>().as_slice() {
-            ["certificates", year, _] => {
-                *linked.row_counts.entry(format!("certificates/{year}")).or_default() += rows;
-                "certificates"
+            [folder @ ("certificates" | "training"), year, _] => {
+                *linked.row_counts.entry(format!("{folder}/{year}")).or_default() += rows;
+                *folder
             }
-            ["rejects", _] => "rejects",
+            [folder @ ("rejects" | "training_rejects"), _] => *folder,
             [_, "duplicate_claims.parquet"] => "duplicate_claims",
             _ => "ledger",
         };

@@ -1,21 +1,27 @@
 //! Table and column comments for analysts — the Chinese names (技能人才, 高技能人才, 发证日期 …) with an English
-//! gloss — kept in one file, `sql/comments.toml`, bundled into the binary. The certificate columns take their
-//! comments from the warehouse contract (`skillhouse_model::schema::CERTIFICATE_COLUMNS`), so they are written once.
+//! gloss — kept in one file, `sql/comments.toml`, bundled into the binary. The columns of the warehouse contract —
+//! certificates, training records, training providers — take their comments from it
+//! (`skillhouse_model::schema::{CERTIFICATE_COLUMNS, TRAINING_COLUMNS, PROVIDER_COLUMNS}`), so they are written once.
 //! Used by the REPL's `\d` and by the Postgres wire front end's `pg_description`.
 //!
 //! Format: one TOML table per SQL table, `comment = "…"` and a `columns` table of `column = "…"`.
 
 use crate::error::{QueryError, Result};
 use serde::Deserialize;
-use skillhouse_model::schema::CERTIFICATE_COLUMNS;
+use skillhouse_model::schema::{CERTIFICATE_COLUMNS, Column, PROVIDER_COLUMNS, TRAINING_COLUMNS};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The bundled `sql/comments.toml`.
 const BUNDLED_COMMENTS: &str = include_str!("../../../sql/comments.toml");
 
-/// Tables whose columns are the certificate record of the warehouse contract.
-const CERTIFICATE_TABLES: [&str; 2] = ["certificates", "certificate_files"];
+/// Tables whose columns are records of the warehouse contract, with those records' columns.
+const CONTRACT_TABLES: [(&str, &[Column]); 4] = [
+    ("certificates", &CERTIFICATE_COLUMNS),
+    ("certificate_files", &CERTIFICATE_COLUMNS),
+    ("training", &TRAINING_COLUMNS),
+    ("providers", &PROVIDER_COLUMNS),
+];
 
 /// Comments of one table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -35,16 +41,16 @@ pub struct Comments {
 }
 
 impl Comments {
-    /// Parses comments from TOML text, adding the certificate columns' comments from the warehouse contract.
+    /// Parses comments from TOML text, adding the contract columns' comments from the warehouse contract.
     pub fn parse(text: &str) -> Result<Self> {
         let mut tables: BTreeMap<String, TableComments> = toml::from_str(text).map_err(|e| QueryError::Header {
             file: "comments.toml".into(),
             line: 0,
             message: e.to_string(),
         })?;
-        for table in CERTIFICATE_TABLES {
+        for (table, columns) in CONTRACT_TABLES {
             let entry = tables.entry(table.to_string()).or_default();
-            for column in CERTIFICATE_COLUMNS {
+            for column in columns {
                 entry
                     .columns
                     .entry(column.name.to_string())

@@ -184,3 +184,19 @@ impl QueryError {
         Self::Engine { context: context.into(), source }
     }
 }
+
+/// An error and its causes on one line, `outer: inner: …`, for a log line or a client's message. Each message is
+/// printed once: a cause already quoted by the message above it (an engine's `Context` wrapping) is skipped.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}

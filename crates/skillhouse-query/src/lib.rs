@@ -3,10 +3,12 @@
 //! back, retention, locks).
 //!
 //! *What it owns.* [`build_snapshot`] hard-links the warehouse's current base files (`certificates/issue_year=YYYY/`,
-//! `rejects/`, `duplicate_claims/`, `ledger/` — the layout of `docs/warehouse.md`, the files the ledger says are
-//! loaded) into the snapshot folder, reads them and the reference CSVs, runs every model of `sql/models/` (stored as
-//! `models/<id>.parquet`, or one file per year under `models/<id>/`, the years an unchanged warehouse cannot have
-//! changed taken over from the previous snapshot) and every indicator of `sql/indicators/` (stored together as `indicator_values.parquet`,
+//! `rejects/`, `duplicate_claims/`, `ledger/`, and the training records of DESIGN §16, `training/end_year=YYYY/` and
+//! `training_rejects/` — the layout of `docs/warehouse.md`, the files the ledger says are loaded) into the snapshot
+//! folder, copies the agency and training provider registries into it, reads them and the reference CSVs, runs
+//! every model of `sql/models/` (stored as `models/<id>.parquet`, or one file per year under `models/<id>/`, the
+//! years an unchanged warehouse cannot have changed taken over from the previous snapshot) and every indicator of
+//! `sql/indicators/` (stored together as `indicator_values.parquet`,
 //! with targets, gaps, status and reference targets joined from `targets` by `sql/values/indicator_values.sql`, and
 //! the catalogue as `indicators.parquet`, whose rows carry each indicator's publishing rules), optionally the
 //! release gate ([`GateConfig`]: the data tests of `sql/checks/` and comparisons with the previous snapshot), and
@@ -46,6 +48,7 @@ mod lock;
 mod manifest;
 mod output;
 mod params;
+mod reader;
 mod readonly;
 mod snapshot;
 mod stock;
@@ -64,7 +67,7 @@ pub use catalog::{GATE_COMPARE, SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use disclosure::Disclosure;
-pub use error::{QueryError, Result};
+pub use error::{QueryError, Result, error_chain};
 pub use gate::{
     CheckResult, CheckStatus, DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT,
     GateConfig, GateReport,
@@ -74,11 +77,12 @@ pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
 pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
 pub use params::{APPROX_TOLERANCE, BuildParams};
+pub use reader::{SnapshotFolder, current_snapshot_id, snapshot_dir};
 pub use readonly::ReadOnlyCatalogList;
 pub use snapshot::{
     BuildOptions, BuildProgressFn, BuildReport, Snapshot, build_snapshot, build_snapshot_with,
-    build_snapshot_with_options, current_snapshot_id, indicator_values_schema, new_snapshot_id, open_snapshot,
-    open_snapshot_with, publish_snapshot, register_snapshot,
+    build_snapshot_with_options, indicator_values_schema, new_snapshot_id, open_snapshot, open_snapshot_with,
+    publish_snapshot, register_snapshot,
 };
 pub use store::{
     PruneReport, SnapshotInfo, SnapshotState, VerifyReport, clean_incomplete, list_snapshots, prune_snapshots,

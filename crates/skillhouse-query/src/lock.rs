@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Name of the writer lock file in the warehouse directory.
-pub const LOCK_FILE: &str = ".lock";
+pub const LOCK_FILE: &str = skillhouse_model::layout::LOCK_FILE;
 
 /// Name of the lease file in every snapshot directory.
 pub const READERS_FILE: &str = ".readers";

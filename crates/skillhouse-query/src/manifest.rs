@@ -102,7 +102,7 @@ pub struct WarehouseSummary {
 }
 
 /// Name of the manifest file; a snapshot folder is complete when it exists.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub const MANIFEST_FILE: &str = skillhouse_model::layout::MANIFEST_FILE;
 
 /// Reads `manifest.json` of a snapshot folder.
 pub fn read_manifest(snapshot_dir: &Path) -> Result<Manifest> {

@@ -6,9 +6,10 @@ use crate::catalog::{SqlCatalog, SqlFile};
 use crate::config::{QueryConfig, read_only_sql_options};
 use crate::error::{QueryError, Result};
 use crate::gate::{GateConfig, Previous, run_gate};
-use crate::lock::{self, LeaseRefused, SnapshotLease};
+use crate::lock;
 use crate::manifest::{FileEntry, MANIFEST_FILE, Manifest, read_manifest, warehouse_summary};
 use crate::params::BuildParams;
+use crate::reader::SnapshotFolder;
 use crate::tables;
 use crate::written::{ParquetWriter, WrittenFile};
 use chrono::{NaiveDate, Utc};
@@ -24,6 +25,7 @@ use datafusion::prelude::{DataFrame, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use serde::Serialize;
+use skillhouse_model::layout;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -219,20 +221,25 @@ pub async fn build_snapshot_with_options(
     let ctx = config.session()?;
     // The build reads the links, not the warehouse: the snapshot holds exactly what it was computed from.
     tables::register_warehouse(&ctx, snapshot_dir).await?;
-    tables::register_warehouse_agencies(&ctx, warehouse_dir).await?;
+    tables::register_warehouse_registries(&ctx, warehouse_dir).await?;
     phases_ms.insert("register".to_string(), millis(clock));
     let mut stored = Stored::new(snapshot_dir);
 
     let clock = Instant::now();
+    let dims_total = tables::REFERENCE_TABLES.len() + tables::REGISTRIES.len();
     for (done, table) in tables::REFERENCE_TABLES.iter().enumerate() {
-        progress("dims", done, tables::REFERENCE_TABLES.len() + 1);
+        progress("dims", done, dims_total);
         let clock = Instant::now();
         let frame = tables::read_reference_csv(&ctx, reference_dir, table).await?;
         let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
         tables::register_parquet_file(&ctx, table, &path, None).await?;
     }
-    let agencies = ctx.table("agencies").await.map_err(|e| QueryError::engine("reading `agencies`", e))?;
-    stored.write("dims/agencies.parquet", agencies, Instant::now()).await?;
+    // The registries as last loaded into the warehouse: the snapshot keeps its own copy.
+    for (done, (table, _)) in tables::REGISTRIES.iter().enumerate() {
+        progress("dims", tables::REFERENCE_TABLES.len() + done, dims_total);
+        let registry = ctx.table(*table).await.map_err(|e| QueryError::engine(format!("reading `{table}`"), e))?;
+        stored.write(&format!("dims/{table}.parquet"), registry, Instant::now()).await?;
+    }
     phases_ms.insert("dims".to_string(), millis(clock));
     skillhouse_model::fault::point("build.dims");
 
@@ -659,7 +666,11 @@ fn write_atomically(path: &Path, bytes: &[u8], fault: &str) -> Result<()> {
 /// caller.
 pub fn publish_snapshot(warehouse_dir: &Path, snapshot_id: &str) -> Result<()> {
     skillhouse_model::fault::point("publish.before");
-    write_atomically(&warehouse_dir.join("CURRENT"), format!("{snapshot_id}\n").as_bytes(), "publish.current_tmp")?;
+    write_atomically(
+        &warehouse_dir.join(layout::CURRENT_FILE),
+        format!("{snapshot_id}\n").as_bytes(),
+        "publish.current_tmp",
+    )?;
     skillhouse_model::fault::point("publish.renamed");
     base::sync_dir(warehouse_dir)
 }
@@ -675,14 +686,14 @@ pub struct Snapshot {
     pub manifest: Manifest,
     /// The session; register nothing writable on it.
     pub ctx: SessionContext,
-    /// The reader's lease on the snapshot folder: retention leaves the snapshot alone while any clone lives.
-    lease: Option<Arc<SnapshotLease>>,
+    /// The folder as read, holding the reader's lease: retention leaves the snapshot alone while any clone lives.
+    folder: SnapshotFolder,
 }
 
 impl Snapshot {
     /// Whether this session holds a lease on its snapshot (false only for snapshots built before leases).
     pub fn is_leased(&self) -> bool {
-        self.lease.is_some()
+        self.folder.is_leased()
     }
 }
 
@@ -728,53 +739,27 @@ pub async fn open_snapshot(warehouse_dir: &Path) -> Result<Snapshot> {
 /// [`open_snapshot`] with an explicit configuration.
 ///
 /// The snapshot is leased (a shared lock on its `.readers` file) before anything is read, so retention cannot
-/// remove it while the returned [`Snapshot`] or a clone of it lives. Should a rollback and a retention run remove the
-/// snapshot `CURRENT` named between reading `CURRENT` and taking the lease, `CURRENT` is read again.
+/// remove it while the returned [`Snapshot`] or a clone of it lives ([`SnapshotFolder::open_current`]).
 pub async fn open_snapshot_with(warehouse_dir: &Path, config: &QueryConfig) -> Result<Snapshot> {
-    let mut attempts = 0;
-    let (id, dir, lease) = loop {
-        attempts += 1;
-        let id = current_snapshot_id(warehouse_dir)?
-            .ok_or_else(|| QueryError::NoSnapshot { warehouse: warehouse_dir.to_path_buf() })?;
-        let dir = warehouse_dir.join("snapshots").join(&id);
-        let lease = match SnapshotLease::try_acquire(&dir)? {
-            Ok(lease) => Some(Arc::new(lease)),
-            Err(LeaseRefused::Missing) => None,
-            Err(LeaseRefused::BeingRemoved) if attempts < 5 => {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-            Err(LeaseRefused::BeingRemoved) => None,
-        };
-        if dir.join(MANIFEST_FILE).is_file() || attempts >= 5 {
-            break (id, dir, lease);
-        }
-    };
-    let manifest = read_manifest(&dir)?;
+    let warehouse = warehouse_dir.to_path_buf();
+    let folder = tokio::task::spawn_blocking(move || SnapshotFolder::open_current(&warehouse))
+        .await
+        .map_err(|e| QueryError::Internal(format!("opening the published snapshot: {e}")))??;
     let ctx = config.session()?;
-    register_snapshot(&ctx, warehouse_dir, &dir).await?;
-    Ok(Snapshot { id, dir, manifest, ctx, lease })
-}
-
-/// The published snapshot id (`WAREHOUSE/CURRENT`), or `None` when nothing is published.
-pub fn current_snapshot_id(warehouse_dir: &Path) -> Result<Option<String>> {
-    let current = warehouse_dir.join("CURRENT");
-    match std::fs::read_to_string(&current) {
-        Ok(text) => Ok(Some(text.trim().to_string()).filter(|id| !id.is_empty())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(QueryError::io("reading", &current, e)),
-    }
+    register_snapshot(&ctx, warehouse_dir, &folder.dir).await?;
+    Ok(Snapshot { id: folder.id.clone(), dir: folder.dir.clone(), manifest: folder.manifest.clone(), ctx, folder })
 }
 
 /// Registers a snapshot's tables on a session: `certificates` (and `certificate_files`, `duplicate_claims`),
-/// `rejects` and `ledger` from the base files the snapshot links (so a later ingest never shows through);
-/// `dims/*`, `models/*`, `indicator_values` and `indicators` from the files the build wrote. A snapshot built
-/// before snapshots carried their base files (no `certificates/` folder) reads them from the warehouse.
+/// `rejects`, `ledger`, `training` and `training_rejects` from the base files the snapshot links (so a later ingest
+/// never shows through); `dims/*` (`agencies` and `providers` among them), `models/*`, `indicator_values` and
+/// `indicators` from the files the build wrote. A snapshot built before snapshots carried their base files (no
+/// `certificates/` folder) reads them from the warehouse.
 pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snapshot_dir: &Path) -> Result<()> {
-    let base = if snapshot_dir.join("certificates").is_dir() { snapshot_dir } else { warehouse_dir };
+    let base = if snapshot_dir.join(layout::CERTIFICATES_DIR).is_dir() { snapshot_dir } else { warehouse_dir };
     tables::register_warehouse(ctx, base).await?;
     let mut names: HashMap<String, PathBuf> = HashMap::new();
-    for sub in ["dims", "models"] {
+    for sub in [layout::DIMS_DIR, layout::MODELS_DIR] {
         for entry in base::sorted_entries(&snapshot_dir.join(sub))? {
             let stem = entry.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
             let per_year = entry.is_dir();
@@ -783,8 +768,8 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
             }
         }
     }
-    names.insert("indicator_values".into(), snapshot_dir.join("indicator_values.parquet"));
-    names.insert("indicators".into(), snapshot_dir.join("indicators.parquet"));
+    names.insert("indicator_values".into(), snapshot_dir.join(layout::INDICATOR_VALUES_FILE));
+    names.insert("indicators".into(), snapshot_dir.join(layout::INDICATORS_FILE));
     for (table, path) in names {
         if path.is_dir() {
             tables::register_parquet_dir(ctx, &table, &path, None).await?;
@@ -792,6 +777,7 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
             tables::register_parquet_file(ctx, &table, &path, None).await?;
         }
     }
+    tables::register_missing_registries(ctx, snapshot_dir).await?;
     // Snapshots built before the compacted copy existed keep reading the base files; those built before the
     // per-year layout read their one file.
     for compact in [snapshot_dir.join(carry::COMPACT_DIR), snapshot_dir.join(tables::COMPACT_CERTIFICATES_FILE)] {

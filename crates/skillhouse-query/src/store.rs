@@ -11,7 +11,8 @@ use crate::base::{checksum, sync_dir};
 use crate::error::{QueryError, Result};
 use crate::lock::{WarehouseLock, try_exclusive};
 use crate::manifest::{MANIFEST_FILE, Manifest, read_manifest};
-use crate::snapshot::{current_snapshot_id, publish_snapshot};
+use crate::reader::current_snapshot_id;
+use crate::snapshot::publish_snapshot;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -64,7 +65,7 @@ impl SnapshotInfo {
 }
 
 fn snapshots_dir(warehouse_dir: &Path) -> PathBuf {
-    warehouse_dir.join("snapshots")
+    warehouse_dir.join(skillhouse_model::layout::SNAPSHOTS_DIR)
 }
 
 /// Every snapshot of the warehouse, newest first.

@@ -1,6 +1,7 @@
-//! Registering tables: the warehouse's Parquet (certificates, duplicate claims, rejects, ledger, agencies), the
-//! reference CSVs, and Parquet files of a snapshot. Schemas of `docs/warehouse.md` are declared here so a fresh
-//! warehouse with no files yet still has every table, empty.
+//! Registering tables: the warehouse's Parquet (certificates, duplicate claims, rejects, ledger, agencies, and the
+//! training records of DESIGN §16: training, training rejects, providers), the reference CSVs, and Parquet files of
+//! a snapshot. Schemas of `docs/warehouse.md` are declared here so a fresh warehouse with no files yet still has
+//! every table, empty.
 
 use crate::error::{QueryError, Result};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -8,7 +9,9 @@ use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, cast, col, ident};
-use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN};
+use skillhouse_model::schema::{
+    CERTIFICATE_COLUMNS, Column, PARTITION_COLUMN, PROVIDER_COLUMNS, TRAINING_COLUMNS, TRAINING_PARTITION_COLUMN,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,16 +50,25 @@ fn arrow_type(name: &str) -> DataType {
         "Int8" => DataType::Int8,
         "Int32" => DataType::Int32,
         "Int64" => DataType::Int64,
+        "Float64" => DataType::Float64,
         "Boolean" => DataType::Boolean,
         _ => DataType::Utf8,
     }
 }
 
+/// The Arrow fields of columns of the warehouse contract.
+fn contract_fields(columns: &[Column]) -> Vec<Field> {
+    columns.iter().map(|c| Field::new(c.name, arrow_type(c.arrow_type), c.nullable)).collect()
+}
+
 /// Columns of the certificate files (the partition column `issue_year` excluded), from `skillhouse_model::schema`.
 pub fn certificate_file_schema() -> SchemaRef {
-    let fields: Vec<Field> =
-        CERTIFICATE_COLUMNS.iter().map(|c| Field::new(c.name, arrow_type(c.arrow_type), c.nullable)).collect();
-    Arc::new(Schema::new(fields))
+    Arc::new(Schema::new(contract_fields(&CERTIFICATE_COLUMNS)))
+}
+
+/// Columns of the training provider registry (`providers/providers.parquet`), from `skillhouse_model::schema`.
+fn providers_schema() -> SchemaRef {
+    Arc::new(Schema::new(contract_fields(&PROVIDER_COLUMNS)))
 }
 
 fn utf8(names: &[&str]) -> Vec<Field> {
@@ -191,46 +203,80 @@ async fn schema_of_first_file(
     options.infer_schema(&ctx.state(), &url).await.map_err(registering)
 }
 
+/// A Hive-partitioned folder of the warehouse contract: its table name, folder, partition column, the columns its
+/// files hold and the order ingestion sorts their rows in.
+struct PartitionedTable {
+    table: &'static str,
+    folder: &'static str,
+    partition_column: &'static str,
+    columns: &'static [Column],
+    sorted_by: &'static [&'static str],
+}
+
+/// `certificates/issue_year=YYYY/` (docs/warehouse.md), registered as `certificate_files`.
+const CERTIFICATE_FILES: PartitionedTable = PartitionedTable {
+    table: CERTIFICATE_FILES_TABLE,
+    folder: "certificates",
+    partition_column: PARTITION_COLUMN,
+    columns: &CERTIFICATE_COLUMNS,
+    sorted_by: &["region_code", "issue_date", "cert_type", "level_rank"],
+};
+
+/// `training/end_year=YYYY/` (docs/warehouse.md, DESIGN §16), registered as `training`: one row per accepted 人次.
+const TRAINING_FILES: PartitionedTable = PartitionedTable {
+    table: "training",
+    folder: "training",
+    partition_column: TRAINING_PARTITION_COLUMN,
+    columns: &TRAINING_COLUMNS,
+    sorted_by: &["region_code", "end_date", "provider_id", "class_id"],
+};
+
+/// Registers a Hive-partitioned folder (the partition column an Int32, the files declared sorted as ingestion writes
+/// them), refusing files that lack a contract column; an empty table of the contract's columns when it has no files.
+async fn register_partitioned(ctx: &SessionContext, warehouse: &Path, spec: &PartitionedTable) -> Result<()> {
+    let dir = warehouse.join(spec.folder);
+    let table = spec.table;
+    let files = parquet_files(&dir)?;
+    let Some(first) = files.first() else {
+        let mut fields = contract_fields(spec.columns);
+        fields.push(Field::new(spec.partition_column, DataType::Int32, false));
+        return register_empty(ctx, table, Arc::new(Schema::new(fields)), &dir);
+    };
+    let sort_order = spec.sorted_by.iter().map(|name| col(*name).sort(true, false)).collect();
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(vec![(spec.partition_column.to_string(), DataType::Int32)])
+        .with_file_sort_order(vec![sort_order]);
+    let schema = schema_of_first_file(ctx, table, &options, &dir, first).await?;
+    ctx.register_listing_table(table, listing_path(&dir, true)?, options, Some(schema), None)
+        .await
+        .map_err(|source| QueryError::Register { table: table.into(), path: dir.clone(), source })?;
+    let registered = ctx.table(table).await.map_err(|source| QueryError::Register {
+        table: table.into(),
+        path: dir.clone(),
+        source,
+    })?;
+    let missing: Vec<&str> = spec
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .filter(|name| registered.schema().field_with_unqualified_name(name).is_err())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(QueryError::Layout {
+            path: dir,
+            message: format!("the files of `{}/` lack the column(s) {}", spec.folder, missing.join(", ")),
+        })
+    }
+}
+
 /// Registers `certificate_files` (Hive-partitioned by `issue_year`, declared sorted as ingestion writes them),
 /// `duplicate_claims` and the `certificates` view that joins them.
 async fn register_certificates(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
-    let dir = warehouse.join("certificates");
-    let table = CERTIFICATE_FILES_TABLE;
-    let files = parquet_files(&dir)?;
-    if let Some(first) = files.first() {
-        let sort_order = ["region_code", "issue_date", "cert_type", "level_rank"]
-            .into_iter()
-            .map(|name| col(name).sort(true, false))
-            .collect();
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), DataType::Int32)])
-            .with_file_sort_order(vec![sort_order]);
-        let schema = schema_of_first_file(ctx, table, &options, &dir, first).await?;
-        ctx.register_listing_table(table, listing_path(&dir, true)?, options, Some(schema), None)
-            .await
-            .map_err(|source| QueryError::Register { table: table.into(), path: dir.clone(), source })?;
-        let registered = ctx.table(table).await.map_err(|source| QueryError::Register {
-            table: table.into(),
-            path: dir.clone(),
-            source,
-        })?;
-        let missing: Vec<&str> = CERTIFICATE_COLUMNS
-            .iter()
-            .map(|c| c.name)
-            .filter(|name| registered.schema().field_with_unqualified_name(name).is_err())
-            .collect();
-        if !missing.is_empty() {
-            return Err(QueryError::Layout {
-                path: dir,
-                message: format!("certificate files lack the column(s) {}", missing.join(", ")),
-            });
-        }
-    } else {
-        let mut fields: Vec<Field> = certificate_file_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(PARTITION_COLUMN, DataType::Int32, false));
-        register_empty(ctx, table, Arc::new(Schema::new(fields)), &dir)?;
-    }
+    register_partitioned(ctx, warehouse, &CERTIFICATE_FILES).await?;
+    let dir = warehouse.join(CERTIFICATE_FILES.folder);
     let claims = warehouse.join("duplicate_claims").join("duplicate_claims.parquet");
     register_parquet_file(ctx, "duplicate_claims", &claims, Some(duplicate_claims_schema())).await?;
     let view = ctx.sql(CERTIFICATES_VIEW_SQL).await.map_err(|e| QueryError::engine("defining `certificates`", e))?;
@@ -268,20 +314,48 @@ pub(crate) async fn use_compact_certificates(ctx: &SessionContext, path: &Path) 
     Ok(())
 }
 
-/// Registers the warehouse's base tables: `certificate_files`, `duplicate_claims`, `certificates`, `rejects` and
-/// `ledger`. Missing folders give empty tables.
+/// Registers the warehouse's base tables: `certificate_files`, `duplicate_claims`, `certificates`, `rejects`,
+/// `ledger`, and the training records `training` (Hive-partitioned by `end_year`) and `training_rejects` (DESIGN
+/// §16). Missing folders give empty tables.
 pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
     register_certificates(ctx, warehouse).await?;
     register_parquet_dir(ctx, "rejects", &warehouse.join("rejects"), Some(rejects_schema())).await?;
+    register_partitioned(ctx, warehouse, &TRAINING_FILES).await?;
+    // Training rejects have the columns of `rejects`, `agency_id` holding the provider (docs/warehouse.md).
+    let training_rejects = warehouse.join("training_rejects");
+    register_parquet_dir(ctx, "training_rejects", &training_rejects, Some(rejects_schema())).await?;
     let ledger = warehouse.join("ledger").join("ledger.parquet");
     register_parquet_file(ctx, "ledger", &ledger, Some(ledger_schema())).await?;
     Ok(())
 }
 
-/// Registers the warehouse's agency registry (`agencies/agencies.parquet`) as `agencies`.
-pub(crate) async fn register_warehouse_agencies(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
-    let path = warehouse.join("agencies").join("agencies.parquet");
-    register_parquet_file(ctx, "agencies", &path, Some(agencies_schema())).await
+/// A registry's table name and its columns (for a warehouse that has not loaded it yet).
+pub(crate) type Registry = (&'static str, fn() -> SchemaRef);
+
+/// The registries the build copies from the warehouse into the snapshot's `dims/` (as last loaded): the agency
+/// registry and the training provider registry.
+pub(crate) const REGISTRIES: [Registry; 2] = [("agencies", agencies_schema), ("providers", providers_schema)];
+
+/// Registers the warehouse's registries (`agencies/agencies.parquet`, `providers/providers.parquet`) as `agencies`
+/// and `providers`; an empty table where a registry was never loaded.
+pub(crate) async fn register_warehouse_registries(ctx: &SessionContext, warehouse: &Path) -> Result<()> {
+    for (table, schema) in REGISTRIES {
+        let path = warehouse.join(table).join(format!("{table}.parquet"));
+        register_parquet_file(ctx, table, &path, Some(schema())).await?;
+    }
+    Ok(())
+}
+
+/// Registers an empty table for each registry a snapshot's `dims/` lacks (snapshots built before the training
+/// provider registry existed have no `providers`).
+pub(crate) async fn register_missing_registries(ctx: &SessionContext, snapshot_dir: &Path) -> Result<()> {
+    for (table, schema) in REGISTRIES {
+        let path = snapshot_dir.join("dims").join(format!("{table}.parquet"));
+        if !path.is_file() {
+            register_empty(ctx, table, schema(), &path)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads `<reference_dir>/<table>.csv` with every column as text except the typed ones, in file column order.

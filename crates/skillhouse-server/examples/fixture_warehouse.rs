@@ -1,7 +1,7 @@
 //! The integration tests' fixture warehouse, for `scripts/schemathesis-check`, `benches/http.sh` and manual
 //! poking, without building the whole CLI:
 //!
-//! - `fixture_warehouse write DIR` writes it (snapshot `S1` published, plus a ledger);
+//! - `fixture_warehouse write DIR` writes it (snapshot `S1` published, with its submissions summary);
 //! - `fixture_warehouse serve DIR ADDR` serves any warehouse with the default settings (what
 //!   `skillhouse serve --warehouse DIR --addr ADDR` does).
 
@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir)?;
             fixture::publish(&dir, "S1", &fixture::rows());
-            fixture::write_ledger(&dir);
+            fixture::write_submissions(&dir, "S1");
             println!("fixture warehouse written to {}", dir.display());
             Ok(())
         }

@@ -40,7 +40,7 @@ pub struct ServerConfig {
     /// How often `CURRENT` is checked for a newly published snapshot.
     pub poll_interval: Duration,
     /// The nightly rebuild the server runs itself (`--rebuild-at`); none by default.
-    pub rebuild: Option<crate::schedule::ScheduledRebuild>,
+    pub rebuild: Option<crate::rebuild::ScheduledRebuild>,
 }
 
 impl ServerConfig {

@@ -24,20 +24,15 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
-    /// The warehouse has no published snapshot yet (`CURRENT` missing or empty).
-    #[error("no published snapshot in {warehouse} (CURRENT is missing or empty)")]
-    NoSnapshot {
+    /// Finding or opening a snapshot failed: `CURRENT`, the snapshot's folder, its lease or its manifest
+    /// (`skillhouse_query::SnapshotFolder`).
+    #[error("opening a snapshot of {warehouse}")]
+    Snapshot {
         /// The warehouse directory.
         warehouse: PathBuf,
-    },
-    /// A snapshot's `manifest.json` is unreadable.
-    #[error("snapshot manifest {path}")]
-    Manifest {
-        /// The manifest.
-        path: PathBuf,
-        /// The cause.
+        /// The cause (boxed: the query layer's error is large, and this one is returned everywhere).
         #[source]
-        source: serde_json::Error,
+        source: Box<skillhouse_query::QueryError>,
     },
     /// A snapshot Parquet file is unreadable.
     #[error("reading {path}")]
@@ -98,14 +93,7 @@ pub enum ServerError {
 
 /// An error and its causes on one line, `outer: inner: …`, for a log line.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    skillhouse_query::error_chain(error)
 }
 
 impl ServerError {

@@ -2,7 +2,7 @@
 //! queue), bearer tokens, the request timeout, the snapshot header on every answer, and metrics.
 
 use crate::error::ApiError;
-use crate::routes::{SNAPSHOT_HEADER, is_probe, is_public, with_snapshot};
+use crate::paths::{SNAPSHOT_HEADER, is_probe, is_public, with_snapshot};
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;

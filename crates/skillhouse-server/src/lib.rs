@@ -5,7 +5,7 @@
 //! indicator's values (filterable by region, year, programme and agency type, each with target, gap and status),
 //! regions, programmes, targets, the snapshot's metadata and a per-agency ledger summary, under `/api/v1`; plus
 //! `/healthz`, `/readyz`, `/metrics` (Prometheus) and `/api/v1/openapi.json` (OpenAPI 3.1). JSON by default; CSV
-//! and the Arrow IPC stream format on `?format=` or `Accept`. See [`routes::ROUTES`].
+//! and the Arrow IPC stream format on `?format=` or `Accept`. See [`ROUTES`].
 //!
 //! *How.* [`load`] reads a snapshot's small Parquet tables and manifest directly (no SQL here: every number was
 //! computed by `skillhouse-query` when the snapshot was built); [`suppress`] withholds small cells with
@@ -25,29 +25,35 @@
 //!
 //! *What it must not do.* Hold SQL, return a raw ID number, name, or any count below k of a breakdown.
 
-pub mod config;
-pub mod dashboard;
-pub mod error;
+mod config;
+mod dashboard;
+mod error;
 mod guard;
-pub mod load;
-pub mod metrics;
-pub mod openapi;
+mod load;
+mod metrics;
+mod openapi;
+mod paths;
 mod protocol;
-pub mod published;
-pub mod routes;
-pub mod schedule;
+mod published;
+mod rebuild;
+mod routes;
+mod schedule;
 mod small_counts;
-pub mod state;
-pub mod suppress;
-pub mod table;
+mod state;
+mod suppress;
+mod table;
 
 pub use config::{ServerConfig, Tokens};
-pub use error::{ApiError, Result, ServerError};
-pub use routes::{SNAPSHOT_HEADER, router};
-pub use schedule::{
-    RebuildError, RebuildResult, RebuildRun, RebuildSummary, ScheduledRebuild, next_run, run_scheduled_rebuild,
-};
+pub use dashboard::{ASSETS, CONTENT_SECURITY_POLICY};
+pub use error::{ApiError, Result, ServerError, chain as error_chain};
+pub use load::ValueRow;
+pub use paths::{DEFINITION_HEADER, ROUTES, SNAPSHOT_HEADER};
+pub use published::{Filters, Format, Published, Resource};
+pub use rebuild::{RebuildError, RebuildResult, RebuildSummary, ScheduledRebuild};
+pub use routes::router;
+pub use schedule::{RebuildRun, next_run, run_scheduled_rebuild};
 pub use state::{AppState, ReloadOutcome};
+pub use table::{Cell, ColumnType, Table};
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -2,20 +2,19 @@
 //!
 //! It reads `manifest.json` and the snapshot's small Parquet tables (`indicator_values`, `indicators`, `dims/*`)
 //! directly with the Parquet reader (no DataFusion session, no SQL): the server needs these tables whole, in memory,
-//! once per snapshot, and a plain read keeps it free of SQL text (STYLE: the server holds no SQL). The ledger is the
-//! one the snapshot carries (`snapshots/<id>/ledger/ledger.parquet`, docs/warehouse.md; snapshots built before
-//! snapshots carried their base files read `WAREHOUSE/ledger/`) and is reduced to a per-agency summary at once: no
-//! file name or row ever leaves this module.
+//! once per snapshot, and a plain read keeps it free of SQL text (STYLE: the server holds no SQL). Which files
+//! those are, and where a snapshot keeps them, is the query layer's [`SnapshotFolder`]'s to say. The per-agency
+//! submissions summary is one of the build's models (`models/submissions.parquet`, `sql/models/submissions.sql`):
+//! no file name or row of the ledger reaches the server.
 
 use crate::error::{Result, ServerError};
 use crate::table::{Cell, ColumnType, Table};
 use sha2::{Digest, Sha256};
-use skillhouse_query::Manifest;
 use skillhouse_query::datafusion::arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray};
 use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::DataType;
 use skillhouse_query::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::collections::BTreeMap;
+use skillhouse_query::{Manifest, SnapshotFolder};
 use std::path::{Path, PathBuf};
 
 /// One row of `indicator_values` (DESIGN §8), as published after suppression.
@@ -75,61 +74,46 @@ pub struct SnapshotFiles {
     pub targets: Table,
     /// `dims/agency_types.parquet` (empty if absent).
     pub agency_types: Table,
-    /// Per-agency ledger summary.
+    /// Per-agency submissions summary (the `submissions` model).
     pub submissions: Table,
     /// SHA-256 (hex) of the ledger file as read, or empty when there is none: part of the submissions ETag, since
     /// the ledger changes between snapshots.
-    pub ledger_hash: String,
+    pub submissions_hash: String,
 }
 
 /// The published snapshot id of a warehouse (`WAREHOUSE/CURRENT`), or `None` when nothing is published.
-pub fn current_snapshot_id(warehouse: &Path) -> Result<Option<String>> {
-    let path = warehouse.join("CURRENT");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text.trim().to_string()).filter(|id| !id.is_empty())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ServerError::io("reading", path, e)),
-    }
+pub(crate) fn current_snapshot_id(warehouse: &Path) -> Result<Option<String>> {
+    skillhouse_query::current_snapshot_id(warehouse)
+        .map_err(|source| ServerError::Snapshot { warehouse: warehouse.to_path_buf(), source: Box::new(source) })
 }
 
 /// Reads snapshot `id` of `warehouse` into memory. Blocking: call it off the async runtime.
-pub fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
-    if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
-        return Err(ServerError::Layout {
-            path: warehouse.join("CURRENT"),
-            message: format!("`{id}` is not a snapshot id"),
-        });
-    }
-    let dir = warehouse.join("snapshots").join(id);
+pub(crate) fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles> {
     // Leased while its files are read, so retention cannot remove it mid-load; everything is in memory after.
-    let _lease = skillhouse_query::SnapshotLease::acquire(&dir)
-        .map_err(|e| ServerError::Layout { path: dir.clone(), message: e.to_string() })?;
-    let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read(&manifest_path).map_err(|e| ServerError::io("reading", &manifest_path, e))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&text).map_err(|source| ServerError::Manifest { path: manifest_path, source })?;
-    let values_table = read_parquet(&dir.join("indicator_values.parquet"))?;
-    let values = value_rows(&values_table, &dir.join("indicator_values.parquet"))?;
+    let folder = SnapshotFolder::open(warehouse, id)
+        .map_err(|source| ServerError::Snapshot { warehouse: warehouse.to_path_buf(), source: Box::new(source) })?;
+    let values_path = folder.indicator_values_file();
+    let values = value_rows(&read_parquet(&values_path)?, &values_path)?;
     let optional = |path: PathBuf| if path.is_file() { read_parquet(&path) } else { Ok(Table::default()) };
-    // A snapshot carries the ledger it was built with (docs/warehouse.md); older snapshots read the warehouse's.
-    let carries_base_files = dir.join("certificates").is_dir();
-    let ledger_path = if carries_base_files { &dir } else { warehouse }.join("ledger").join("ledger.parquet");
-    let (submissions, ledger_hash) = if ledger_path.is_file() {
-        let bytes = std::fs::read(&ledger_path).map_err(|e| ServerError::io("reading", &ledger_path, e))?;
-        (submissions(&read_parquet(&ledger_path)?), hex::encode(Sha256::digest(&bytes)))
+    // The per-agency summary is a model of the build (`sql/models/submissions.sql`); a snapshot built before it
+    // existed serves an empty one until the next rebuild.
+    let summary_path = folder.model_file("submissions");
+    let (submissions, submissions_hash) = if summary_path.is_file() {
+        let bytes = std::fs::read(&summary_path).map_err(|e| ServerError::io("reading", &summary_path, e))?;
+        (submissions(&read_parquet(&summary_path)?), hex::encode(Sha256::digest(&bytes)))
     } else {
-        (submissions(&Table::default()), String::new())
+        (Table::new(&SUBMISSION_COLUMNS), String::new())
     };
     Ok(SnapshotFiles {
-        manifest,
-        catalogue: read_parquet(&dir.join("indicators.parquet"))?,
+        catalogue: read_parquet(&folder.indicators_file())?,
         values,
-        regions: read_parquet(&dir.join("dims").join("regions.parquet"))?,
-        programmes: read_parquet(&dir.join("dims").join("programmes.parquet"))?,
-        targets: read_parquet(&dir.join("dims").join("targets.parquet"))?,
-        agency_types: optional(dir.join("dims").join("agency_types.parquet"))?,
+        regions: read_parquet(&folder.dim_file("regions"))?,
+        programmes: read_parquet(&folder.dim_file("programmes"))?,
+        targets: read_parquet(&folder.dim_file("targets"))?,
+        agency_types: optional(folder.dim_file("agency_types"))?,
         submissions,
-        ledger_hash,
+        submissions_hash,
+        manifest: folder.manifest,
     })
 }
 
@@ -194,26 +178,6 @@ fn push_cells(rows: &mut [Vec<Cell>], array: &dyn Array, data_type: &DataType) {
             }
         };
         cells.push(cell);
-    }
-}
-
-impl Table {
-    /// The index of a column.
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|(n, _)| n == name)
-    }
-
-    /// A column's values as text (numbers rendered), `None` for nulls; every row `None` if the column is absent.
-    pub fn text_column(&self, name: &str) -> Vec<Option<String>> {
-        let index = self.column_index(name);
-        self.rows
-            .iter()
-            .map(|row| match index.and_then(|i| row.get(i)) {
-                Some(Cell::Text(text)) => Some(text.clone()),
-                Some(Cell::Int(value)) => Some(value.to_string()),
-                _ => None,
-            })
-            .collect()
     }
 }
 
@@ -296,71 +260,22 @@ pub const SUBMISSION_COLUMNS: [(&str, ColumnType); 9] = [
     ("rejected_by_reason", ColumnType::Json),
 ];
 
-#[derive(Default)]
-struct AgencySummary {
-    files: i64,
-    loaded: i64,
-    superseded: i64,
-    unreadable: i64,
-    rows_read: i64,
-    rows_accepted: i64,
-    rows_rejected: i64,
-    by_reason: BTreeMap<String, i64>,
-}
-
-/// The per-agency ledger summary: files by status; rows read, accepted and rejected (by reason) over the files
-/// that currently count (`loaded`) — a superseded file's rows were replaced by its correction. No file names, no
-/// rows, nothing about persons.
-fn submissions(ledger: &Table) -> Table {
-    let agency = ledger.text_column("agency_id");
-    let status = ledger.text_column("status");
-    let by_reason = ledger.text_column("rejects_by_reason");
-    let int_column = |name: &str| -> Vec<i64> {
-        let index = ledger.column_index(name);
-        ledger
-            .rows
-            .iter()
-            .map(|row| match index.and_then(|i| row.get(i)) {
-                Some(Cell::Int(v)) => *v,
-                _ => 0,
-            })
-            .collect()
-    };
-    let (read, accepted, rejected) =
-        (int_column("rows_read"), int_column("rows_accepted"), int_column("rows_rejected"));
-    let mut agencies: BTreeMap<String, AgencySummary> = BTreeMap::new();
-    for row in 0..ledger.rows.len() {
-        let summary = agencies.entry(agency[row].clone().unwrap_or_default()).or_default();
-        summary.files += 1;
-        match status[row].as_deref() {
-            Some("loaded") => {
-                summary.loaded += 1;
-                summary.rows_read += read[row];
-                summary.rows_accepted += accepted[row];
-                summary.rows_rejected += rejected[row];
-                let reasons: BTreeMap<String, i64> =
-                    by_reason[row].as_deref().and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default();
-                for (reason, count) in reasons {
-                    *summary.by_reason.entry(reason).or_default() += count;
-                }
-            }
-            Some("superseded") => summary.superseded += 1,
-            _ => summary.unreadable += 1,
-        }
-    }
+/// The `submissions` model's rows as the `/submissions` answer: its columns in [`SUBMISSION_COLUMNS`]' order, the
+/// reasons (a JSON object the build wrote as text) as JSON.
+fn submissions(model: &Table) -> Table {
     let mut table = Table::new(&SUBMISSION_COLUMNS);
-    for (agency_id, s) in agencies {
-        table.rows.push(vec![
-            Cell::Text(agency_id),
-            Cell::Int(s.files),
-            Cell::Int(s.loaded),
-            Cell::Int(s.superseded),
-            Cell::Int(s.unreadable),
-            Cell::Int(s.rows_read),
-            Cell::Int(s.rows_accepted),
-            Cell::Int(s.rows_rejected),
-            Cell::Json(serde_json::json!(s.by_reason)),
-        ]);
+    let indexes: Vec<Option<usize>> = SUBMISSION_COLUMNS.iter().map(|(name, _)| model.column_index(name)).collect();
+    for row in &model.rows {
+        let cells = SUBMISSION_COLUMNS
+            .iter()
+            .zip(&indexes)
+            .map(|((_, kind), index)| match (kind, index.and_then(|i| row.get(i))) {
+                (ColumnType::Json, Some(Cell::Text(text))) => serde_json::from_str(text).map_or(Cell::Null, Cell::Json),
+                (_, Some(cell)) => cell.clone(),
+                (_, None) => Cell::Null,
+            })
+            .collect();
+        table.rows.push(cells);
     }
     table
 }

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, written by hand from the same constants the router and the encoders use
-//! ([`crate::routes::ROUTES`], [`crate::published::VALUE_COLUMNS`], …); a test checks that its paths are exactly
+//! ([`crate::paths::ROUTES`], [`crate::published::VALUE_COLUMNS`], …); a test checks that its paths are exactly
 //! the router's. Once a snapshot is loaded, the document lists its indicator ids, region codes, programmes and
 //! agency types as enums, so a client (or schemathesis) knows the values that are answered 200.
 
@@ -13,6 +13,11 @@ use std::sync::LazyLock;
 /// The document before any snapshot is loaded, serialised once.
 pub static DOCUMENT: LazyLock<Bytes> =
     LazyLock::new(|| Bytes::from(serde_json::to_vec_pretty(&document(None)).unwrap_or_default()));
+
+/// The document of a loaded snapshot (its indicator ids, regions and codes as enums), serialised.
+pub fn render(snapshot: &Published) -> Bytes {
+    Bytes::from(serde_json::to_vec_pretty(&document(Some(snapshot))).unwrap_or_default())
+}
 
 fn row_schema(columns: &[(&str, ColumnType)]) -> Value {
     let properties: serde_json::Map<String, Value> = columns
@@ -252,7 +257,7 @@ mod tests {
         let doc = document(None);
         let mut documented: Vec<&str> =
             doc["paths"].as_object().map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-        let mut routes = crate::routes::ROUTES.to_vec();
+        let mut routes = crate::paths::ROUTES.to_vec();
         documented.sort_unstable();
         routes.sort_unstable();
         assert_eq!(documented, routes);

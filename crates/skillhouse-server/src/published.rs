@@ -189,9 +189,9 @@ pub struct Published {
     programmes: Table,
     targets: Table,
     submissions: Table,
-    ledger_hash: String,
+    submissions_hash: String,
     prepared: HashMap<(Resource, Format), Prepared>,
-    openapi: Bytes,
+    openapi: std::sync::OnceLock<Bytes>,
 }
 
 impl Published {
@@ -206,7 +206,7 @@ impl Published {
             targets,
             agency_types,
             submissions,
-            ledger_hash,
+            submissions_hash,
         } = files;
         let province = skillhouse_model::PROVINCE_CODE.to_string();
         let programme_parent: HashMap<String, String> = programmes
@@ -253,9 +253,9 @@ impl Published {
             programmes,
             targets,
             submissions,
-            ledger_hash,
+            submissions_hash,
             prepared: HashMap::new(),
-            openapi: Bytes::new(),
+            openapi: std::sync::OnceLock::new(),
         };
         let mut resources = vec![
             Resource::Catalogue,
@@ -276,12 +276,37 @@ impl Published {
                 published.prepared.insert((resource.clone(), format), Prepared { body, etag });
             }
         }
-        let document = crate::openapi::document(Some(&published));
-        published.openapi = Bytes::from(serde_json::to_vec_pretty(&document).map_err(|e| ServerError::Encode {
-            what: "/api/v1/openapi.json".into(),
-            source: ApiError::Internal(e.to_string()),
-        })?);
         Ok(published)
+    }
+
+    /// Reads the warehouse's published snapshot and prepares it as the server serves it, with suppression
+    /// threshold `k`. Blocking: call it off an async runtime's workers.
+    pub fn open_current(warehouse: &std::path::Path, k: i64) -> Result<Self> {
+        let id = crate::load::current_snapshot_id(warehouse)?.ok_or_else(|| ServerError::Snapshot {
+            warehouse: warehouse.to_path_buf(),
+            source: Box::new(skillhouse_query::QueryError::NoSnapshot { warehouse: warehouse.to_path_buf() }),
+        })?;
+        Self::build(crate::load::read_snapshot(warehouse, &id)?, k)
+    }
+
+    /// The published values of one indicator, suppression applied; empty for an unknown id.
+    pub fn values(&self, indicator_id: &str) -> &[ValueRow] {
+        self.values.get(indicator_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The indicator catalogue (`indicators.parquet`): one row per indicator, its header's fields as columns.
+    pub fn catalogue(&self) -> &Table {
+        &self.catalogue
+    }
+
+    /// The reporting units and the province (`dims/regions.parquet`).
+    pub fn regions(&self) -> &Table {
+        &self.regions
+    }
+
+    /// The programmes (`dims/programmes.parquet`).
+    pub fn programmes(&self) -> &Table {
+        &self.programmes
     }
 
     /// The definition version the snapshot was built with.
@@ -304,9 +329,10 @@ impl Published {
         self.agency_types.iter().cloned().collect()
     }
 
-    /// The OpenAPI document with this snapshot's ids and codes.
-    pub fn openapi(&self) -> Bytes {
-        self.openapi.clone()
+    /// The OpenAPI document with this snapshot's ids and codes, rendered by `render` the first time it is asked
+    /// for and kept with the snapshot. (The document is the `openapi` module's to write; this only keeps it.)
+    pub(crate) fn openapi_with(&self, render: impl FnOnce(&Self) -> Bytes) -> Bytes {
+        self.openapi.get_or_init(|| render(self)).clone()
     }
 
     /// Indicator ids, sorted.
@@ -343,8 +369,8 @@ impl Published {
     }
 
     /// The strong ETag of an answer: a digest of the snapshot id, the definition version, the suppression threshold,
-    /// the resource, its normalized filters and the format (and the ledger's digest for submissions, which the
-    /// ledger can change under one snapshot).
+    /// the resource, its normalized filters and the format (and, for submissions, the digest of the summary file
+    /// it was read from).
     pub fn etag(&self, resource: &Resource, filters: &Filters, format: Format) -> HeaderValue {
         let mut digest = Sha256::new();
         for part in [
@@ -359,7 +385,7 @@ impl Published {
             digest.update([0]);
         }
         if *resource == Resource::Submissions {
-            digest.update(self.ledger_hash.as_bytes());
+            digest.update(self.submissions_hash.as_bytes());
         }
         let hash = hex::encode(&digest.finalize()[..16]);
         HeaderValue::from_str(&format!("\"{hash}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"invalid\""))

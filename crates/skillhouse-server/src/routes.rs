@@ -3,50 +3,18 @@
 
 use crate::error::ApiError;
 use crate::guard::guard;
+use crate::paths::{DEFINITION_HEADER, SNAPSHOT_HEADER, with_snapshot};
 use crate::published::{Filters, Format, Published, Resource};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-/// Header naming the snapshot an answer came from.
-pub const SNAPSHOT_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-snapshot");
-/// Header naming the definition version of the snapshot an answer came from.
-pub const DEFINITION_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-definition-version");
-
-/// Every route the server answers (GET and HEAD), in the order of the OpenAPI document.
-pub const ROUTES: [&str; 14] = [
-    "/api/v1/indicators",
-    "/api/v1/indicators/{indicator_id}",
-    "/api/v1/regions",
-    "/api/v1/programmes",
-    "/api/v1/targets",
-    "/api/v1/snapshot",
-    "/api/v1/submissions",
-    "/api/v1/openapi.json",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/api/v1/healthz",
-    "/api/v1/readyz",
-    "/api/v1/metrics",
-];
-
-/// Routes answered without a bearer token and outside the concurrency limit (probes must answer under load).
-pub(crate) fn is_probe(route: &str) -> bool {
-    matches!(route, "/healthz" | "/readyz" | "/api/v1/healthz" | "/api/v1/readyz")
-}
-
-/// Routes answered without a bearer token.
-pub(crate) fn is_public(route: &str) -> bool {
-    is_probe(route) || route == "/api/v1/openapi.json" || crate::dashboard::ROUTES.contains(&route)
-}
 
 /// The application: every route, the guard (body limit, load shedding, timeout, tokens, metrics) and CORS when
 /// origins are configured.
@@ -167,18 +135,6 @@ fn respond(
     Ok(with_snapshot(response, published))
 }
 
-/// Names the snapshot (and its definition version) in the answer's headers.
-pub(crate) fn with_snapshot(mut response: Response, published: &Published) -> Response {
-    let headers = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(&published.id) {
-        headers.insert(SNAPSHOT_HEADER, id);
-    }
-    if let Ok(version) = HeaderValue::from_str(published.definition_version()) {
-        headers.insert(DEFINITION_HEADER, version);
-    }
-    response
-}
-
 const FILTERS: [&str; 4] = ["region", "year", "programme", "agency_type"];
 
 /// The `format` parameter and the filters; unknown, repeated or empty parameters are refused.
@@ -285,7 +241,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 async fn openapi(State(state): State<AppState>) -> Response {
-    let document = state.current().map_or_else(|| crate::openapi::DOCUMENT.clone(), |p| p.openapi());
+    let document =
+        state.current().map_or_else(|| crate::openapi::DOCUMENT.clone(), |p| p.openapi_with(crate::openapi::render));
     let mut response = document.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response

@@ -6,26 +6,10 @@
 //! `skillhouse rebuild` started from cron), requests go on being answered from the served snapshot meanwhile, and
 //! when the job is done the published snapshot is reloaded at once rather than at the next poll.
 
+use crate::rebuild::RebuildResult;
 use crate::state::{AppState, ReloadOutcome};
 use chrono::{Days, NaiveDateTime, NaiveTime};
 use std::sync::Arc;
-
-/// What a finished rebuild job tells the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RebuildSummary {
-    /// The snapshot the run built.
-    pub snapshot_id: String,
-    /// Whether it was published; `false` when the release gate refused it and the served snapshot stays.
-    pub published: bool,
-    /// One line for the server's log: the outcome, files and rows.
-    pub detail: String,
-}
-
-/// Why a rebuild job could not finish: the job's own error, with its chain of causes.
-pub type RebuildError = Box<dyn std::error::Error + Send + Sync>;
-
-/// What a rebuild job returns.
-pub type RebuildResult = std::result::Result<RebuildSummary, RebuildError>;
 
 /// Why the server could not get a result from the job at all.
 #[derive(Debug, thiserror::Error)]
@@ -36,21 +20,6 @@ enum JobError {
     /// The job's thread could not be started.
     #[error("cannot start the rebuild thread")]
     Thread(#[source] std::io::Error),
-}
-
-/// A daily rebuild: when, and what to run.
-#[derive(Clone)]
-pub struct ScheduledRebuild {
-    /// Local time of day of the run.
-    pub at: NaiveTime,
-    /// The job: blocking; takes the warehouse lock itself.
-    pub job: Arc<dyn Fn() -> RebuildResult + Send + Sync>,
-}
-
-impl std::fmt::Debug for ScheduledRebuild {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScheduledRebuild").field("at", &self.at).finish_non_exhaustive()
-    }
 }
 
 /// The first run strictly after `now` at time of day `at`: today if that time is still ahead, else tomorrow.

@@ -182,9 +182,11 @@ fn complement_reasons(counts: &mut [Counts]) -> bool {
 }
 
 /// Whether a snapshot table's rows are persons' records (certificates, persons, rejects, claims, models), as
-/// opposed to reference data (`dims/…`), the indicator catalogue and values, and the ledger (one row per file).
+/// opposed to reference data (`dims/…`), the indicator catalogue and values, the ledger (one row per file) and the
+/// submissions summary (one row per agency).
 fn holds_persons_records(table: &str) -> bool {
-    !(table.starts_with("dims/") || matches!(table, "indicators" | "indicator_values" | "ledger"))
+    !(table.starts_with("dims/")
+        || matches!(table, "indicators" | "indicator_values" | "ledger" | "models/submissions"))
 }
 
 /// A snapshot's table row counts as published: a count of persons' records below k is withheld (`None`).

@@ -218,6 +218,38 @@ impl Table {
     }
 }
 
+impl Table {
+    /// The index of a column.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|(n, _)| n == name)
+    }
+
+    /// A column's values as text (numbers rendered), `None` for nulls; every row `None` if the column is absent.
+    pub fn text_column(&self, name: &str) -> Vec<Option<String>> {
+        let index = self.column_index(name);
+        self.rows
+            .iter()
+            .map(|row| match index.and_then(|i| row.get(i)) {
+                Some(Cell::Text(text)) => Some(text.clone()),
+                Some(Cell::Int(value)) => Some(value.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A column's integers, `None` for nulls and other cells; every row `None` if the column is absent.
+    pub fn int_column(&self, name: &str) -> Vec<Option<i64>> {
+        let index = self.column_index(name);
+        self.rows
+            .iter()
+            .map(|row| match index.and_then(|i| row.get(i)) {
+                Some(Cell::Int(value)) => Some(*value),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub fn run(args: DatagenArgs) -> anyhow::Result<Outcome> {
         defect_rate: args.defect_rate,
         agencies: args.agencies,
         as_of: args.as_of,
+        training: args.training,
     };
     if args.out.exists() {
         let mut entries =
@@ -47,6 +48,22 @@ pub fn run(args: DatagenArgs) -> anyhow::Result<Outcome> {
         for (reason, count) in &t.defects {
             println!("  {reason:<24} {count:>9}");
         }
+    }
+    if let Some(training) = &manifest.training {
+        let t = &training.totals;
+        println!(
+            "training: {} files ({} unreadable) with {} rows ({} valid) in {} classes of {} providers; {} of {} \
+             trainees hold a certificate; {} defect rows",
+            t.files,
+            t.unreadable_files,
+            t.rows,
+            t.valid_rows,
+            t.classes,
+            t.providers,
+            t.trainees_with_certificates,
+            t.trainees,
+            t.defect_rows,
+        );
     }
     println!("as-of {}; manifest: {}", manifest.as_of, args.out.join("manifest.json").display());
     Ok(Outcome::Success)

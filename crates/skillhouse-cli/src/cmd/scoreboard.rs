@@ -1,7 +1,7 @@
 //! The demo's terminal scoreboard: the published snapshot's headline indicators against their targets, in Chinese
 //! and English, in aligned columns (CJK characters count two columns).
 //!
-//! The figures are read through the server's own loader ([`skillhouse_server::published::Published`]), so the
+//! The figures are read through the server's own loader ([`skillhouse_server::Published`]), typed, so the
 //! scoreboard shows exactly what the API and the dashboard page publish — small cells withheld (`—`), never a
 //! number the page would not show. Which indicators head the board, and their labels, come from the catalogue
 //! (`-- headline:` and `-- short_title_*:` of each indicator's header); a value's target and status, or the
@@ -9,9 +9,7 @@
 //! make them. [`load`] reads; [`render`] is a pure function of the [`Board`].
 
 use anyhow::Context;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use skillhouse_server::published::{Filters, Format, Published, Resource};
+use skillhouse_server::{Published, Table, ValueRow};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -29,7 +27,7 @@ const TARGET_WIDTH: usize = 11;
 const COMPLETION_WIDTH: usize = 8;
 
 /// One published indicator value (a row of `/api/v1/indicators/{id}`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     /// Indicator id.
     pub indicator_id: String,
@@ -48,16 +46,12 @@ pub struct Figure {
     /// `met`, `behind` or `n/a` against its own target.
     pub status: String,
     /// Without a target of its own: the province's target the build measured it against, as a reference.
-    #[serde(default)]
     pub reference_target: Option<f64>,
     /// `>=`, `<=` or `~` of the reference target.
-    #[serde(default)]
     pub reference_comparator: Option<String>,
     /// Year of the reference target.
-    #[serde(default)]
     pub reference_year: Option<i64>,
     /// `met`, `behind` or `n/a` against the reference target.
-    #[serde(default)]
     pub reference_status: Option<String>,
     /// Withheld by small-cell suppression.
     pub suppressed: bool,
@@ -73,7 +67,7 @@ pub struct Headline {
 }
 
 /// A reporting unit's names (`/api/v1/regions`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RegionName {
     /// Region code.
     pub region_code: String,
@@ -86,7 +80,7 @@ pub struct RegionName {
 }
 
 /// A programme's names (`/api/v1/programmes`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProgrammeName {
     /// Programme code.
     pub programme: String,
@@ -98,20 +92,15 @@ pub struct ProgrammeName {
     pub parent: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct CatalogueEntry {
     indicator_id: String,
     comparator: Option<String>,
     unit: Option<String>,
-    #[serde(default)]
     headline: Option<i64>,
-    #[serde(default)]
     title_zh: Option<String>,
-    #[serde(default)]
     title_en: Option<String>,
-    #[serde(default)]
     short_title_zh: Option<String>,
-    #[serde(default)]
     short_title_en: Option<String>,
 }
 
@@ -147,27 +136,85 @@ pub struct Board {
     pub shares: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct Envelope<T> {
-    data: Vec<T>,
+impl From<&ValueRow> for Figure {
+    fn from(row: &ValueRow) -> Self {
+        Self {
+            indicator_id: row.indicator_id.clone(),
+            region_code: row.region_code.clone(),
+            year: row.year,
+            programme: row.programme.clone(),
+            agency_type: row.agency_type.clone(),
+            value: row.value,
+            target: row.target,
+            status: row.status.clone(),
+            reference_target: row.reference_target,
+            reference_comparator: row.reference_comparator.clone(),
+            reference_year: row.reference_year,
+            reference_status: row.reference_status.clone(),
+            suppressed: row.suppressed,
+        }
+    }
 }
 
-fn rows<T: DeserializeOwned>(published: &Published, resource: Resource) -> anyhow::Result<Vec<T>> {
-    let path = resource.path();
-    let body = published
-        .body(&resource, &Filters::default(), Format::Json)
-        .map_err(|e| anyhow::anyhow!("rendering {path}: {e}"))?;
-    let envelope: Envelope<T> = serde_json::from_slice(&body).with_context(|| format!("reading {path}"))?;
-    Ok(envelope.data)
+/// The catalogue's rows, as the board needs them.
+fn catalogue_entries(catalogue: &Table) -> Vec<CatalogueEntry> {
+    let text = |name: &str| catalogue.text_column(name);
+    let (ids, comparators, units) = (text("indicator_id"), text("comparator"), text("unit"));
+    let (titles_zh, titles_en) = (text("title_zh"), text("title_en"));
+    let (short_zh, short_en) = (text("short_title_zh"), text("short_title_en"));
+    let headlines = catalogue.int_column("headline");
+    (0..catalogue.rows.len())
+        .filter_map(|row| {
+            Some(CatalogueEntry {
+                indicator_id: ids[row].clone()?,
+                comparator: comparators[row].clone(),
+                unit: units[row].clone(),
+                headline: headlines[row],
+                title_zh: titles_zh[row].clone(),
+                title_en: titles_en[row].clone(),
+                short_title_zh: short_zh[row].clone(),
+                short_title_en: short_en[row].clone(),
+            })
+        })
+        .collect()
+}
+
+fn region_names(regions: &Table) -> Vec<RegionName> {
+    let text = |name: &str| regions.text_column(name);
+    let (codes, zh, en, kinds) = (text("region_code"), text("name_zh"), text("name_en"), text("kind"));
+    (0..regions.rows.len())
+        .filter_map(|row| {
+            Some(RegionName {
+                region_code: codes[row].clone()?,
+                name_zh: zh[row].clone().unwrap_or_default(),
+                name_en: en[row].clone().unwrap_or_default(),
+                kind: kinds[row].clone().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn programme_names(programmes: &Table) -> Vec<ProgrammeName> {
+    let text = |name: &str| programmes.text_column(name);
+    let (codes, zh, en, parents) = (text("programme"), text("short_name_zh"), text("name_en"), text("parent"));
+    (0..programmes.rows.len())
+        .filter_map(|row| {
+            Some(ProgrammeName {
+                programme: codes[row].clone()?,
+                short_name_zh: zh[row].clone().unwrap_or_default(),
+                name_en: en[row].clone().unwrap_or_default(),
+                parent: parents[row].clone().filter(|p| !p.is_empty()),
+            })
+        })
+        .collect()
 }
 
 /// Reads the warehouse's published snapshot as the server publishes it, with suppression threshold `k`.
 pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
-    let id = skillhouse_server::load::current_snapshot_id(warehouse)?
-        .with_context(|| format!("no published snapshot in {}", warehouse.display()))?;
-    let files = skillhouse_server::load::read_snapshot(warehouse, &id)?;
-    let published = Published::build(files, k).with_context(|| format!("loading snapshot {id}"))?;
-    let catalogue: Vec<CatalogueEntry> = rows(&published, Resource::Catalogue)?;
+    let published = Published::open_current(warehouse, k)
+        .map_err(|e| anyhow::anyhow!(skillhouse_server::error_chain(&e)))
+        .with_context(|| format!("loading the published snapshot of {}", warehouse.display()))?;
+    let catalogue = catalogue_entries(published.catalogue());
     let mut listed: Vec<&CatalogueEntry> = catalogue.iter().filter(|entry| entry.headline.is_some()).collect();
     listed.sort_by_key(|entry| (entry.headline, entry.indicator_id.clone()));
     let headlines: Vec<Headline> = listed
@@ -180,12 +227,8 @@ pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
             wanted.push(extra);
         }
     }
-    let mut figures = Vec::new();
-    for indicator in wanted {
-        if catalogue.iter().any(|entry| entry.indicator_id == indicator) {
-            figures.extend(rows::<Figure>(&published, Resource::Values(indicator.to_string()))?);
-        }
-    }
+    let mut figures: Vec<Figure> =
+        wanted.into_iter().flat_map(|indicator| published.values(indicator).iter().map(Figure::from)).collect();
     figures.retain(|figure| figure.agency_type.is_none());
     Ok(Board {
         snapshot_id: published.id.clone(),
@@ -193,8 +236,8 @@ pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
         k,
         headlines,
         figures,
-        regions: rows(&published, Resource::Regions)?,
-        programmes: rows(&published, Resource::Programmes)?,
+        regions: region_names(published.regions()),
+        programmes: programme_names(published.programmes()),
         comparators: catalogue
             .iter()
             .filter_map(|entry| Some((entry.indicator_id.clone(), entry.comparator.clone()?)))

@@ -6,7 +6,7 @@ use skillhouse_model::{Level, RejectReason};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -23,7 +23,7 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn assert_same_tree(a: &Path, b: &Path) {
+pub(crate) fn assert_same_tree(a: &Path, b: &Path) {
     // A README next to the committed sample explains it; it is not part of the drop.
     let readme = |mut t: BTreeMap<PathBuf, Vec<u8>>| {
         t.remove(Path::new("README.md"));
@@ -60,18 +60,18 @@ fn manifest_matches_every_file_row_by_row() {
     let out = dir.path().join("landing");
     let manifest = generate(&small(3_000, 5, 0.05), &out).expect("generate");
     let outcome = landing::check(&out, &manifest);
-    for entry in manifest.files.iter().filter(|f| f.readable) {
+    for entry in manifest.files.iter().filter(|f| f.facts.readable) {
         let found = &outcome.files[&entry.path];
-        assert_eq!(found.rows, entry.rows, "{}: rows", entry.path);
-        assert_eq!(found.accepted, entry.valid_rows, "{}: valid rows", entry.path);
-        assert_eq!(found.rejects, entry.defects, "{}: rejects by reason", entry.path);
+        assert_eq!(found.rows, entry.facts.rows, "{}: rows", entry.path);
+        assert_eq!(found.accepted, entry.facts.valid_rows, "{}: valid rows", entry.path);
+        assert_eq!(found.rejects, entry.facts.defects, "{}: rejects by reason", entry.path);
         assert_eq!(found.duplicate_claims, entry.duplicate_claims, "{}: duplicate claims", entry.path);
     }
     for reason in RejectReason::ALL {
         assert!(manifest.totals.defects.get(reason.code()).is_some_and(|n| *n > 0), "no {} rows", reason.code());
     }
     assert!(manifest.totals.duplicate_claims > 0);
-    let sum: u64 = manifest.files.iter().map(|f| f.rows).sum();
+    let sum: u64 = manifest.files.iter().map(|f| f.facts.rows).sum();
     assert_eq!(manifest.totals.rows, sum);
     assert_eq!(manifest.totals.rows, manifest.totals.valid_rows + manifest.totals.defect_rows);
     assert_eq!(outcome.accepted as u64, manifest.totals.valid_rows);
@@ -82,13 +82,13 @@ fn unreadable_files_really_cannot_be_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("landing");
     let manifest = generate(&small(800, 3, 0.02), &out).expect("generate");
-    let unreadable: Vec<_> = manifest.files.iter().filter(|f| !f.readable).collect();
+    let unreadable: Vec<_> = manifest.files.iter().filter(|f| !f.facts.readable).collect();
     assert_eq!(unreadable.len(), 5);
     for entry in unreadable {
-        assert_eq!(entry.rows, 0);
+        assert_eq!(entry.facts.rows, 0);
         let bytes = std::fs::read(out.join(&entry.path)).expect("read");
-        let why = entry.why.as_deref().expect("why");
-        match entry.format.as_str() {
+        let why = entry.facts.why.as_deref().expect("why");
+        match entry.facts.format.as_str() {
             "xlsx" => {
                 let opened: Result<calamine::Xlsx<_>, _> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes));
                 assert!(opened.is_err(), "{} opened", entry.path);
@@ -158,9 +158,9 @@ fn an_earlier_as_of_date_bounds_the_valid_rows() {
     let outcome = landing::check(&out, &manifest);
     assert_eq!(outcome.accepted as u64, manifest.totals.valid_rows);
     assert!(manifest.files.iter().all(|f| f.period.as_str() <= "2025-06"
-        || f.rows == 0
-        || !f.readable
-        || f.defects.contains_key("issue_date_future")));
+        || f.facts.rows == 0
+        || !f.facts.readable
+        || f.facts.defects.contains_key("issue_date_future")));
 }
 
 #[test]
@@ -195,15 +195,16 @@ fn committed_sample_is_what_the_generator_produces() {
 fn committed_sample_holds_every_format_and_quirk() {
     let text = std::fs::read_to_string(sample_dir().join("manifest.json")).expect("sample manifest");
     let manifest: Manifest = serde_json::from_str(&text).expect("manifest");
-    let readable: Vec<_> = manifest.files.iter().filter(|f| f.readable).collect();
+    let readable: Vec<_> = manifest.files.iter().filter(|f| f.facts.readable).collect();
     for encoding in ["utf-8", "utf-8-bom", "gbk", "binary"] {
-        assert!(readable.iter().any(|f| f.encoding == encoding), "{encoding}");
+        assert!(readable.iter().any(|f| f.facts.encoding == encoding), "{encoding}");
     }
-    assert!(readable.iter().any(|f| f.format == "jsonl"));
+    assert!(readable.iter().any(|f| f.facts.format == "jsonl"));
     assert!(
-        readable.iter().any(|f| f.has_title_row) && readable.iter().any(|f| f.format == "xlsx" && !f.has_title_row)
+        readable.iter().any(|f| f.facts.has_title_row)
+            && readable.iter().any(|f| f.facts.format == "xlsx" && !f.facts.has_title_row)
     );
-    assert!(readable.iter().any(|f| f.has_notes_rows));
+    assert!(readable.iter().any(|f| f.facts.has_notes_rows));
     assert!(readable.iter().any(|f| f.date_style.contains("date_cells")));
     assert!(readable.iter().any(|f| f.date_style == "serial_numbers"));
     for quirk in ["legacy_id", "lower_x", "full_width", "stray_space"] {

@@ -4,7 +4,7 @@
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
-use skillhouse_datagen::{FileEntry, Manifest};
+use skillhouse_datagen::{FileEntry, FileFacts, Manifest};
 use skillhouse_model::{
     CertType, IdNumber, Level, Programme, RejectReason, age_on, check_skill_level_cert_no, excel_serial_to_date,
     fold_cell, parse_date,
@@ -12,6 +12,9 @@ use skillhouse_model::{
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Cursor;
 use std::path::Path;
+
+/// A field and its header spellings.
+pub type Spellings = [(&'static str, &'static [&'static str])];
 
 /// Header spellings of DESIGN §4, typed again here on purpose.
 const SPELLINGS: [(&str, &[&str]); 10] = [
@@ -27,21 +30,46 @@ const SPELLINGS: [(&str, &[&str]); 10] = [
     ("programme", &["专项", "培训专项", "programme"]),
 ];
 
-fn canonical(header: &str) -> Option<&'static str> {
-    let h = fold_cell(header).to_ascii_lowercase();
-    SPELLINGS.iter().find(|(_, s)| s.contains(&h.as_str())).map(|(c, _)| *c)
+/// What a file's manifest entry says of its shape, and the vocabulary of its kind of file.
+pub struct Shape<'a> {
+    pub path: &'a str,
+    pub facts: &'a FileFacts,
+    pub columns: usize,
+    /// The fields and their header spellings.
+    pub spellings: &'static Spellings,
+    /// The fields holding dates (a number there is a spreadsheet serial date).
+    pub dates: &'static [&'static str],
+}
+
+impl Shape<'_> {
+    fn canonical(&self, header: &str) -> Option<&'static str> {
+        let h = fold_cell(header).to_ascii_lowercase();
+        self.spellings.iter().find(|(_, s)| s.iter().any(|x| fold_cell(x).to_ascii_lowercase() == h)).map(|(c, _)| *c)
+    }
 }
 
 /// One input row: canonical field → raw text.
 pub type Row = BTreeMap<&'static str, String>;
 
-/// Reads a readable file's data rows, checking its declared encoding on the way.
+/// Reads a readable certificate file's data rows, checking its declared encoding on the way.
 pub fn read_rows(landing: &Path, entry: &FileEntry) -> Vec<Row> {
-    let bytes = std::fs::read(landing.join(&entry.path)).expect("read file");
-    match entry.format.as_str() {
-        "csv" => read_csv(&bytes, entry),
-        "jsonl" => read_jsonl(&bytes, entry),
-        "xlsx" => read_xlsx(bytes, entry),
+    let shape = Shape {
+        path: &entry.path,
+        facts: &entry.facts,
+        columns: entry.columns.len(),
+        spellings: &SPELLINGS,
+        dates: &["issue_date"],
+    };
+    read_table(landing, &shape)
+}
+
+/// Reads a readable file's data rows, checking its declared encoding and layout on the way.
+pub fn read_table(landing: &Path, shape: &Shape<'_>) -> Vec<Row> {
+    let bytes = std::fs::read(landing.join(shape.path)).expect("read file");
+    match shape.facts.format.as_str() {
+        "csv" => read_csv(&bytes, shape),
+        "jsonl" => read_jsonl(&bytes, shape),
+        "xlsx" => read_xlsx(bytes, shape),
         other => panic!("unknown format {other}"),
     }
 }
@@ -58,12 +86,14 @@ fn decode(bytes: &[u8]) -> (String, &'static str) {
     (text.into_owned(), "gbk")
 }
 
-fn read_csv(bytes: &[u8], entry: &FileEntry) -> Vec<Row> {
+fn read_csv(bytes: &[u8], shape: &Shape<'_>) -> Vec<Row> {
     let (text, encoding) = decode(bytes);
-    assert_eq!(encoding, entry.encoding, "{}", entry.path);
+    assert_eq!(encoding, shape.facts.encoding, "{}", shape.path);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let headers: Vec<Option<&'static str>> = reader.headers().expect("header").iter().map(canonical).collect();
-    assert_eq!(headers.len(), entry.columns.len());
+    let headers: Vec<Option<&'static str>> =
+        reader.headers().expect("header").iter().map(|h| shape.canonical(h)).collect();
+    assert_eq!(headers.len(), shape.columns, "{}", shape.path);
+    assert!(headers.iter().all(Option::is_some), "{}: every header is a known spelling", shape.path);
     reader
         .records()
         .map(|record| {
@@ -73,9 +103,9 @@ fn read_csv(bytes: &[u8], entry: &FileEntry) -> Vec<Row> {
         .collect()
 }
 
-fn read_jsonl(bytes: &[u8], entry: &FileEntry) -> Vec<Row> {
+fn read_jsonl(bytes: &[u8], shape: &Shape<'_>) -> Vec<Row> {
     let text = std::str::from_utf8(bytes).expect("JSON Lines are UTF-8");
-    assert_eq!(entry.encoding, "utf-8");
+    assert_eq!(shape.facts.encoding, "utf-8");
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
@@ -83,18 +113,24 @@ fn read_jsonl(bytes: &[u8], entry: &FileEntry) -> Vec<Row> {
             let object = value.as_object().expect("object");
             object
                 .iter()
-                .filter_map(|(k, v)| canonical(k).map(|c| (c, v.as_str().expect("string value").to_string())))
+                .filter_map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::Number(n) => n.to_string(),
+                        other => other.as_str().expect("a string or a number").to_string(),
+                    };
+                    shape.canonical(k).map(|c| (c, text))
+                })
                 .collect()
         })
         .collect()
 }
 
-fn cell_text(cell: &Data, field: &str) -> String {
+fn cell_text(cell: &Data, field: &str, shape: &Shape<'_>) -> String {
     let date = |serial: f64| excel_serial_to_date(serial).expect("serial date").format("%Y-%m-%d").to_string();
     match cell {
         Data::String(s) => s.clone(),
         Data::Empty => String::new(),
-        Data::Float(f) if field == "issue_date" => date(*f),
+        Data::Float(f) if shape.dates.contains(&field) => date(*f),
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::DateTime(dt) => date(dt.as_f64()),
@@ -102,28 +138,28 @@ fn cell_text(cell: &Data, field: &str) -> String {
     }
 }
 
-fn read_xlsx(bytes: Vec<u8>, entry: &FileEntry) -> Vec<Row> {
+fn read_xlsx(bytes: Vec<u8>, shape: &Shape<'_>) -> Vec<Row> {
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("workbook");
     let names = workbook.sheet_names();
-    let sheet = names[entry.data_sheet_index as usize].clone();
+    let sheet = names[shape.facts.data_sheet_index as usize].clone();
     let range = workbook.worksheet_range(&sheet).expect("sheet");
     let rows: Vec<&[Data]> = range.rows().collect();
     let header_at = rows
         .iter()
-        .position(|r| r.iter().filter(|c| matches!(c, Data::String(s) if canonical(s).is_some())).count() >= 4)
+        .position(|r| r.iter().filter(|c| matches!(c, Data::String(s) if shape.canonical(s).is_some())).count() >= 4)
         .expect("a header row");
-    assert_eq!(header_at > 0, entry.has_title_row, "{}: title row", entry.path);
+    assert_eq!(header_at > 0, shape.facts.has_title_row, "{}: title row", shape.path);
     let headers: Vec<Option<&'static str>> =
-        rows[header_at].iter().map(|c| if let Data::String(s) = c { canonical(s) } else { None }).collect();
+        rows[header_at].iter().map(|c| if let Data::String(s) = c { shape.canonical(s) } else { None }).collect();
     let mut out = Vec::new();
     for row in &rows[header_at + 1..] {
         if row.iter().all(|c| *c == Data::Empty) {
             break;
         }
-        out.push(headers.iter().zip(row.iter()).filter_map(|(h, c)| h.map(|h| (h, cell_text(c, h)))).collect());
+        out.push(headers.iter().zip(row.iter()).filter_map(|(h, c)| h.map(|h| (h, cell_text(c, h, shape)))).collect());
     }
     let notes = rows[header_at + 1 + out.len()..].iter().any(|r| r.iter().any(|c| *c != Data::Empty));
-    assert_eq!(notes, entry.has_notes_rows, "{}: notes rows", entry.path);
+    assert_eq!(notes, shape.facts.has_notes_rows, "{}: notes rows", shape.path);
     out
 }
 
@@ -151,6 +187,9 @@ pub struct Outcome {
     pub tagged: usize,
     /// Valid rows.
     pub accepted: usize,
+    /// Accepted skill certificates (DESIGN §8) not flagged as duplicate claims: normalised ID, occupation code
+    /// (empty for none), issue date.
+    pub skill_certificates: Vec<(String, String, NaiveDate)>,
 }
 
 /// Per-file figures.
@@ -169,19 +208,21 @@ struct Accepted {
     level: Option<Level>,
     date: NaiveDate,
     cert_no: String,
+    skill: bool,
+}
+
+/// The ids (first column) of a registry file.
+pub fn registry_ids(path: &Path) -> HashSet<String> {
+    let text = std::fs::read_to_string(path).expect("registry");
+    text.lines().skip(1).map(|l| l.split(',').next().expect("id").to_string()).collect()
 }
 
 /// Reads every readable file of the drop in path order and classifies every row under DESIGN §6.
 pub fn check(landing: &Path, manifest: &Manifest) -> Outcome {
     let as_of = NaiveDate::parse_from_str(&manifest.as_of, "%Y-%m-%d").expect("as_of");
-    let registry: HashSet<String> = std::fs::read_to_string(landing.join("agencies.csv"))
-        .expect("registry")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().expect("id").to_string())
-        .collect();
+    let registry = registry_ids(&landing.join("agencies.csv"));
     let occupations = occupations();
-    let mut entries: Vec<&FileEntry> = manifest.files.iter().filter(|f| f.readable).collect();
+    let mut entries: Vec<&FileEntry> = manifest.files.iter().filter(|f| f.facts.readable).collect();
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     let mut seen_numbers = HashSet::new();
     let mut accepted = Vec::new();
@@ -227,6 +268,9 @@ pub fn check(landing: &Path, manifest: &Manifest) -> Outcome {
     for (a, f) in accepted.iter().zip(flagged) {
         if let (Some(level), false) = (a.level, f) {
             outcome.counted_levels.push((chrono::Datelike::year(&a.date), level));
+        }
+        if a.skill && !f {
+            outcome.skill_certificates.push((a.person.clone(), a.occupation.clone(), a.date));
         }
     }
     outcome
@@ -288,5 +332,6 @@ fn classify(
     if seen_numbers.contains(&cert_no) {
         return Err(R::DuplicateCertNo);
     }
-    Ok(Accepted { file: String::new(), person: id.expose().to_string(), occupation, level, date, cert_no })
+    let skill = cert_type.is_skill();
+    Ok(Accepted { file: String::new(), person: id.expose().to_string(), occupation, level, date, cert_no, skill })
 }

@@ -1,5 +1,6 @@
-//! The golden fixture: `tests/fixtures/warehouse/*.csv` converted to the Parquet layout of `docs/warehouse.md`,
-//! then built and published as snapshot `fixture` with the reference tables of `tests/fixtures/reference/`.
+//! The golden fixture: `tests/fixtures/warehouse/*.csv` (certificates, and the training records of DESIGN §16)
+//! converted to the Parquet layout of `docs/warehouse.md`, then built and published as snapshot `fixture` with the
+//! reference tables of `tests/fixtures/reference/`.
 //! The expected values of `tests/slt/*.slt` were worked out by hand from these CSV files.
 
 use chrono::NaiveDate;
@@ -12,7 +13,8 @@ use skillhouse_query::datafusion::scalar::ScalarValue;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// As-of date of the fixture build: certificate C1401 (2024-11-15) and agency A4 (registered 2024-11-01) are later.
+/// As-of date of the fixture build: certificate C1401 (2024-11-15), agency A4 (registered 2024-11-01) and training
+/// class R1/B12 (ended 2024-10-15) are later.
 pub fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 10, 1).expect("valid date")
 }
@@ -36,7 +38,8 @@ fn csv_schema(columns: &[(&str, DataType)]) -> Schema {
     Schema::new(columns.iter().map(|(n, t)| Field::new(*n, t.clone(), true)).collect::<Vec<_>>())
 }
 
-fn write_batches(path: &Path, batches: &[RecordBatch]) {
+/// Writes `batches` to a Parquet file at `path` (its folder created), with the batches' own schema.
+pub fn write_batches(path: &Path, batches: &[RecordBatch]) {
     std::fs::create_dir_all(path.parent().expect("a parent folder")).expect("create folder");
     let schema = batches.first().expect("at least one batch").schema();
     let file = std::fs::File::create(path).expect("create parquet file");
@@ -47,9 +50,108 @@ fn write_batches(path: &Path, batches: &[RecordBatch]) {
     writer.close().expect("close parquet file");
 }
 
-/// Converts the fixture CSVs into a warehouse at `dir`: one certificate file per agency and issue year under
-/// `certificates/issue_year=YYYY/`, sorted as ingestion sorts them, plus `duplicate_claims/` and `agencies/`.
+/// Converts the fixture CSVs into a warehouse at `dir`: the certificates ([`write_certificate_warehouse`]) and the
+/// training records ([`write_training`]).
 pub async fn write_warehouse(dir: &Path) {
+    write_certificate_warehouse(dir).await;
+    write_training(dir).await;
+}
+
+/// Runs `sql` with `$slice` (an agency or a provider) and `$year` bound, once per slice and year, and writes each
+/// non-empty result as `<folder_partition>=<year>/<slice>__<year>-01__fixture00000.parquet`, one file per slice and
+/// year as ingestion writes them.
+async fn write_slices(ctx: &SessionContext, dir: &Path, sql: &str, folder_partition: &str, slices: &[&str]) {
+    for year in [2023, 2024] {
+        for slice in slices {
+            let params = ParamValues::from(vec![
+                ("slice", ScalarValue::Utf8(Some(slice.to_string()))),
+                ("year", ScalarValue::Int32(Some(year))),
+            ]);
+            let batches = ctx
+                .sql(sql)
+                .await
+                .and_then(|f| f.with_param_values(params))
+                .expect("plan slice")
+                .collect()
+                .await
+                .expect("run slice");
+            if batches.iter().map(RecordBatch::num_rows).sum::<usize>() == 0 {
+                continue;
+            }
+            let file = dir.join(format!("{folder_partition}={year}/{slice}__{year}-01__fixture00000.parquet"));
+            write_batches(&file, &batches);
+        }
+    }
+}
+
+/// Reads a fixture CSV of `tests/fixtures/warehouse/` with the given column types.
+async fn read_fixture_csv(ctx: &SessionContext, csv: &str, schema: &Schema) -> Vec<RecordBatch> {
+    let path = fixtures_dir().join("warehouse").join(csv);
+    let options = CsvReadOptions::new().has_header(true).schema(schema);
+    ctx.read_csv(path.to_str().expect("utf-8 path"), options)
+        .await
+        .expect("read csv")
+        .collect()
+        .await
+        .expect("collect csv")
+}
+
+/// The training fixture (`training.csv`, `providers.csv`) as ingestion writes it (docs/warehouse.md): one file per
+/// provider and end year under `training/end_year=YYYY/` with the columns of
+/// `skillhouse_model::schema::TRAINING_COLUMNS` (provider type and region from the registry), sorted as ingestion
+/// sorts them, and `providers/providers.parquet`.
+pub async fn write_training(dir: &Path) {
+    let ctx = SessionContext::new();
+    let providers = csv_schema(&[
+        ("provider_id", DataType::Utf8),
+        ("name", DataType::Utf8),
+        ("provider_type", DataType::Utf8),
+        ("region_code", DataType::Utf8),
+        ("registered_on", DataType::Date32),
+    ]);
+    let registry = read_fixture_csv(&ctx, "providers.csv", &providers).await;
+    write_batches(&dir.join("providers/providers.parquet"), &registry);
+    ctx.register_batch("fixture_providers", concat_batches(&registry)).expect("register providers");
+    let training = csv_schema(&[
+        ("person_key", DataType::Utf8),
+        ("birth_date", DataType::Date32),
+        ("provider_id", DataType::Utf8),
+        ("class_id", DataType::Utf8),
+        ("training_kind", DataType::Utf8),
+        ("occupation_code", DataType::Utf8),
+        ("programme", DataType::Utf8),
+        ("subsidised", DataType::Boolean),
+        ("voucher_no", DataType::Utf8),
+        ("organiser", DataType::Utf8),
+        ("start_date", DataType::Date32),
+        ("end_date", DataType::Date32),
+        ("hours_total", DataType::Int32),
+        ("hours_practical", DataType::Int32),
+        ("satisfaction", DataType::Float64),
+        ("result", DataType::Utf8),
+    ]);
+    let rows = read_fixture_csv(&ctx, "training.csv", &training).await;
+    ctx.register_batch("fixture_training", concat_batches(&rows)).expect("register training");
+    // Columns in skillhouse_model::schema::TRAINING_COLUMNS order; lineage columns get constants.
+    let slice_sql = "SELECT t.person_key, t.birth_date, 'M' AS gender, '410100' AS hukou_region, t.provider_id, \
+        p.provider_type, p.region_code, t.class_id, t.training_kind, t.occupation_code, t.programme, t.subsidised, \
+        t.voucher_no, t.organiser, t.start_date, t.end_date, t.hours_total, t.hours_practical, t.satisfaction, \
+        t.result, 'fixture/training.csv' AS source_file, CAST(0 AS BIGINT) AS source_row, 'fixture' AS batch_id, \
+        'fixture' AS content_hash \
+        FROM fixture_training AS t JOIN fixture_providers AS p ON p.provider_id = t.provider_id \
+        WHERE t.provider_id = $slice AND CAST(date_part('year', t.end_date) AS INT) = $year \
+        ORDER BY p.region_code, t.end_date, t.provider_id, t.class_id";
+    write_slices(&ctx, dir, slice_sql, "training/end_year", &["R1", "R2", "R3", "R4", "R5"]).await;
+}
+
+fn concat_batches(batches: &[RecordBatch]) -> RecordBatch {
+    let schema = batches.first().expect("at least one batch").schema();
+    skillhouse_query::datafusion::arrow::compute::concat_batches(&schema, batches).expect("concatenate batches")
+}
+
+/// Converts the certificate fixture CSVs into a warehouse at `dir`: one certificate file per agency and issue year
+/// under `certificates/issue_year=YYYY/`, sorted as ingestion sorts them, plus `duplicate_claims/` and `agencies/`.
+pub async fn write_certificate_warehouse(dir: &Path) {
     let source = fixtures_dir().join("warehouse");
     let ctx = SessionContext::new();
     let certificate_columns = csv_schema(&[
@@ -75,29 +177,9 @@ pub async fn write_warehouse(dir: &Path) {
         issue_date, programme, false AS is_youth, 'fixture/certificates.csv' AS source_file, \
         CAST(0 AS BIGINT) AS source_row, 'fixture' AS batch_id, 'fixture' AS content_hash \
         FROM fixture_certificates \
-        WHERE agency_id = $agency AND CAST(date_part('year', issue_date) AS INT) = $year \
+        WHERE agency_id = $slice AND CAST(date_part('year', issue_date) AS INT) = $year \
         ORDER BY region_code, issue_date, cert_type, level_rank";
-    for year in [2023, 2024] {
-        for agency in ["A1", "A2", "A3", "A4", "A5"] {
-            let params = ParamValues::from(vec![
-                ("agency", ScalarValue::Utf8(Some(agency.to_string()))),
-                ("year", ScalarValue::Int32(Some(year))),
-            ]);
-            let batches = ctx
-                .sql(slice_sql)
-                .await
-                .and_then(|f| f.with_param_values(params))
-                .expect("plan slice")
-                .collect()
-                .await
-                .expect("run slice");
-            if batches.iter().map(RecordBatch::num_rows).sum::<usize>() == 0 {
-                continue;
-            }
-            let file = dir.join(format!("certificates/issue_year={year}/{agency}__{year}-01__fixture00000.parquet"));
-            write_batches(&file, &batches);
-        }
-    }
+    write_slices(&ctx, dir, slice_sql, "certificates/issue_year", &["A1", "A2", "A3", "A4", "A5"]).await;
 
     let claims = csv_schema(&[
         ("cert_no", DataType::Utf8),
@@ -117,16 +199,7 @@ pub async fn write_warehouse(dir: &Path) {
         ("duplicate_claims.csv", claims, "duplicate_claims/duplicate_claims.parquet"),
         ("agencies.csv", agencies, "agencies/agencies.parquet"),
     ] {
-        let path = source.join(csv);
-        let options = CsvReadOptions::new().has_header(true).schema(&schema);
-        let batches = ctx
-            .read_csv(path.to_str().expect("utf-8 path"), options)
-            .await
-            .expect("read csv")
-            .collect()
-            .await
-            .expect("collect csv");
-        write_batches(&dir.join(target), &batches);
+        write_batches(&dir.join(target), &read_fixture_csv(&ctx, csv, &schema).await);
     }
 }
 
@@ -134,7 +207,8 @@ pub async fn write_warehouse(dir: &Path) {
 pub fn warehouse() -> &'static Path {
     static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
     WAREHOUSE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-warehouse");
+        // One folder per test binary (`it`, `golden`): binaries run in parallel under nextest.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("golden-warehouse-", env!("CARGO_CRATE_NAME")));
         let build_dir = dir.clone();
         // Built on its own thread and runtime: the tests calling this already run inside a tokio runtime.
         std::thread::spawn(move || {

@@ -1,10 +1,11 @@
-//! Integration tests of the query layer: the golden `.slt` files over the hand-built fixture, planning of every
+//! Integration tests of the query layer (the golden `.slt` files are the `golden` test target): planning of every
 //! `.sql` file, the snapshot lifecycle (build, publish, open, read-only SQL), snapshots as a set (linked base
-//! files, verification, the release gate, retention), and the analyst's bounded, read-only session.
+//! files, verification, the release gate, retention), the analyst's bounded, read-only session, and the training
+//! records of DESIGN §16 beside the certificates.
 
 mod analyst;
 mod fixture;
-mod golden;
 mod plan_sql;
 mod snapshot;
 mod store;
+mod training;

@@ -34,9 +34,17 @@ async fn every_sql_file_plans() {
     every_sql_file(&fixture::sql_dir(), &mut files);
     files.sort();
     assert!(
-        files.len() >= 25,
-        "expected the models, the 16 indicators, the values join and the 4 checks, found {files:?}"
+        files.len() >= 42,
+        "expected the 9 models, the 26 indicators, the values join and the 6 checks, found {files:?}"
     );
+    for training in [
+        "models/training_classes.sql",
+        "indicators/training_certification_rate.sql",
+        "checks/unique_training_enrolment.sql",
+        "checks/training_references.sql",
+    ] {
+        assert!(files.iter().any(|f| f.ends_with(training)), "{training} is planned");
+    }
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("read sql file");
@@ -74,7 +82,7 @@ fn the_bundled_catalogue_is_the_sql_folder() {
 }
 
 #[test]
-fn the_catalogue_covers_design_section_8() {
+fn the_catalogue_covers_design_sections_8_and_16() {
     let catalog = SqlCatalog::bundled().expect("bundled SQL parses");
     let mut ids: Vec<&str> = catalog.indicators.iter().map(SqlFile::id).collect();
     ids.sort_unstable();
@@ -96,6 +104,7 @@ fn the_catalogue_covers_design_section_8() {
         "skilled_share_of_employment",
         "duplicate_claims",
     ];
+    design.extend(crate::training::TRAINING_INDICATORS);
     design.sort_unstable();
     assert_eq!(ids, design);
 }

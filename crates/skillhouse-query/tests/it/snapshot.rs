@@ -20,13 +20,13 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
     for (table, rows) in [
         ("certificates", 23),
         ("persons", 20),
-        ("indicator_values", 208),
-        ("indicators", 16),
+        ("indicator_values", 342),
+        ("indicators", 26),
         ("regions", 4),
         ("occupations", 7),
         ("agencies", 5),
         ("programmes", 5),
-        ("targets", 16),
+        ("targets", 19),
         ("rejects", 0),
         ("ledger", 0),
         ("levels", 7),
@@ -36,10 +36,17 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
         ("person_flow", 17),
         ("year_ends", 2),
         ("duplicate_claims", 2),
+        // Training (DESIGN §16): 22 + 80 + 81 rows, 5 providers, 18 classes ended by the as-of date (90_training.slt).
+        ("training", 183),
+        ("training_rejects", 0),
+        ("providers", 5),
+        ("provider_types", 5),
+        ("training_classes", 18),
+        ("training_years", 2),
     ] {
         assert_eq!(count(&snapshot, table).await, rows, "rows of {table}");
     }
-    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&208));
+    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&342));
     assert_eq!(snapshot.manifest.row_counts.get("models/persons"), Some(&20));
     assert!(snapshot.manifest.files.contains_key("dims/targets.parquet"));
 }
@@ -83,10 +90,32 @@ async fn an_empty_warehouse_builds_an_empty_snapshot() {
     .await
     .expect("an empty warehouse builds");
     assert_eq!(report.manifest.row_counts.get("indicator_values"), Some(&0));
-    assert_eq!(report.manifest.row_counts.get("indicators"), Some(&16));
+    assert_eq!(report.manifest.row_counts.get("indicators"), Some(&26));
     skillhouse_query::publish_snapshot(dir.path(), "empty").expect("publish");
     let snapshot = skillhouse_query::open_snapshot(dir.path()).await.expect("open");
     assert_eq!(count(&snapshot, "certificates").await, 0);
+    // No training yet: the training tables are there, empty, with the columns of the warehouse contract.
+    for (table, columns) in [
+        ("training", &skillhouse_model::schema::TRAINING_COLUMNS[..]),
+        ("providers", &skillhouse_model::schema::PROVIDER_COLUMNS[..]),
+    ] {
+        assert_eq!(count(&snapshot, table).await, 0, "rows of {table}");
+        let frame = snapshot.ctx.table(table).await.expect("registered");
+        for column in columns {
+            let field = frame.schema().field_with_unqualified_name(column.name).expect("a contract column");
+            // Text reads back as Utf8View from the snapshot's own Parquet (DataFusion's view types): the same text.
+            let stored = field.data_type().to_string().replace("Utf8View", "Utf8");
+            assert_eq!(stored, column.arrow_type, "{table}.{}", column.name);
+        }
+    }
+    let training = snapshot.ctx.table("training").await.expect("training");
+    let end_year = training.schema().field_with_unqualified_name("end_year").expect("the partition column");
+    assert_eq!(end_year.data_type(), &skillhouse_query::datafusion::arrow::datatypes::DataType::Int32);
+    for table in ["training_rejects", "training_classes", "training_years"] {
+        assert_eq!(count(&snapshot, table).await, 0, "rows of {table}");
+    }
+    let rejects = snapshot.query("SELECT reason, row_json FROM training_rejects").await.expect("rejects columns");
+    assert!(rejects.iter().all(|b| b.num_rows() == 0));
 }
 
 #[tokio::test]

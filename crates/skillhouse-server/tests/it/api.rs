@@ -182,7 +182,7 @@ async fn unknown_things_are_404_and_bad_parameters_400_with_json_bodies() {
 #[tokio::test]
 async fn reference_snapshot_and_submission_endpoints_answer() {
     let dir = warehouse();
-    fixture::write_ledger(dir.path());
+    fixture::write_submissions(dir.path(), "S1");
     let (_, app) = app_with(dir.path(), |_| {}).await;
     let regions = get(&app, "/api/v1/regions").await.json();
     assert_eq!(regions["data"][1]["name_zh"], "郑州市");

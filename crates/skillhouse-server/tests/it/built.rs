@@ -54,4 +54,23 @@ async fn the_submissions_come_from_the_ledger_the_snapshot_was_built_with() {
     assert_eq!((a01["files"].clone(), a01["files_loaded"].clone()), (2.into(), 1.into()));
     assert_eq!(a01["rows_read"], 12);
     assert!(a01["rows_rejected"].is_null(), "2 rejects are below k: {a01}");
+
+    // With k = 1 nothing is withheld: the build's summary, worked out by hand from `write_ledger`'s three files
+    // (A01: one superseded, one loaded with 12 read, 10 accepted, 2 rejected; A02: one unreadable). The superseded
+    // file's id_checksum reject is not counted: its rows were replaced.
+    let (_, app) = app_with(dir.path(), |c| c.suppress_k = 1).await;
+    let json = get(&app, "/api/v1/submissions").await.json();
+    let a01 = &json["data"][0];
+    let counts = ["files", "files_loaded", "files_superseded", "files_unreadable", "rows_read", "rows_accepted"]
+        .map(|column| a01[column].as_i64());
+    assert_eq!(counts, [2, 1, 1, 0, 12, 10].map(Some), "{a01}");
+    assert_eq!(a01["rows_rejected"], 2);
+    assert_eq!(a01["rejected_by_reason"], serde_json::json!({"id_checksum": 1, "under_age": 1}));
+    let a02 = &json["data"][1];
+    assert_eq!(a02["agency_id"], "A02");
+    assert_eq!(
+        (a02["files"].as_i64(), a02["files_unreadable"].as_i64(), a02["rows_read"].as_i64()),
+        (Some(1), Some(1), Some(0))
+    );
+    assert_eq!(a02["rejected_by_reason"], serde_json::json!({}));
 }

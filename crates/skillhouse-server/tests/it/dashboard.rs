@@ -4,7 +4,7 @@
 use crate::{app_with, get, get_with, warehouse};
 use axum::http::StatusCode;
 use skillhouse_server::Tokens;
-use skillhouse_server::dashboard::{ASSETS, CONTENT_SECURITY_POLICY};
+use skillhouse_server::{ASSETS, CONTENT_SECURITY_POLICY};
 
 /// The `src`/`href` URLs of the page's own assets.
 fn asset_urls(page: &str) -> Vec<String> {

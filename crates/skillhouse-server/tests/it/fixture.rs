@@ -287,3 +287,24 @@ pub fn write_ledger(warehouse: &Path) {
         ],
     );
 }
+
+/// Writes snapshot `id`'s `models/submissions.parquet` as the build would from [`write_ledger`]'s ledger, worked out
+/// by hand: A01's loaded file read 12 rows, accepted 10, rejected 2 (one id_checksum, one under_age) — its superseded
+/// file counts as a file only; A02's one file was unreadable.
+pub fn write_submissions(warehouse: &Path, id: &str) {
+    let int = |values: [i64; 2]| -> ArrayRef { Arc::new(Int64Array::from(values.to_vec())) };
+    write(
+        &warehouse.join("snapshots").join(id).join("models/submissions.parquet"),
+        vec![
+            ("agency_id", text(["A01", "A02"].map(Some))),
+            ("files", int([2, 1])),
+            ("files_loaded", int([1, 0])),
+            ("files_superseded", int([1, 0])),
+            ("files_unreadable", int([0, 1])),
+            ("rows_read", int([12, 0])),
+            ("rows_accepted", int([10, 0])),
+            ("rows_rejected", int([2, 0])),
+            ("rejected_by_reason", text([Some("{\"id_checksum\":1,\"under_age\":1}"), Some("{}")])),
+        ],
+    );
+}

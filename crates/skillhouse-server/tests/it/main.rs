@@ -10,6 +10,7 @@ mod privacy;
 mod reload;
 mod rules;
 mod schedule;
+mod training;
 
 use axum::Router;
 use axum::body::{Body, Bytes};

@@ -4,7 +4,7 @@
 use crate::{app_with, fixture, get, get_with, warehouse};
 use axum::http::StatusCode;
 use skillhouse_server::ReloadOutcome;
-use skillhouse_server::published::{Filters, Format, Resource};
+use skillhouse_server::{Filters, Format, Resource};
 use std::time::Duration;
 
 fn second_rows() -> Vec<fixture::Row> {

@@ -1,7 +1,13 @@
-//! Runs every `tests/slt/*.slt` file against the published fixture snapshot. The expected values in those files
-//! were worked out by hand from the fixture CSVs; the comments in each file show the working.
+//! The golden tests: every `tests/slt/*.slt` file is a test of its own, named after the file (`golden::30_flow`),
+//! run against the published fixture snapshot on a session of its own, so one file's failure names itself and
+//! `cargo test --test golden 30_flow` runs just that file. The expected values in those files were worked out by hand
+//! from the fixture CSVs; the comments in each file show the working.
 
-use crate::fixture;
+#[allow(dead_code, reason = "shared with the `it` tests, which use more of it")]
+#[path = "../it/fixture.rs"]
+mod fixture;
+
+use libtest_mimic::{Arguments, Failed, Trial};
 use skillhouse_query::datafusion::arrow::array::{Array, Float64Array, RecordBatch};
 use skillhouse_query::datafusion::arrow::compute::cast;
 use skillhouse_query::datafusion::arrow::datatypes::DataType;
@@ -9,7 +15,7 @@ use skillhouse_query::datafusion::arrow::util::display::{ArrayFormatter, FormatO
 use skillhouse_query::datafusion::error::DataFusionError;
 use skillhouse_query::datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// sqllogictest's database interface over a DataFusion session.
 struct Golden {
@@ -88,34 +94,46 @@ fn slt_files() -> Vec<PathBuf> {
     files
 }
 
-#[tokio::test]
-async fn golden_slt_files_match_the_hand_worked_values() {
-    let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await.expect("open fixture snapshot");
-    let files = slt_files();
-    assert!(!files.is_empty(), "no .slt files found");
-    let mut failures = Vec::new();
-    for file in files {
+/// Runs one `.slt` file on a fresh session over the published fixture snapshot.
+fn run_slt_file(file: &Path) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await?;
         let ctx = snapshot.ctx.clone();
         let mut runner = sqllogictest::Runner::new(move || {
             let ctx = ctx.clone();
             async move { Ok::<_, DataFusionError>(Golden { ctx }) }
         });
-        if let Err(error) = runner.run_file_async(&file).await {
-            failures.push(format!("{}:\n{error}", file.display()));
-        }
-    }
-    assert!(failures.is_empty(), "golden files failed:\n\n{}", failures.join("\n\n"));
+        runner.run_file_async(file).await.map_err(|error| Failed::from(format!("{}:\n{error}", file.display())))
+    })
 }
 
-#[test]
-fn every_indicator_has_a_golden_query() {
-    let catalog = skillhouse_query::SqlCatalog::bundled().expect("bundled SQL parses");
-    let golden: String = slt_files().iter().map(|f| std::fs::read_to_string(f).expect("read slt")).collect();
+/// Every indicator in `sql/indicators/` is queried by some golden file.
+fn every_indicator_has_a_golden_query() -> Result<(), Failed> {
+    let catalog = skillhouse_query::SqlCatalog::bundled()?;
+    let mut golden = String::new();
+    for file in slt_files() {
+        golden.push_str(&std::fs::read_to_string(file)?);
+    }
     let missing: Vec<&str> = catalog
         .indicators
         .iter()
         .map(|i| i.id())
         .filter(|id| !golden.contains(&format!("indicator_id = '{id}'")))
         .collect();
-    assert!(missing.is_empty(), "indicators without a golden query: {missing:?}");
+    if missing.is_empty() { Ok(()) } else { Err(format!("indicators without a golden query: {missing:?}").into()) }
+}
+
+fn main() -> std::process::ExitCode {
+    let arguments = Arguments::from_args();
+    let files = slt_files();
+    let mut trials = vec![Trial::test("every_indicator_has_a_golden_query", every_indicator_has_a_golden_query)];
+    trials.push(Trial::test("there_are_golden_files", move || {
+        if slt_files().is_empty() { Err("no .slt files in tests/slt".into()) } else { Ok(()) }
+    }));
+    for file in files {
+        let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or("unnamed").to_string();
+        trials.push(Trial::test(format!("golden::{name}"), move || run_slt_file(&file)));
+    }
+    libtest_mimic::run(&arguments, trials).exit_code()
 }
