@@ -15,8 +15,8 @@ pub enum Outcome {
     RefusedByGate,
     /// 5 — another ingest or rebuild holds the warehouse lock.
     Locked,
-    /// 6 — a reference file (`agencies.csv`, `occupations.csv`, `header_aliases.toml`) is broken; nothing was
-    /// ingested. The message names the file, the row and what to correct.
+    /// 6 — a reference file (`agencies.csv`, `training/providers.csv`, `occupations.csv`, `header_aliases.toml`) is
+    /// broken; nothing was ingested. The message names the file, the row and what to correct.
     BadReference,
 }
 

@@ -2,7 +2,7 @@
 //! dropped), for the ingestion benchmark: DuckDB converts exactly these files, and `skillhouse ingest` reads the
 //! same bytes. Usage: `cargo run --release -p skillhouse-ingest --example clean_csv -- LANDING OUT`.
 
-use skillhouse_ingest::{Field, Format, HeaderAliases, XlsxLimits, is_filler_row, read_file};
+use skillhouse_ingest::{Field, Format, HeaderAliases, Input, XlsxLimits, is_filler_row, read_file};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -48,7 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Some(format) = source.extension().and_then(|e| e.to_str()).and_then(Format::from_extension) else {
                 continue;
             };
-            let Ok(table) = read_file(&std::fs::read(&source)?, format, &aliases, &limits) else { continue };
+            let Ok(table) = read_file(&std::fs::read(&source)?, format, Input::Certificates, &aliases, &limits) else {
+                continue;
+            };
             let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("file");
             let dir = out.join(agency.file_name().unwrap_or_default());
             std::fs::create_dir_all(&dir)?;

@@ -2,7 +2,7 @@
 //! `cargo run --release -p skillhouse-ingest --example ingest -- WAREHOUSE KEY_FILE AS_OF REFERENCE PATH...`.
 //! Prints the same `rows: N read, …` line as `skillhouse ingest`.
 
-use skillhouse_ingest::{IngestOptions, NoProgress, ingest};
+use skillhouse_ingest::{IngestOptions, Input, NoProgress, ingest};
 use skillhouse_model::PseudonymKey;
 use std::path::PathBuf;
 
@@ -31,5 +31,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.rows_read() as f64 / seconds,
         report.duplicate_claims
     );
+    let training = report.totals(Input::Training);
+    if training.files_loaded + training.files_skipped + training.files_unreadable > 0 {
+        println!(
+            "training rows: {} read, {} accepted, {} rejected ({:.0} rows/s over the batch)",
+            training.rows_read,
+            training.rows_accepted,
+            training.rows_rejected,
+            training.rows_read as f64 / seconds
+        );
+    }
     Ok(())
 }

@@ -3,29 +3,28 @@
 //! stays bounded by two windows of files (one being committed, the next being read) rather than the whole input.
 
 use crate::budget::WorkbookBudget;
-use crate::claims::{CertKeys, KeyRow, KeysMemory};
+use crate::certificates::{CertificateRead, commit_certificates, validate_certificate_table};
+use crate::claims::{CertKeys, KeysMemory};
 use crate::error::{IngestError, Result};
-use crate::field::{FIELD_COUNT, Field, HeaderAliases};
+use crate::field::{HeaderAliases, Input};
 use crate::landing::{FileJob, discover};
-use crate::ledger::{Ledger, LedgerEntry, LedgerStatus};
-use crate::read::{
-    Format, RawTable, ReadError, RowCells, XlsxLimits, declared_uncompressed, is_filler_row, read_csv, read_jsonl,
-    read_xlsx,
-};
-use crate::reference::{Occupations, Registry};
+use crate::ledger::{Ledger, LedgerStatus};
+use crate::pending::{Commit, PendingFile, empty_report, ledger_entry, unreadable};
+use crate::read::{Format, RawTable, ReadError, XlsxLimits, declared_uncompressed, read_csv, read_jsonl, read_xlsx};
+use crate::reference::{Occupations, Providers, Registry};
 use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
 use crate::seen::{SeenFiles, WITHDRAWAL_FORMAT};
-use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
-use crate::warehouse::{
-    Layout, Lineage, RejectRecord, SliceFiles, SliceName, certificates_frame, read_agencies, rejects_frame, sync_file,
-    sync_folder, write_agencies, write_parquet,
+use crate::training::{
+    TrainingContext, TrainingRead, TrainingState, commit_training, read_providers, validate_training_table,
+    write_providers,
 };
-use chrono::{Datelike, NaiveDate, Utc};
-use polars::prelude::*;
+use crate::validate::RowContext;
+use crate::warehouse::{Layout, SliceFiles, read_agencies, sync_file, sync_folder, write_agencies};
+use chrono::{NaiveDate, Utc};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use skillhouse_model::{PseudonymKey, RejectReason};
-use std::collections::{BTreeMap, HashSet};
+use skillhouse_model::PseudonymKey;
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -35,11 +34,11 @@ use std::time::{Duration, Instant};
 pub struct IngestOptions {
     /// The warehouse folder (created if missing).
     pub warehouse: PathBuf,
-    /// Landing folders, agency folders or files.
+    /// Landing folders, agency or provider folders, `training/` folders, or files.
     pub paths: Vec<PathBuf>,
     /// The pseudonymisation key.
     pub key: PseudonymKey,
-    /// Issue dates after this are `issue_date_future`.
+    /// Issue dates (certificates) and end dates (training) after this are in the future.
     pub as_of: NaiveDate,
     /// Reference data folder (`occupations.csv`, `header_aliases.toml`).
     pub reference_dir: PathBuf,
@@ -82,6 +81,8 @@ struct Shared<'a> {
     aliases: HeaderAliases,
     occupations: Occupations,
     registry: Registry,
+    /// The training providers' registry.
+    providers: Providers,
     key: &'a PseudonymKey,
     as_of: NaiveDate,
     limits: XlsxLimits,
@@ -100,17 +101,8 @@ enum Prepared {
     },
     /// `<YYYY-MM>.withdraw`: the month is withdrawn on purpose.
     Withdrawal,
-    Read(Box<ReadFile>),
-}
-
-struct ReadFile {
-    table: RawTable,
-    rows_read: u64,
-    /// (frame row index, source row, accepted record), in file order.
-    accepted: Vec<(usize, i64, AcceptedRow)>,
-    /// The fingerprints of each accepted row, computed here in parallel rather than in the sequential commit.
-    keys: Vec<KeyRow>,
-    rejects: Vec<RejectRecord>,
+    Read(Box<CertificateRead>),
+    Training(Box<TrainingRead>),
 }
 
 struct PreparedFile {
@@ -137,56 +129,46 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, 
     }
 }
 
-fn read_table(bytes: &[u8], format: Format, shared: &Shared<'_>) -> Result<RawTable, ReadError> {
+fn read_table(bytes: &[u8], format: Format, input: Input, shared: &Shared<'_>) -> Result<RawTable, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
     match format {
-        Format::Csv => read_csv(bytes, &shared.aliases),
-        Format::Xlsx => read_xlsx(bytes, &shared.aliases, &shared.limits),
-        Format::Jsonl => read_jsonl(bytes, &shared.aliases),
+        Format::Csv => read_csv(bytes, input, &shared.aliases),
+        Format::Xlsx => read_xlsx(bytes, input, &shared.aliases, &shared.limits),
+        Format::Jsonl => read_jsonl(bytes, input, &shared.aliases),
     }
 }
 
-fn validate_table(table: RawTable, job: &FileJob, shared: &Shared<'_>) -> Result<ReadFile, ReadError> {
-    let ctx = RowContext {
-        folder_agency: &job.agency_id,
-        registry: &shared.registry,
-        occupations: &shared.occupations,
-        as_of: shared.as_of,
-        key: shared.key,
-    };
-    let mut accepted = Vec::new();
-    let mut rejects = Vec::new();
-    let mut rows_read = 0u64;
-    let mut index = 0usize;
-    table
-        .for_each_row(|source_row, cells| {
-            let row_index = index;
-            index += 1;
-            if is_filler_row(cells) {
-                return;
-            }
-            rows_read += 1;
-            match validate_row(cells, &ctx) {
-                RowOutcome::Accepted(row) => accepted.push((row_index, source_row, *row)),
-                RowOutcome::Rejected(r) => rejects.push(RejectRecord {
-                    source_row,
-                    reason: r.reason,
-                    field: r.field.map(Field::code),
-                    detail: r.detail,
-                    row_json: masked_row_json(cells),
-                }),
-            }
-        })
-        .map_err(|cause| ReadError::Csv { cause })?;
-    let keys = accepted.iter().map(|(_, _, row)| key_row(row)).collect();
-    Ok(ReadFile { table, rows_read, accepted, keys, rejects })
-}
-
-/// An accepted row's fingerprints, from the values its certificate row will hold.
-fn key_row(row: &AcceptedRow) -> KeyRow {
-    KeyRow::of(&row.cert_no, &row.person_key, row.occupation_code.as_deref(), row.level.map(|l| l.code()))
+/// Reads and validates a file's rows as its input says.
+fn read_rows(bytes: &[u8], format: Format, job: &FileJob, shared: &Shared<'_>) -> Result<Prepared, ReadError> {
+    let table = read_table(bytes, format, job.input, shared)?;
+    match job.input {
+        Input::Certificates => {
+            let ctx = RowContext {
+                folder_agency: &job.agency_id,
+                registry: &shared.registry,
+                occupations: &shared.occupations,
+                as_of: shared.as_of,
+                key: shared.key,
+            };
+            let read = validate_certificate_table(table, &ctx)?;
+            skillhouse_model::fault::point("ingest.file_read");
+            Ok(Prepared::Read(Box::new(read)))
+        }
+        Input::Training => {
+            let ctx = TrainingContext {
+                folder_provider: &job.agency_id,
+                providers: &shared.providers,
+                occupations: &shared.occupations,
+                as_of: shared.as_of,
+                key: shared.key,
+            };
+            let read = validate_training_table(table, &ctx)?;
+            skillhouse_model::fault::point("ingest.training_read");
+            Ok(Prepared::Training(Box::new(read)))
+        }
+    }
 }
 
 fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
@@ -221,17 +203,10 @@ fn prepare(job: FileJob, shared: &Shared<'_>) -> PreparedFile {
                 .then(|| declared_uncompressed(&bytes))
                 .flatten()
                 .map(|size| shared.workbooks.take(size));
-            let table = read_table(&bytes, format, shared)?;
-            validate_table(table, &job, shared)
+            read_rows(&bytes, format, &job, shared)
         });
         drop(bytes);
-        match outcome {
-            Ok(read) => {
-                skillhouse_model::fault::point("ingest.file_read");
-                Prepared::Read(Box::new(read))
-            }
-            Err(e) => Prepared::Unreadable { encoding: String::new(), message: e.to_string() },
-        }
+        outcome.unwrap_or_else(|e| Prepared::Unreadable { encoding: String::new(), message: e.to_string() })
     };
     PreparedFile { job, content_hash, prepared, elapsed: start.elapsed() }
 }
@@ -288,9 +263,15 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         tracing::warn!(path = %entry.path, reason = entry.reason, "landing entry not read");
     }
     let ignored = std::mem::take(&mut discovery.ignored);
+    // Both registries are read before any file: a broken one stops the batch (docs/operations.md, "A broken
+    // agencies.csv"), since files judged against a partial registry would be rejected and never read again.
     let mut registry = read_agencies(&layout)?;
     for path in &discovery.registries {
         registry.merge(Registry::load(path)?);
+    }
+    let mut providers = read_providers(&layout)?;
+    for path in &discovery.provider_registries {
+        providers.merge(Providers::load(path)?);
     }
     let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
     if discovery.jobs.is_empty() && CertKeys::up_to_date(&layout)? {
@@ -299,6 +280,9 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         progress.started(0);
         if !registry.is_empty() {
             write_agencies(&layout, &registry)?;
+        }
+        if !providers.is_empty() {
+            write_providers(&layout, &providers)?;
         }
         return Ok(BatchReport {
             batch_id,
@@ -309,18 +293,17 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
             ..BatchReport::default()
         });
     }
-    let (index, keys_load) = pool.install(|| CertKeys::load(&layout, options.keys_memory))?;
-    tracing::debug!(
-        cached_files = keys_load.cached_files,
-        read_files = keys_load.read_files,
-        gone_files = keys_load.gone_files,
-        claims_trusted = keys_load.trusted,
-        "certificate keys loaded"
-    );
+    let training_slices: HashSet<(String, String)> = discovery
+        .jobs
+        .iter()
+        .filter(|j| j.input == Input::Training)
+        .map(|j| (j.agency_id.clone(), j.period.clone()))
+        .collect();
     let shared = Shared {
         aliases,
         occupations,
         registry,
+        providers,
         key: &options.key,
         as_of: options.as_of,
         limits: options.xlsx_limits,
@@ -333,8 +316,10 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     let mut saved_at = 0usize;
     let mut state = BatchState {
         ledger,
-        index,
-        slice_files: SliceFiles::load(&layout)?,
+        index: None,
+        keys_memory: options.keys_memory,
+        slice_files: SliceFiles::load(&layout, Input::Certificates)?,
+        training: TrainingState::new(&layout, training_slices, options.keys_memory.prints)?,
         seen: SeenFiles::default(),
         pending: Vec::new(),
         written: Vec::new(),
@@ -360,9 +345,13 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         phases.write += write_time;
         phases.prepare += prepare_time;
         for file_report in committed? {
+            let input = file_report.input;
             progress.file_done(&file_report);
             report.files.push(file_report);
             skillhouse_model::fault::point("ingest.file_committed");
+            if input == Input::Training {
+                skillhouse_model::fault::point("ingest.training_committed");
+            }
         }
         // Saving now and then keeps a long batch's progress on record without rewriting the ledger per file.
         if report.files.len() - saved_at >= LEDGER_SAVE_EVERY {
@@ -388,7 +377,16 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         write_agencies(&layout, &shared.registry)?;
         skillhouse_model::fault::point("ingest.agencies_written");
     }
-    report.duplicate_claims = pool.install(|| state.index.update_duplicate_claims(&layout))?;
+    if !shared.providers.is_empty() {
+        write_providers(&layout, &shared.providers)?;
+        skillhouse_model::fault::point("ingest.providers_written");
+    }
+    report.duplicate_claims = match state.index.take() {
+        Some(mut index) => pool.install(|| index.update_duplicate_claims(&layout))?,
+        // No certificate file was committed: the claims stand unless the keys no longer describe the files.
+        None if CertKeys::up_to_date(&layout)? => CertKeys::claims_on_disk(&layout)?,
+        None => pool.install(|| load_cert_keys(&layout, options.keys_memory)?.update_duplicate_claims(&layout))?,
+    };
     report.duration = batch_start.elapsed();
     Ok(report)
 }
@@ -460,78 +458,17 @@ fn sync_all(pool: &rayon::ThreadPool, written: &mut Vec<PathBuf>) -> Result<()> 
     Ok(())
 }
 
-/// Records a file that could not be used as unreadable, with its message.
-fn unreadable(
-    ledger: &mut Ledger,
-    job: &FileJob,
-    content_hash: &str,
-    encoding: String,
-    message: String,
-    batch_id: &str,
-    elapsed: Duration,
-) -> FileReport {
-    let mut report = empty_report(job, content_hash, FileOutcome::Unreadable { message }, elapsed);
-    report.encoding = encoding;
-    ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Unreadable));
-    report
-}
-
-fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutcome, elapsed: Duration) -> FileReport {
-    FileReport {
-        path: job.path.clone(),
-        source_file: job.source_file.clone(),
-        agency_id: job.agency_id.clone(),
-        period: job.period.clone(),
-        content_hash: content_hash.to_string(),
-        format: job.format.map_or_else(|| job.extension.clone(), |f| f.label().to_string()),
-        encoding: String::new(),
-        outcome,
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        rejects_by_reason: BTreeMap::new(),
-        superseded: Vec::new(),
-        duration: elapsed,
-    }
-}
-
-fn ledger_entry(report: &FileReport, batch_id: &str, status: LedgerStatus) -> LedgerEntry {
-    let readable = status != LedgerStatus::Unreadable;
-    let count = |n: u64| readable.then(|| i64::try_from(n).unwrap_or(i64::MAX));
-    LedgerEntry {
-        source_file: report.source_file.clone(),
-        content_hash: report.content_hash.clone(),
-        agency_id: report.agency_id.clone(),
-        period: report.period.clone(),
-        format: report.format.clone(),
-        encoding: report.encoding.clone(),
-        batch_id: batch_id.to_string(),
-        status,
-        rows_read: count(report.rows_read),
-        rows_accepted: count(report.rows_accepted),
-        rows_rejected: count(report.rows_rejected),
-        rejects_by_reason: report
-            .rejects_by_reason
-            .iter()
-            .map(|(r, n)| (r.code().to_string(), i64::try_from(*n).unwrap_or(i64::MAX)))
-            .collect(),
-        message: match &report.outcome {
-            FileOutcome::Unreadable { message } => Some(message.clone()),
-            _ => None,
-        },
-        superseded_by: None,
-        ingested_at: Utc::now(),
-        duration_ms: i64::try_from(report.duration.as_millis()).unwrap_or(i64::MAX),
-    }
-}
-
 /// What the sequential commit phase changes as it goes.
 struct BatchState {
     ledger: Ledger,
-    /// Certificate fingerprints of the warehouse and of the files committed so far.
-    index: CertKeys,
-    /// The warehouse's data files by slice, kept up to date as files are written.
+    /// Certificate fingerprints of the warehouse and of the files committed so far; read when the first
+    /// certificate file is committed (a night of training files only never reads them).
+    index: Option<CertKeys>,
+    keys_memory: KeysMemory,
+    /// The warehouse's certificate and reject files by slice, kept up to date as files are written.
     slice_files: SliceFiles,
+    /// The training side: its files by slice, its enrolment and voucher keys.
+    training: TrainingState,
     /// Contents committed earlier in this batch.
     seen: SeenFiles,
     /// Files committed but not yet written: written in parallel at the end of each window.
@@ -542,7 +479,30 @@ struct BatchState {
     superseded_files: Vec<PathBuf>,
 }
 
-/// Commits one prepared file, in path order: duplicate numbers, the slice's replacement, files, ledger.
+/// Loads the certificate keys, logging how.
+fn load_cert_keys(layout: &Layout, memory: KeysMemory) -> Result<CertKeys> {
+    let (index, keys_load) = CertKeys::load(layout, memory)?;
+    tracing::debug!(
+        cached_files = keys_load.cached_files,
+        read_files = keys_load.read_files,
+        gone_files = keys_load.gone_files,
+        claims_trusted = keys_load.trusted,
+        "certificate keys loaded"
+    );
+    Ok(index)
+}
+
+/// The certificate keys, read on first use.
+fn cert_keys<'a>(index: &'a mut Option<CertKeys>, layout: &Layout, memory: KeysMemory) -> Result<&'a mut CertKeys> {
+    if index.is_none() {
+        *index = Some(load_cert_keys(layout, memory)?);
+    }
+    index.as_mut().ok_or(IngestError::Internal("certificate keys just loaded"))
+}
+
+/// Commits one prepared file, in path order: what was seen before is skipped, what cannot be read is recorded so,
+/// a withdrawal or a correction replaces its slice, and the rows of a loaded file are committed by its input's
+/// rules ([`commit_certificates`], [`commit_training`]).
 fn commit(
     file: PreparedFile,
     shared: &Shared<'_>,
@@ -550,214 +510,80 @@ fn commit(
     batch_id: &str,
     state: &mut BatchState,
 ) -> Result<FileReport> {
-    let BatchState { ledger, index, slice_files, seen: batch_seen, pending, written: _, superseded_files } = state;
     let start = Instant::now();
     let PreparedFile { job, content_hash, prepared, elapsed } = file;
     let already_seen = match &prepared {
         Prepared::Unreadable { message, .. } if content_hash.is_empty() => {
             shared.earlier.refused_before(&job.source_file, message)
-                || batch_seen.refused_before(&job.source_file, message)
+                || state.seen.refused_before(&job.source_file, message)
         }
-        _ => batch_seen.contains(&content_hash, &job.source_file),
+        _ => state.seen.contains(&content_hash, &job.source_file),
     };
     match &prepared {
-        Prepared::Unreadable { message, .. } => batch_seen.record(&content_hash, &job.source_file, true, Some(message)),
-        Prepared::Withdrawal => batch_seen.record(&content_hash, &job.source_file, true, None),
+        Prepared::Unreadable { message, .. } => state.seen.record(&content_hash, &job.source_file, true, Some(message)),
+        Prepared::Withdrawal => state.seen.record(&content_hash, &job.source_file, true, None),
         // Recorded below, once it is known whether the file is loaded.
-        Prepared::Read(_) | Prepared::Skipped => {}
+        Prepared::Read(_) | Prepared::Training(_) | Prepared::Skipped => {}
     }
     let hash12 = &content_hash[..content_hash.len().min(12)];
-    let read = match prepared {
+    let (rows_read, encoding) = match &prepared {
         Prepared::Skipped => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
         _ if already_seen => return Ok(empty_report(&job, &content_hash, FileOutcome::Skipped, elapsed)),
         Prepared::Unreadable { encoding, message } => {
-            return Ok(unreadable(ledger, &job, &content_hash, encoding, message, batch_id, elapsed));
+            let (encoding, message) = (encoding.clone(), message.clone());
+            return Ok(unreadable(&mut state.ledger, &job, &content_hash, encoding, message, batch_id, elapsed));
         }
         Prepared::Withdrawal => {
             // The slice is replaced by nothing: its files go the way a correction's predecessors go.
-            index.remove_slice(&job.agency_id, &job.period, hash12)?;
-            superseded_files.extend(slice_files.supersede(&job.agency_id, &job.period, hash12));
+            let replaced = match job.input {
+                Input::Certificates => {
+                    cert_keys(&mut state.index, layout, state.keys_memory)?.remove_slice(
+                        &job.agency_id,
+                        &job.period,
+                        hash12,
+                    )?;
+                    state.slice_files.supersede(&job.agency_id, &job.period, hash12)
+                }
+                Input::Training => {
+                    state.training.keys_and_files(layout)?.0.remove_slice(&job.agency_id, &job.period, hash12)?;
+                    state.training.slice_files.supersede(&job.agency_id, &job.period, hash12)
+                }
+            };
+            state.superseded_files.extend(replaced);
             let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());
             report.format = WITHDRAWAL_FORMAT.to_string();
-            report.superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
-            ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
+            report.superseded = state.ledger.supersede(job.input, &job.agency_id, &job.period, &content_hash);
+            state.ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
             return Ok(report);
         }
-        Prepared::Read(read) => read,
+        Prepared::Read(read) => (read.rows_read, read.table.encoding),
+        Prepared::Training(read) => (read.rows_read, read.table.encoding),
     };
-    let ReadFile { table, rows_read, accepted, keys, mut rejects } = *read;
-    let loaded_rows = ledger.loaded_rows(&job.agency_id, &job.period, &content_hash);
+    let loaded_rows = state.ledger.loaded_rows(job.input, &job.agency_id, &job.period, &content_hash);
     if rows_read == 0 && loaded_rows > 0 {
         // A header-only file would replace the month with nothing: a plausible slip (an empty export), so the
         // month is kept unless the agency withdraws it explicitly.
         let message = ReadError::EmptyCorrection { period: job.period.clone(), loaded_rows }.to_string();
-        batch_seen.record(&content_hash, &job.source_file, true, Some(&message));
-        return Ok(unreadable(ledger, &job, &content_hash, table.encoding.to_string(), message, batch_id, elapsed));
+        state.seen.record(&content_hash, &job.source_file, true, Some(&message));
+        let encoding = encoding.to_string();
+        return Ok(unreadable(&mut state.ledger, &job, &content_hash, encoding, message, batch_id, elapsed));
     }
-    batch_seen.record(&content_hash, &job.source_file, false, None);
-    // The slice being replaced no longer counts for duplicates: a correction's numbers are not duplicates of
-    // the rows they replace.
-    index.remove_slice(&job.agency_id, &job.period, hash12)?;
-    let mut seen: HashSet<u128> = HashSet::with_capacity(accepted.len());
-    let mut duplicate = vec![false; accepted.len()];
-    let mut duplicate_rows: Vec<(usize, i64, &str)> = Vec::new();
-    for (i, ((row_index, source_row, row), key)) in accepted.iter().zip(&keys).enumerate() {
-        if !seen.insert(key.cert()) || index.contains(key.cert())? {
-            duplicate[i] = true;
-            duplicate_rows.push((*row_index, *source_row, row.cert_no.as_str()));
+    state.seen.record(&content_hash, &job.source_file, false, None);
+    let BatchState { ledger, index, keys_memory, slice_files, training, pending, superseded_files, .. } = state;
+    let elapsed = elapsed + start.elapsed();
+    let (job, content_hash) = (&job, content_hash.as_str());
+    match prepared {
+        Prepared::Read(read) => {
+            let index = cert_keys(index, layout, *keys_memory)?;
+            let commit = Commit { job, content_hash, batch_id, ledger, slice_files, pending, superseded_files };
+            commit_certificates(*read, &shared.registry, layout, index, commit, elapsed)
         }
-    }
-    if !duplicate_rows.is_empty() {
-        let lookup = RowLookup::new(&table).map_err(|e| IngestError::parquet(&job.path, e))?;
-        for (row_index, source_row, cert_no) in duplicate_rows {
-            rejects.push(RejectRecord {
-                source_row,
-                reason: RejectReason::DuplicateCertNo,
-                field: Some(Field::CertNo.code()),
-                detail: format!("{} ({cert_no})", RejectReason::DuplicateCertNo.explanation()),
-                row_json: masked_row_json(&lookup.row(row_index)),
-            });
+        Prepared::Training(read) => {
+            let (keys, slice_files) = training.keys_and_files(layout)?;
+            let commit = Commit { job, content_hash, batch_id, ledger, slice_files, pending, superseded_files };
+            commit_training(*read, &shared.providers, layout, keys, commit, elapsed)
         }
-        rejects.sort_by_key(|r| r.source_row);
-    }
-    // The kept rows by issue year, with their fingerprints; their files are built and written with the window's.
-    let mut by_year: BTreeMap<i32, YearRows> = BTreeMap::new();
-    for (((_, source_row, row), key), duplicate) in accepted.into_iter().zip(keys).zip(duplicate) {
-        if !duplicate {
-            let (rows, keys) = by_year.entry(row.issue_date.year()).or_default();
-            rows.push((source_row, row));
-            keys.push(key);
-        }
-    }
-    let rows_accepted: u64 = by_year.values().map(|(rows, _)| rows.len() as u64).sum();
-    let lineage = OwnedLineage {
-        source_file: job.source_file.clone(),
-        batch_id: batch_id.to_string(),
-        content_hash: content_hash.clone(),
-    };
-    let pending_before = pending.len();
-    let stem = SliceName::stem(&job.agency_id, &job.period, &content_hash);
-    if !by_year.is_empty() {
-        let agency = shared
-            .registry
-            .get(&job.agency_id)
-            .ok_or(IngestError::Internal("accepted rows from an agency missing in the registry"))?;
-        for (year, (rows, keys)) in by_year {
-            let path = layout.year_dir(year).join(format!("{stem}.parquet"));
-            index.add_file(&path, &keys)?;
-            pending.push((path, PendingFile::Certificates { rows, agency: agency.clone(), lineage: lineage.clone() }));
-        }
-    }
-    let mut rejects_by_reason: BTreeMap<RejectReason, u64> = BTreeMap::new();
-    for reject in &rejects {
-        *rejects_by_reason.entry(reject.reason).or_default() += 1;
-    }
-    let rows_rejected = rejects.len() as u64;
-    if !rejects.is_empty() {
-        let path = layout.rejects_dir().join(format!("{stem}.parquet"));
-        let (agency_id, period) = (job.agency_id.clone(), job.period.clone());
-        pending.push((path, PendingFile::Rejects { rejects, lineage, agency_id, period }));
-    }
-    superseded_files.extend(slice_files.supersede(&job.agency_id, &job.period, hash12));
-    for (path, _) in &pending[pending_before..] {
-        slice_files.add(path.clone());
-    }
-    let superseded = ledger.supersede(&job.agency_id, &job.period, &content_hash);
-    let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());
-    report.encoding = table.encoding.to_string();
-    report.rows_read = rows_read;
-    report.rows_accepted = rows_accepted;
-    report.rows_rejected = rows_rejected;
-    report.rejects_by_reason = rejects_by_reason;
-    report.superseded = superseded;
-    if report.rows_read != report.rows_accepted + report.rows_rejected {
-        return Err(IngestError::Internal("row conservation broken: read ≠ accepted + rejected"));
-    }
-    ledger.push(ledger_entry(&report, batch_id, LedgerStatus::Loaded));
-    Ok(report)
-}
-
-/// One issue year's kept rows of a file (source row, record) with their fingerprints.
-type YearRows = (Vec<(i64, AcceptedRow)>, Vec<KeyRow>);
-
-/// Lineage columns of a file's rows, owned until its files are built.
-#[derive(Debug, Clone)]
-struct OwnedLineage {
-    source_file: String,
-    batch_id: String,
-    content_hash: String,
-}
-
-impl OwnedLineage {
-    fn borrow(&self) -> Lineage<'_> {
-        Lineage { source_file: &self.source_file, batch_id: &self.batch_id, content_hash: &self.content_hash }
-    }
-}
-
-/// A committed file's rows, built into a Parquet file and written at the end of the window, in parallel: only
-/// deciding which rows are kept needs path order.
-enum PendingFile {
-    /// One issue year's kept rows.
-    Certificates {
-        rows: Vec<(i64, AcceptedRow)>,
-        agency: crate::reference::Agency,
-        lineage: OwnedLineage,
-    },
-    Rejects {
-        rejects: Vec<RejectRecord>,
-        lineage: OwnedLineage,
-        agency_id: String,
-        period: String,
-    },
-}
-
-impl PendingFile {
-    /// Sorts the rows (by the columns the indicators filter and group on), builds the frame and writes it.
-    fn write(self, path: &std::path::Path) -> Result<()> {
-        let mut frame = match self {
-            PendingFile::Certificates { mut rows, agency, lineage } => {
-                rows.sort_by(|(_, a), (_, b)| {
-                    (a.issue_date, a.cert_type.code(), a.level.map_or(0, |l| l.rank()), &a.cert_no).cmp(&(
-                        b.issue_date,
-                        b.cert_type.code(),
-                        b.level.map_or(0, |l| l.rank()),
-                        &b.cert_no,
-                    ))
-                });
-                let rows: Vec<(i64, &AcceptedRow)> = rows.iter().map(|(line, row)| (*line, row)).collect();
-                certificates_frame(&rows, &agency, &lineage.borrow())
-            }
-            PendingFile::Rejects { rejects, lineage, agency_id, period } => {
-                rejects_frame(&rejects, &lineage.borrow(), &agency_id, &period)
-            }
-        }
-        .map_err(|e| IngestError::parquet(path, e))?;
-        write_parquet(path, &mut frame)
-    }
-}
-
-/// Random access to a table's rows, for the few rows rejected as duplicates after validation.
-struct RowLookup {
-    columns: Vec<(usize, StringChunked)>,
-}
-
-impl RowLookup {
-    fn new(table: &RawTable) -> PolarsResult<Self> {
-        let mut columns = Vec::new();
-        for field in Field::ALL {
-            if let Ok(column) = table.frame.column(field.code()) {
-                columns.push((field.index(), column.str()?.rechunk().into_owned()));
-            }
-        }
-        Ok(Self { columns })
-    }
-
-    fn row(&self, index: usize) -> RowCells<'_> {
-        let mut cells: RowCells<'_> = [None; FIELD_COUNT];
-        for (field, column) in &self.columns {
-            cells[*field] = column.get(index);
-        }
-        cells
+        _ => Err(IngestError::Internal("a file neither read nor refused")),
     }
 }
 

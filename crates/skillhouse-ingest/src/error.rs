@@ -1,5 +1,9 @@
 //! The one error type of the crate. `Err` means the batch could not be read, parsed or written as a whole;
 //! a bad row is a reject and a bad submitted file is an unreadable ledger entry, never an `Err`.
+//!
+//! A variant's message says where (which file, row, column) and what to do; its cause is kept as the error's
+//! `source()`, never repeated in the message, so that a printed chain (`{:#}` of anyhow, the server's log lines)
+//! shows each part once — the rule of `skillhouse-query`'s error type too (issue 30).
 
 use std::path::PathBuf;
 
@@ -10,7 +14,7 @@ pub type Result<T, E = IngestError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// A file or folder could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -19,7 +23,7 @@ pub enum IngestError {
         source: std::io::Error,
     },
     /// The header alias file is not valid TOML of the expected shape.
-    #[error("header alias file {path}: {source} — nothing was ingested: correct the file and run again")]
+    #[error("header alias file {path} is not valid — nothing was ingested: correct the file and run again")]
     Aliases {
         /// The alias file.
         path: PathBuf,
@@ -42,7 +46,7 @@ pub enum IngestError {
         /// Second field listing it.
         second: String,
     },
-    /// A reference table (occupations, agency registry) has a row that cannot be used. The whole batch stops:
+    /// A reference table (occupations, agency or provider registry) has a row that cannot be used. The whole batch stops:
     /// every file's rows are judged against the registry, and files judged against a partial one would be
     /// rejected as `unknown_agency` and never read again (docs/operations.md, "A broken agencies.csv").
     #[error("{path}, row {row}: {problem} — nothing was ingested: correct this row and run again")]
@@ -63,7 +67,7 @@ pub enum IngestError {
         message: String,
     },
     /// polars failed reading or writing a warehouse Parquet file.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Parquet {
         /// The Parquet file.
         path: PathBuf,
@@ -72,7 +76,7 @@ pub enum IngestError {
         source: polars::error::PolarsError,
     },
     /// A warehouse Parquet file lacks a column or has an unexpected type.
-    #[error("{path}: column {column}: {source}")]
+    #[error("{path}: column {column}")]
     WarehouseColumn {
         /// The Parquet file.
         path: PathBuf,
@@ -99,8 +103,8 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    /// Whether the batch stopped on a reference file (agency registry, occupations, header aliases) that the
-    /// operator must correct; the CLI gives it its own exit code.
+    /// Whether the batch stopped on a reference file (agency or provider registry, occupations, header aliases)
+    /// that the operator must correct; the CLI gives it its own exit code.
     pub fn is_reference(&self) -> bool {
         matches!(
             self,
@@ -117,5 +121,36 @@ impl IngestError {
 
     pub(crate) fn parquet(path: impl Into<PathBuf>, source: polars::error::PolarsError) -> Self {
         Self::Parquet { path: path.into(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    /// Issue 30: each part of a printed chain once — a variant's message never repeats its cause's.
+    #[test]
+    fn a_cause_is_printed_once_in_a_chain() {
+        let cause = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "access denied by the test");
+        let errors = [
+            IngestError::io("/w/ledger/ledger.parquet", cause),
+            IngestError::Aliases {
+                path: "/r/header_aliases.toml".into(),
+                source: toml::from_str::<toml::Value>("x = ").expect_err("invalid TOML"),
+            },
+            IngestError::parquet("/w/a.parquet", polars::error::PolarsError::NoData("empty file by the test".into())),
+        ];
+        for error in errors {
+            let source = error.source().expect("a cause").to_string();
+            let mut chain = error.to_string();
+            let mut next = error.source();
+            while let Some(cause) = next {
+                chain.push_str(&format!(": {cause}"));
+                next = cause.source();
+            }
+            assert_eq!(chain.matches(source.as_str()).count(), 1, "{chain}");
+            assert!(!error.to_string().contains(source.as_str()), "{error}");
+        }
     }
 }

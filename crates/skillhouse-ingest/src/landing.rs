@@ -1,5 +1,7 @@
 //! Finding the files of a batch: landing folders, agency folders or single files, in path order (agency folder,
-//! then month), and the registries next to them.
+//! then month; certificates, then training), and the registries next to them. `training/` at the top of a landing
+//! folder is reserved (see [`RESERVED`]): it holds the training providers' registry and one folder per provider
+//! (DESIGN §16), read with the same rules as agency folders.
 //!
 //! Every entry under a landing folder is accounted for: a submission becomes a job (loaded, or unreadable with a
 //! reason — a name that is not UTF-8 or not `<YYYY-MM>.<ext>`, a file in a sub-folder of an agency folder, a
@@ -12,6 +14,7 @@
 //! Paths named by the caller are taken as given.
 
 use crate::error::{IngestError, Result};
+use crate::field::Input;
 use crate::read::Format;
 use skillhouse_model::normalize_key;
 use std::collections::HashSet;
@@ -21,6 +24,8 @@ use std::path::{Path, PathBuf};
 /// One submitted file to consider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FileJob {
+    /// Certificates (`<agency_id>/…`) or training (`training/<provider_id>/…`).
+    pub input: Input,
     pub path: PathBuf,
     pub agency_id: String,
     pub period: String,
@@ -49,7 +54,10 @@ pub struct IgnoredEntry {
 #[derive(Debug, Default)]
 pub(crate) struct Discovery {
     pub jobs: Vec<FileJob>,
+    /// `agencies.csv|.xlsx` files.
     pub registries: Vec<PathBuf>,
+    /// `training/providers.csv|.xlsx` files.
+    pub provider_registries: Vec<PathBuf>,
     /// Entries that are neither submissions nor registries.
     pub ignored: Vec<IgnoredEntry>,
 }
@@ -78,10 +86,53 @@ const TOO_DEEP: &str = "子目录层级过深，未列出 / sub-folders nested t
 const CANNOT_LIST: &str = "目录无法读取，未列出 / a folder that cannot be listed (check its permissions), not read";
 const LOOP: &str = "目录已列出（链接循环） / a folder already listed (a link loop), not listed again";
 
-fn is_registry(path: &Path) -> bool {
+const TRAINING_AT_TOP: &str = "training目录顶层的文件未读取 / a file at the top of the training folder is not read: \
+                               submissions go in a folder named after the provider, the registry is providers.csv";
+
+/// What a reserved name at the top of a landing folder holds: another input, never an agency folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reserved {
+    /// `training/`: the training providers' registry and folders (DESIGN §16).
+    Training,
+}
+
+/// The names at the top of a landing folder that are not agency folders. Every input besides certificates gets its
+/// name here (DESIGN §17's `reported/` and §18's `revocations.csv` join when they are read), so that the certificate
+/// reader never takes one of them for an agency.
+const RESERVED: [(&str, Reserved); 1] = [("training", Reserved::Training)];
+
+/// The reserved meaning of a top-level name, if it has one.
+fn reserved(name: &OsStr) -> Option<Reserved> {
+    RESERVED.iter().find(|(reserved, _)| name.to_str() == Some(*reserved)).map(|(_, what)| *what)
+}
+
+/// Whether a folder is a training folder (`training/`, by its name).
+fn is_training_folder(path: &Path) -> bool {
+    path.file_name().and_then(reserved) == Some(Reserved::Training)
+}
+
+/// The landing-relative prefix of an input's submissions.
+fn prefix(input: Input) -> &'static str {
+    match input {
+        Input::Certificates => "",
+        Input::Training => "training/",
+    }
+}
+
+/// Whether a file is a registry named `stem` (`agencies`, `providers`) with a registry's extension.
+fn is_named_registry(path: &Path, stem_wanted: &str) -> bool {
     let stem = path.file_stem().and_then(|s| s.to_str()).map(str::to_ascii_lowercase);
     let ext = path.extension().and_then(|s| s.to_str()).map(str::to_ascii_lowercase);
-    stem.as_deref() == Some("agencies") && matches!(ext.as_deref(), Some("csv" | "xlsx"))
+    stem.as_deref() == Some(stem_wanted) && matches!(ext.as_deref(), Some("csv" | "xlsx"))
+}
+
+fn is_registry(path: &Path) -> bool {
+    is_named_registry(path, "agencies")
+}
+
+/// `providers.csv|.xlsx` in a training folder.
+fn is_provider_registry(path: &Path) -> bool {
+    is_named_registry(path, "providers") && path.parent().is_some_and(is_training_folder)
 }
 
 /// Hidden files and Office lock files (`~$…`), by a name that is UTF-8 (other names are reported as such).
@@ -102,6 +153,10 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn registries_in(dir: &Path) -> Vec<PathBuf> {
     ["agencies.csv", "agencies.xlsx"].iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect()
+}
+
+fn provider_registries_in(training: &Path) -> Vec<PathBuf> {
+    ["providers.csv", "providers.xlsx"].iter().map(|n| training.join(n)).filter(|p| p.is_file()).collect()
 }
 
 /// Whether `stem` is `YYYY-MM` with a real month.
@@ -163,8 +218,9 @@ fn lossy(part: &OsStr) -> String {
     part.to_string_lossy().into_owned()
 }
 
-/// A job for `path`, a file `relative` (one name, or sub-folders and a name) inside the folder of `agency`.
-fn job(path: &Path, agency: &OsStr, relative: &Path) -> FileJob {
+/// A job for `path`, a file `relative` (one name, or sub-folders and a name) inside the folder of `agency` (an
+/// agency, or for training a provider).
+fn job(input: Input, path: &Path, agency: &OsStr, relative: &Path) -> FileJob {
     let agency_text = agency.to_str().map(normalize_key);
     let agency_id = match &agency_text {
         Some(Ok(id)) => id.to_string(),
@@ -192,8 +248,9 @@ fn job(path: &Path, agency: &OsStr, relative: &Path) -> FileJob {
         None
     };
     FileJob {
+        input,
         path: path.to_path_buf(),
-        source_file: format!("{}/{}", lossy(agency), relative_text.join("/")),
+        source_file: format!("{}{}/{}", prefix(input), lossy(agency), relative_text.join("/")),
         agency_id,
         period: stem,
         extension,
@@ -205,8 +262,8 @@ fn job(path: &Path, agency: &OsStr, relative: &Path) -> FileJob {
 }
 
 /// A job for an entry refused unread.
-fn refused_job(path: &Path, agency: &OsStr, relative: &Path, reason: &'static str) -> FileJob {
-    FileJob { refused: Some(reason), ..job(path, agency, relative) }
+fn refused_job(input: Input, path: &Path, agency: &OsStr, relative: &Path, reason: &'static str) -> FileJob {
+    FileJob { refused: Some(reason), ..job(input, path, agency, relative) }
 }
 
 /// Lists the batch's entries, keeping every one accounted for.
@@ -222,13 +279,14 @@ impl Walker {
         self.out.ignored.push(IgnoredEntry { path, reason });
     }
 
-    /// An agency folder: its files are jobs; files in its sub-folders are jobs recorded as misplaced.
-    fn agency_folder(&mut self, dir: &Path, agency: &OsStr) -> Result<()> {
-        self.folder(dir, agency, Path::new(""), 0)
+    /// An agency folder (for training, a provider folder): its files are jobs; files in its sub-folders are jobs
+    /// recorded as misplaced.
+    fn agency_folder(&mut self, input: Input, dir: &Path, agency: &OsStr) -> Result<()> {
+        self.folder(input, dir, agency, Path::new(""), 0)
     }
 
-    fn folder(&mut self, dir: &Path, agency: &OsStr, relative: &Path, depth: usize) -> Result<()> {
-        let shown = || format!("{}/{}", lossy(agency), relative.display());
+    fn folder(&mut self, input: Input, dir: &Path, agency: &OsStr, relative: &Path, depth: usize) -> Result<()> {
+        let shown = || format!("{}{}/{}", prefix(input), lossy(agency), relative.display());
         // A folder that cannot be listed (permissions) is reported, not a reason to stop the whole batch.
         let Ok((canonical, entries)) = std::fs::canonicalize(dir).and_then(|c| Ok((c, list(dir)?))) else {
             self.ignore(shown(), CANNOT_LIST);
@@ -246,13 +304,48 @@ impl Walker {
             let Some(name) = entry.file_name() else { continue };
             let inner = relative.join(name);
             if is_hidden(name) {
-                self.ignore(format!("{}/{}", lossy(agency), inner.display()), HIDDEN);
+                self.ignore(format!("{}{}/{}", prefix(input), lossy(agency), inner.display()), HIDDEN);
                 continue;
             }
             match self.boundary.kind(&entry) {
-                Kind::File => self.out.jobs.push(job(&entry, agency, &inner)),
-                Kind::Folder => self.folder(&entry, agency, &inner, depth + 1)?,
-                Kind::Refused(reason) => self.out.jobs.push(refused_job(&entry, agency, &inner, reason)),
+                Kind::File => self.out.jobs.push(job(input, &entry, agency, &inner)),
+                Kind::Folder => self.folder(input, &entry, agency, &inner, depth + 1)?,
+                Kind::Refused(reason) => self.out.jobs.push(refused_job(input, &entry, agency, &inner, reason)),
+            }
+        }
+        Ok(())
+    }
+
+    /// A training folder: the provider registry at the top, a folder per provider (DESIGN §16).
+    fn training(&mut self, dir: &Path) -> Result<()> {
+        let Ok(entries) = list(dir) else {
+            self.ignore(prefix(Input::Training).to_string(), CANNOT_LIST);
+            return Ok(());
+        };
+        self.out.provider_registries.extend(provider_registries_in(dir));
+        for entry in entries {
+            let Some(name) = entry.file_name() else { continue };
+            let shown = format!("{}{}", prefix(Input::Training), lossy(name));
+            if is_hidden(name) {
+                self.ignore(shown, HIDDEN);
+                continue;
+            }
+            match self.boundary.kind(&entry) {
+                Kind::Folder => self.agency_folder(Input::Training, &entry, name)?,
+                Kind::File if is_provider_registry(&entry) => {}
+                Kind::File => self.ignore(shown, TRAINING_AT_TOP),
+                Kind::Refused(reason) => self.out.jobs.push(FileJob {
+                    input: Input::Training,
+                    path: entry.clone(),
+                    agency_id: lossy(name),
+                    period: String::new(),
+                    source_file: shown,
+                    extension: String::new(),
+                    format: None,
+                    withdrawal: false,
+                    name_problem: None,
+                    refused: Some(reason),
+                }),
             }
         }
         Ok(())
@@ -268,7 +361,8 @@ impl Walker {
                 continue;
             }
             match self.boundary.kind(&entry) {
-                Kind::Folder => self.agency_folder(&entry, name)?,
+                Kind::Folder if reserved(name) == Some(Reserved::Training) => self.training(&entry)?,
+                Kind::Folder => self.agency_folder(Input::Certificates, &entry, name)?,
                 Kind::File if is_registry(&entry) => {}
                 // The generator's description of a synthetic drop (skillhouse datagen), not a submission.
                 Kind::File if name == "manifest.json" => {}
@@ -276,6 +370,7 @@ impl Walker {
                 Kind::Refused(reason) => {
                     // A link at the top stands where an agency folder would: recorded under its own name.
                     self.out.jobs.push(FileJob {
+                        input: Input::Certificates,
                         path: entry.clone(),
                         agency_id: lossy(name),
                         period: String::new(),
@@ -299,17 +394,39 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
     let mut walker = Walker { boundary: Boundary { root: None }, out: Discovery::default(), listed: HashSet::new() };
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+        let parent = path.parent();
         if meta.is_file() {
             if is_registry(path) {
                 walker.out.registries.push(path.clone());
+            } else if is_provider_registry(path) {
+                walker.out.provider_registries.push(path.clone());
             } else {
-                let agency = path.parent().and_then(Path::file_name).unwrap_or_default();
+                let agency = parent.and_then(Path::file_name).unwrap_or_default();
                 let name = path.file_name().unwrap_or_default();
-                walker.out.jobs.push(job(path, agency, Path::new(name)));
-                if let Some(landing) = path.parent().and_then(Path::parent) {
-                    walker.out.registries.extend(registries_in(landing));
+                let above = parent.and_then(Path::parent);
+                if let Some(training) = above.filter(|p| is_training_folder(p)) {
+                    walker.out.jobs.push(job(Input::Training, path, agency, Path::new(name)));
+                    walker.out.provider_registries.extend(provider_registries_in(training));
+                } else {
+                    walker.out.jobs.push(job(Input::Certificates, path, agency, Path::new(name)));
+                    if let Some(landing) = above {
+                        walker.out.registries.extend(registries_in(landing));
+                    }
                 }
             }
+            continue;
+        }
+        if is_training_folder(path) {
+            // `landing/training` given on its own.
+            walker.boundary = Boundary::new(Some(path));
+            walker.training(path)?;
+            continue;
+        }
+        if let Some(training) = parent.filter(|p| is_training_folder(p)) {
+            // One provider's folder.
+            walker.boundary = Boundary::new(Some(training));
+            walker.agency_folder(Input::Training, path, path.file_name().unwrap_or_default())?;
+            walker.out.provider_registries.extend(provider_registries_in(training));
             continue;
         }
         let entries = sorted_entries(path)?;
@@ -322,19 +439,22 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
             walker.boundary = landing_boundary;
             walker.landing(path, entries)?;
         } else {
-            walker.boundary = Boundary::new(path.parent());
+            walker.boundary = Boundary::new(parent);
             let agency = path.file_name().unwrap_or_default();
-            walker.agency_folder(path, agency)?;
-            if let Some(landing) = path.parent() {
+            walker.agency_folder(Input::Certificates, path, agency)?;
+            if let Some(landing) = parent {
                 walker.out.registries.extend(registries_in(landing));
             }
         }
     }
     let mut out = walker.out;
-    out.jobs.sort_by(|a, b| (&a.agency_id, &a.period, &a.path).cmp(&(&b.agency_id, &b.period, &b.path)));
+    out.jobs
+        .sort_by(|a, b| (a.input, &a.agency_id, &a.period, &a.path).cmp(&(b.input, &b.agency_id, &b.period, &b.path)));
     out.jobs.dedup_by(|a, b| a.path == b.path);
-    out.registries.sort();
-    out.registries.dedup();
+    for registries in [&mut out.registries, &mut out.provider_registries] {
+        registries.sort();
+        registries.dedup();
+    }
     Ok(out)
 }
 
@@ -353,7 +473,7 @@ mod tests {
     fn job_at(path: &str) -> FileJob {
         let path = Path::new(path);
         let agency = path.parent().and_then(Path::file_name).unwrap_or_default();
-        job(path, agency, Path::new(path.file_name().unwrap_or_default()))
+        job(Input::Certificates, path, agency, Path::new(path.file_name().unwrap_or_default()))
     }
 
     #[test]
@@ -370,7 +490,23 @@ mod tests {
         let withdrawal = job_at("/l/A001/2024-05.withdraw");
         assert!(withdrawal.withdrawal && withdrawal.name_problem.is_none());
         assert_eq!(job_at("/l/Ａ００１/2024-05.csv").agency_id, "A001", "folder codes are keys in normal form");
-        let nested = job(Path::new("/l/A001/old/2024-05.csv"), OsStr::new("A001"), Path::new("old/2024-05.csv"));
+        let nested = job(
+            Input::Certificates,
+            Path::new("/l/A001/old/2024-05.csv"),
+            OsStr::new("A001"),
+            Path::new("old/2024-05.csv"),
+        );
         assert_eq!((nested.source_file.as_str(), nested.name_problem), ("A001/old/2024-05.csv", Some(IN_SUBFOLDER)));
+        let training =
+            job(Input::Training, Path::new("/l/training/P1/2024-05.xlsx"), OsStr::new("P1"), Path::new("2024-05.xlsx"));
+        assert_eq!((training.source_file.as_str(), training.agency_id.as_str()), ("training/P1/2024-05.xlsx", "P1"));
+    }
+
+    #[test]
+    fn training_is_reserved_at_the_top() {
+        assert_eq!(reserved(OsStr::new("training")), Some(Reserved::Training));
+        assert_eq!(reserved(OsStr::new("A001")), None);
+        assert!(is_provider_registry(Path::new("/l/training/providers.csv")));
+        assert!(!is_provider_registry(Path::new("/l/providers.csv")), "only inside the training folder");
     }
 }

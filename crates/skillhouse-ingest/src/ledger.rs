@@ -2,6 +2,7 @@
 //! ingest.
 
 use crate::error::{IngestError, Result};
+use crate::field::Input;
 use crate::warehouse::{Layout, i64_values, read_parquet, str_values, write_parquet_atomic};
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
@@ -69,6 +70,8 @@ pub struct LedgerEntry {
     pub ingested_at: DateTime<Utc>,
     /// How long reading, validating and writing it took.
     pub duration_ms: i64,
+    /// Which input the file is: certificates or training. `agency_id` holds a training file's provider.
+    pub input: Input,
 }
 
 /// Every file ever submitted.
@@ -93,6 +96,11 @@ impl Ledger {
             (text("format")?, text("encoding")?, text("batch_id")?, text("status")?);
         let (by_reason, message, superseded_by) =
             (text("rejects_by_reason")?, text("message")?, text("superseded_by")?);
+        // Ledgers written before training existed have no `input` column: every row of theirs is a certificate file.
+        let inputs = match frame.column("input") {
+            Ok(_) => text("input")?,
+            Err(_) => vec![None; frame.height()],
+        };
         let int = |name| i64_values(&frame, &path, name);
         let (read, accepted, rejected, at, duration) =
             (int("rows_read")?, int("rows_accepted")?, int("rows_rejected")?, int("ingested_at")?, int("duration_ms")?);
@@ -101,6 +109,14 @@ impl Ledger {
             let status = status[i].as_deref().and_then(LedgerStatus::from_code).ok_or_else(|| {
                 IngestError::Reference { path: path.clone(), row: i + 1, problem: "unknown ledger status".into() }
             })?;
+            let input = match inputs[i].as_deref() {
+                None => Input::Certificates,
+                Some(code) => Input::from_code(code).ok_or_else(|| IngestError::Reference {
+                    path: path.clone(),
+                    row: i + 1,
+                    problem: "unknown ledger input".into(),
+                })?,
+            };
             ledger.push(LedgerEntry {
                 source_file: source_file[i].clone().unwrap_or_default(),
                 content_hash: content_hash[i].clone().unwrap_or_default(),
@@ -121,6 +137,7 @@ impl Ledger {
                 superseded_by: superseded_by[i].clone(),
                 ingested_at: at[i].and_then(DateTime::from_timestamp_millis).unwrap_or_default(),
                 duration_ms: duration[i].unwrap_or_default(),
+                input,
             });
         }
         Ok(ledger)
@@ -162,6 +179,7 @@ impl Ledger {
             int("ingested_at", &|x| Some(x.ingested_at.timestamp_millis()))
                 .cast(&DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC)))?,
             int("duration_ms", &|x| Some(x.duration_ms)),
+            text("input", &|x| Some(x.input.code().to_string())),
         ];
         DataFrame::new(e.len(), columns)
     }
@@ -177,11 +195,13 @@ impl Ledger {
         self.entries.push(entry);
     }
 
-    /// Marks every loaded file of the slice, other than `by`, superseded by `by`; returns their source files.
-    pub fn supersede(&mut self, agency_id: &str, period: &str, by: &str) -> Vec<String> {
+    /// Marks every loaded file of the input's slice, other than `by`, superseded by `by`; returns their source
+    /// files.
+    pub fn supersede(&mut self, input: Input, agency_id: &str, period: &str, by: &str) -> Vec<String> {
         let mut superseded = Vec::new();
         for entry in &mut self.entries {
             if entry.status == LedgerStatus::Loaded
+                && entry.input == input
                 && entry.agency_id == agency_id
                 && entry.period == period
                 && entry.content_hash != by
@@ -194,13 +214,14 @@ impl Ledger {
         superseded
     }
 
-    /// Certificates accepted from the files of a slice that are loaded now, other than `except` (a content hash):
+    /// Rows accepted from the files of an input's slice that are loaded now, other than `except` (a content hash):
     /// what a correction of the slice would replace.
-    pub fn loaded_rows(&self, agency_id: &str, period: &str, except: &str) -> i64 {
+    pub fn loaded_rows(&self, input: Input, agency_id: &str, period: &str, except: &str) -> i64 {
         self.entries
             .iter()
             .filter(|e| {
                 e.status == LedgerStatus::Loaded
+                    && e.input == input
                     && e.agency_id == agency_id
                     && e.period == period
                     && e.content_hash != except

@@ -3,14 +3,17 @@
 //! This crate owns the path from what evaluation agencies hand over (DESIGN §4: CSV in UTF-8, UTF-8 with BOM or
 //! GBK/GB18030, XLSX with title and notes rows, JSON Lines, in `landing/<agency_id>/<YYYY-MM>.<ext>`) to the
 //! warehouse files of `docs/warehouse.md`: Hive-partitioned certificate Parquet, rejects, the ledger, the agency
-//! registry and the duplicate claims. [`ingest`] is the one entry point; the CLI's `ingest` command and the
+//! registry and the duplicate claims — and likewise training providers' trainee records (DESIGN §16,
+//! `landing/training/<provider_id>/<YYYY-MM>.<ext>` → `training/`, `training_rejects/`, `providers/`), read by the
+//! same readers, validated by their own rules ([`validate_training_row`]) and recorded in the same ledger (its
+//! `input` column tells them apart). [`ingest`] is the one entry point; the CLI's `ingest` command and the
 //! nightly rebuild both call it.
 //!
 //! How a batch runs:
 //! 0. **Recover**: whatever an interrupted batch left — temporary files, data files no `loaded` ledger row names —
 //!    is removed ([`Layout::clean_leftovers`]); a new warehouse gets an empty ledger before any data file.
 //! 1. **Find** the files ([`IngestOptions::paths`]: landing folders, agency folders or files) and sort them in
-//!    path order — agency folder, then month.
+//!    path order — certificate files (agency folder, then month), then training files (provider, then month).
 //! 2. **Read** a window of files in parallel (rayon): the content hash decides whether a file was already loaded
 //!    (skipped); polars parses CSV, calamine streams XLSX, serde_json reads JSON Lines; encodings are detected,
 //!    header spellings come from `header_aliases.toml`. A file that cannot be read — or whose parser panics — is
@@ -32,6 +35,9 @@
 //! Privacy (DESIGN §7): the raw ID number is only ever held in memory to derive `person_key` (HMAC-SHA256 under
 //! the caller's key), birth date, gender and 户籍 region; names are never kept; reject reports mask IDs.
 //!
+//! Training files follow the same steps; at commit, `duplicate_enrolment` and `voucher_reused` are judged against
+//! the warehouse's enrolments and vouchers, held as fingerprints the way certificate numbers are (`training/keys.rs`).
+//!
 //! Memory is bounded by two windows of files (eight per thread each) plus, per certificate already in the warehouse, its
 //! fingerprints (24 bytes, kept once per file and once in a hash set of certificate numbers) — not by the size of
 //! the whole input, and not by the rows' text.
@@ -41,17 +47,20 @@
 
 mod batch;
 mod budget;
+mod certificates;
 mod claims;
 mod decode;
 mod error;
 mod field;
 mod landing;
 mod ledger;
+mod pending;
 mod prints;
 mod read;
 mod reference;
 mod report;
 mod seen;
+mod training;
 mod validate;
 mod warehouse;
 
@@ -59,24 +68,27 @@ pub use batch::{IngestOptions, READER_THREAD_PREFIX, ingest};
 pub use claims::KeysMemory;
 pub use decode::{DecodeError, TextEncoding, decode_text};
 pub use error::{IngestError, Result};
-pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};
+pub use field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap, Input};
 pub use ledger::{Ledger, LedgerEntry, LedgerStatus};
 pub use read::{Format, RawTable, ReadError, RowCells, XlsxLimits, is_filler_row};
-pub use reference::{Agency, Occupations, Registry};
-pub use report::{BatchReport, FileOutcome, FileReport, IgnoredEntry, NoProgress, Progress};
+pub use reference::{Agency, Occupations, Provider, Providers, Registry};
+pub use report::{BatchReport, FileOutcome, FileReport, IgnoredEntry, InputTotals, NoProgress, Progress};
+pub use training::{TrainingContext, TrainingOutcome, TrainingRejection, TrainingRow, validate_training_row};
 pub use validate::{AcceptedRow, Rejection, RowContext, RowOutcome, masked_row_json, validate_row};
 pub use warehouse::{Layout, SliceName, read_parquet};
 
-/// Reads one submitted file's bytes into a [`RawTable`] without validating it — for tools and tests.
+/// Reads one submitted file's bytes (a file of `input`) into a [`RawTable`] without validating it — for tools and
+/// tests.
 pub fn read_file(
     bytes: &[u8],
     format: Format,
+    input: Input,
     aliases: &HeaderAliases,
     limits: &XlsxLimits,
 ) -> std::result::Result<RawTable, ReadError> {
     match format {
-        Format::Csv => read::read_csv(bytes, aliases),
-        Format::Xlsx => read::read_xlsx(bytes, aliases, limits),
-        Format::Jsonl => read::read_jsonl(bytes, aliases),
+        Format::Csv => read::read_csv(bytes, input, aliases),
+        Format::Xlsx => read::read_xlsx(bytes, input, aliases, limits),
+        Format::Jsonl => read::read_jsonl(bytes, input, aliases),
     }
 }

@@ -192,6 +192,8 @@ impl Bloom {
 pub(crate) struct PrintIndex {
     /// Where runs are spilled.
     dir: PathBuf,
+    /// What the runs hold, for their scratch files' names.
+    what: &'static str,
     filter: Bloom,
     /// The warehouse's fingerprints as saved, when there were any.
     base: Option<SortedRun>,
@@ -206,8 +208,14 @@ pub(crate) struct PrintIndex {
 impl PrintIndex {
     /// The set of `base`'s fingerprints (read once, for the filter and the fence); runs are spilled into `dir`.
     pub(crate) fn new(dir: &Path, base: Option<SortedRun>, spill_at: usize) -> Result<Self> {
+        Self::named(dir, "certificate_prints", base, spill_at)
+    }
+
+    /// [`PrintIndex::new`] with the runs' scratch files named after `what` they hold.
+    pub(crate) fn named(dir: &Path, what: &'static str, base: Option<SortedRun>, spill_at: usize) -> Result<Self> {
         let mut index = Self {
             dir: dir.to_path_buf(),
+            what,
             filter: Bloom::with_capacity(base.as_ref().map_or(0, |b| b.len as usize + b.len as usize / 4)),
             base,
             runs: Vec::new(),
@@ -278,7 +286,7 @@ impl PrintIndex {
     /// Merges sources into a new run. A fingerprint that is in several (removed, then added again) is written
     /// once, its removals reduced to match, so a lookup, which finds a fingerprint in a run or not, stays right.
     fn write_run(&mut self, sources: Vec<Source<'_>>) -> Result<SortedRun> {
-        let (file, path) = scratch_file(&self.dir, "certificate_prints")?;
+        let (file, path) = scratch_file(&self.dir, self.what)?;
         let mut writer = RunWriter::new(BufWriter::with_capacity(1 << 20, file), &path);
         merge_into(sources, &mut self.removed, Removals::Repeats, &mut writer)?;
         let (len, fence) = (writer.len, std::mem::take(&mut writer.fence));

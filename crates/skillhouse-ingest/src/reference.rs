@@ -1,12 +1,12 @@
-//! Reference data ingestion needs: the occupation table (levels each occupation offers) and the registry of
-//! evaluation agencies (type and reporting region of each agency).
+//! Reference data ingestion needs: the occupation table (levels each occupation offers), the registry of
+//! evaluation agencies (type and reporting region of each agency) and the registry of training providers (§16).
 
 use crate::decode::{decode_text, unify_line_ends};
 use crate::error::{IngestError, Result};
 use crate::read::{Format, XlsxLimits, xlsx_rows};
 use chrono::NaiveDate;
 use polars::prelude::*;
-use skillhouse_model::{AgencyType, Level, fold_cell, normalize_key, parse_date};
+use skillhouse_model::{AgencyType, Level, ProviderType, ReportingUnit, fold_cell, normalize_key, parse_date};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::ops::ControlFlow;
@@ -119,55 +119,22 @@ const REGISTRY_HEADERS: [(&str, &[&str]); 5] = [
 impl Registry {
     /// Reads a registry file (CSV in UTF-8/GBK, or XLSX).
     pub fn load(path: &Path) -> Result<Self> {
-        let rows = read_table_file(path)?;
-        let header_of = |row: &Vec<Option<String>>| -> [Option<usize>; 5] {
-            let mut cols = [None; 5];
-            for (i, cell) in row.iter().enumerate() {
-                let Some(cell) = cell else { continue };
-                let cell = fold_cell(cell).to_ascii_lowercase();
-                if let Some(k) = REGISTRY_HEADERS.iter().position(|(_, names)| names.contains(&cell.as_str())) {
-                    cols[k].get_or_insert(i);
-                }
-            }
-            cols
-        };
-        let Some((header_index, cols)) = rows
-            .iter()
-            .take(30)
-            .enumerate()
-            .map(|(i, r)| (i, header_of(r)))
-            .find(|(_, c)| c[0].is_some() && c[2].is_some() && c[3].is_some())
-        else {
-            return Err(IngestError::ReferenceUnreadable {
-                path: path.to_path_buf(),
-                message: "no header with agency_id, agency_type and region_code".into(),
-            });
-        };
+        let rows = registry_rows(path, &REGISTRY_HEADERS, "no header with agency_id, agency_type and region_code")?;
         let mut agencies = BTreeMap::new();
-        for (i, row) in rows.iter().enumerate().skip(header_index + 1) {
-            let cell = |k: usize| -> String {
-                cols[k]
-                    .and_then(|c| row.get(c).cloned().flatten())
-                    .map(|s| fold_cell(&s).into_owned())
-                    .unwrap_or_default()
-            };
-            let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row: i + 1, problem };
+        for (row, [agency_id, name, agency_type, region_code, registered_on]) in rows {
+            let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };
             // The registry's codes are keys like the rows' and folders': the same normal form on every side.
-            let agency_id = normalize_key(&cell(0)).map_err(|e| problem(format!("agency_id: {e}")))?.into_owned();
+            let agency_id = normalize_key(&agency_id).map_err(|e| problem(format!("agency_id: {e}")))?.into_owned();
             if agency_id.is_empty() {
                 continue;
             }
-            let agency_type = AgencyType::parse(&cell(2))
-                .ok_or_else(|| problem(format!("agency {agency_id}: agency type {:?} not recognised", cell(2))))?;
-            let region_code = cell(3);
+            let agency_type = AgencyType::parse(&agency_type)
+                .ok_or_else(|| problem(format!("agency {agency_id}: agency type {agency_type:?} not recognised")))?;
             if region_code.len() != 6 || !region_code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(problem(format!("agency {agency_id}: region code {region_code:?} is not six digits")));
             }
-            let registered_on = parse_date(&cell(4));
-            agencies.insert(
-                agency_id.clone(),
-                Agency { agency_id, name: cell(1), agency_type, region_code, registered_on },
-            );
+            let registered_on = parse_date(&registered_on);
+            agencies.insert(agency_id.clone(), Agency { agency_id, name, agency_type, region_code, registered_on });
         }
         Ok(Self { agencies })
     }
@@ -200,6 +167,136 @@ impl Registry {
     /// Whether the registry is empty.
     pub fn is_empty(&self) -> bool {
         self.agencies.is_empty()
+    }
+}
+
+/// A registry file's data rows: the header is the first of the first 30 rows naming the id, type and region columns
+/// (the first, third and fourth of `headers`, each with its spellings); every row after it gives the folded cells of
+/// the columns in `headers`' order (empty when absent) with its 1-based row number. `no_header` is the message when
+/// no such header is found.
+fn registry_rows(path: &Path, headers: &[(&str, &[&str]); 5], no_header: &str) -> Result<Vec<(usize, [String; 5])>> {
+    let rows = read_table_file(path)?;
+    let header_of = |row: &Vec<Option<String>>| -> [Option<usize>; 5] {
+        let mut cols = [None; 5];
+        for (i, cell) in row.iter().enumerate() {
+            let Some(cell) = cell else { continue };
+            let cell = fold_cell(cell).to_ascii_lowercase();
+            if let Some(k) = headers.iter().position(|(_, names)| names.contains(&cell.as_str())) {
+                cols[k].get_or_insert(i);
+            }
+        }
+        cols
+    };
+    let Some((header_index, cols)) = rows
+        .iter()
+        .take(30)
+        .enumerate()
+        .map(|(i, r)| (i, header_of(r)))
+        .find(|(_, c)| c[0].is_some() && c[2].is_some() && c[3].is_some())
+    else {
+        return Err(IngestError::ReferenceUnreadable { path: path.to_path_buf(), message: no_header.into() });
+    };
+    let out = rows
+        .iter()
+        .enumerate()
+        .skip(header_index + 1)
+        .map(|(i, row)| {
+            let cell = |k: usize| -> String {
+                cols[k]
+                    .and_then(|c| row.get(c).cloned().flatten())
+                    .map(|s| fold_cell(&s).into_owned())
+                    .unwrap_or_default()
+            };
+            (i + 1, [cell(0), cell(1), cell(2), cell(3), cell(4)])
+        })
+        .collect();
+    Ok(out)
+}
+
+/// One training provider of the registry (DESIGN §16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Provider code (the landing folder's name under `training/`).
+    pub provider_id: String,
+    /// Provider name (an organisation).
+    pub name: String,
+    /// Kind of provider.
+    pub provider_type: ProviderType,
+    /// Reporting unit (DESIGN §14) its trainees count in.
+    pub region_code: String,
+    /// Date of registration, if given.
+    pub registered_on: Option<NaiveDate>,
+}
+
+/// The registry of training providers (`landing/training/providers.csv` or `.xlsx`), keyed by provider code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Providers {
+    providers: BTreeMap<String, Provider>,
+}
+
+const PROVIDER_HEADERS: [(&str, &[&str]); 5] = [
+    ("provider_id", &["provider_id", "培训机构代码", "机构代码", "机构编码", "培训机构编码"]),
+    ("name", &["name", "培训机构名称", "机构名称", "名称"]),
+    ("provider_type", &["provider_type", "培训机构类型", "机构类型", "类型"]),
+    ("region_code", &["region_code", "地区代码", "统计地区", "所属地区代码", "行政区划代码"]),
+    ("registered_on", &["registered_on", "备案日期", "登记日期", "备案时间"]),
+];
+
+impl Providers {
+    /// Reads a provider registry file (CSV in UTF-8/GBK, or XLSX). Like the agency registry, a row that cannot be
+    /// used stops the batch ([`IngestError::Reference`]): an unknown provider type, a region code that is not a
+    /// reporting unit of §14, a control character in a code.
+    pub fn load(path: &Path) -> Result<Self> {
+        let rows = registry_rows(path, &PROVIDER_HEADERS, "no header with provider_id, provider_type and region_code")?;
+        let mut providers = BTreeMap::new();
+        for (row, [provider_id, name, provider_type, region_code, registered_on]) in rows {
+            let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };
+            let provider_id =
+                normalize_key(&provider_id).map_err(|e| problem(format!("provider_id: {e}")))?.into_owned();
+            if provider_id.is_empty() {
+                continue;
+            }
+            let provider_type = ProviderType::parse(&provider_type).ok_or_else(|| {
+                problem(format!(
+                    "provider {provider_id}: provider type {provider_type:?} not recognised (企业, 院校, 社会培训机构, \
+                     公共实训基地, 线上平台)"
+                ))
+            })?;
+            if !ReportingUnit::is_known(&region_code) {
+                return Err(problem(format!(
+                    "provider {provider_id}: region code {region_code:?} is not a reporting unit (DESIGN §14)"
+                )));
+            }
+            let registered_on = parse_date(&registered_on);
+            providers
+                .insert(provider_id.clone(), Provider { provider_id, name, provider_type, region_code, registered_on });
+        }
+        Ok(Self { providers })
+    }
+
+    /// Builds a registry from providers.
+    pub fn from_providers(providers: impl IntoIterator<Item = Provider>) -> Self {
+        Self { providers: providers.into_iter().map(|p| (p.provider_id.clone(), p)).collect() }
+    }
+
+    /// Adds or replaces the providers of `other`.
+    pub fn merge(&mut self, other: Providers) {
+        self.providers.extend(other.providers);
+    }
+
+    /// Looks up a provider.
+    pub fn get(&self, provider_id: &str) -> Option<&Provider> {
+        self.providers.get(provider_id)
+    }
+
+    /// Every provider, by code.
+    pub fn iter(&self) -> impl Iterator<Item = &Provider> {
+        self.providers.values()
+    }
+
+    /// Whether the registry is empty.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
     }
 }
 

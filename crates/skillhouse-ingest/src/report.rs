@@ -1,7 +1,8 @@
 //! What a batch did, file by file, for the CLI summary, the nightly run report and tests.
 
+use crate::field::Input;
 pub use crate::landing::IgnoredEntry;
-use skillhouse_model::RejectReason;
+use skillhouse_model::{RejectReason, TrainingRejectReason};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,11 +24,13 @@ pub enum FileOutcome {
 /// One submitted file's result.
 #[derive(Debug, Clone)]
 pub struct FileReport {
+    /// Certificates or training.
+    pub input: Input,
     /// The file as given on disk.
     pub path: PathBuf,
-    /// Landing-relative path, `<agency_id>/<file name>`.
+    /// Landing-relative path, `<agency_id>/<file name>` (`training/<provider_id>/<file name>`).
     pub source_file: String,
-    /// Agency (folder name).
+    /// Agency (folder name); for a training file, its provider.
     pub agency_id: String,
     /// `YYYY-MM` (file name).
     pub period: String,
@@ -45,12 +48,43 @@ pub struct FileReport {
     pub rows_accepted: u64,
     /// Rows rejected; `rows_read = rows_accepted + rows_rejected`.
     pub rows_rejected: u64,
-    /// Rejected rows per reason.
+    /// Rejected rows of a certificate file per reason.
     pub rejects_by_reason: BTreeMap<RejectReason, u64>,
+    /// Rejected rows of a training file per reason.
+    pub training_rejects_by_reason: BTreeMap<TrainingRejectReason, u64>,
     /// Source files of the same agency and month this file replaced.
     pub superseded: Vec<String>,
     /// Wall time spent on the file.
     pub duration: Duration,
+}
+
+impl FileReport {
+    /// Rejected rows per reason code, whichever the input.
+    pub fn reject_codes(&self) -> BTreeMap<&'static str, u64> {
+        let certificates = self.rejects_by_reason.iter().map(|(r, n)| (r.code(), *n));
+        certificates.chain(self.training_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n))).collect()
+    }
+}
+
+/// What a batch did with the files of one input: the figures of the CLI summary and the rebuild report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InputTotals {
+    /// Files loaded.
+    pub files_loaded: usize,
+    /// Files skipped as already loaded.
+    pub files_skipped: usize,
+    /// Earlier files replaced by corrections.
+    pub files_superseded: usize,
+    /// Files that could not be read.
+    pub files_unreadable: usize,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows accepted.
+    pub rows_accepted: u64,
+    /// Rows rejected (`rows_read = rows_accepted + rows_rejected`).
+    pub rows_rejected: u64,
+    /// Rejected rows per reason code.
+    pub rejects_by_reason: BTreeMap<String, u64>,
 }
 
 /// The result of one [`crate::ingest`] call.
@@ -58,7 +92,7 @@ pub struct FileReport {
 pub struct BatchReport {
     /// Identifier stamped on every row written.
     pub batch_id: String,
-    /// Every file considered, in path order.
+    /// Every file considered, in path order: certificate files, then training files.
     pub files: Vec<FileReport>,
     /// Certificates flagged duplicate_claim across the whole warehouse after this batch.
     pub duplicate_claims: usize,
@@ -73,49 +107,53 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
-    fn count(&self, pred: impl Fn(&FileOutcome) -> bool) -> usize {
-        self.files.iter().filter(|f| pred(&f.outcome)).count()
+    fn certificates(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.input == Input::Certificates)
     }
 
-    /// Files loaded.
+    fn count(&self, pred: impl Fn(&FileOutcome) -> bool) -> usize {
+        self.certificates().filter(|f| pred(&f.outcome)).count()
+    }
+
+    /// Certificate files loaded (training files: [`BatchReport::totals`]).
     pub fn files_loaded(&self) -> usize {
         self.count(|o| *o == FileOutcome::Loaded)
     }
 
-    /// Files skipped as already loaded.
+    /// Certificate files skipped as already loaded.
     pub fn files_skipped(&self) -> usize {
         self.count(|o| *o == FileOutcome::Skipped)
     }
 
-    /// Files that could not be read.
+    /// Certificate files that could not be read.
     pub fn files_unreadable(&self) -> usize {
         self.count(|o| matches!(o, FileOutcome::Unreadable { .. }))
     }
 
-    /// Earlier files replaced by corrections in this batch.
+    /// Earlier certificate files replaced by corrections in this batch.
     pub fn files_superseded(&self) -> usize {
-        self.files.iter().map(|f| f.superseded.len()).sum()
+        self.certificates().map(|f| f.superseded.len()).sum()
     }
 
-    /// Data rows read.
+    /// Certificate rows read.
     pub fn rows_read(&self) -> u64 {
-        self.files.iter().map(|f| f.rows_read).sum()
+        self.certificates().map(|f| f.rows_read).sum()
     }
 
-    /// Rows accepted.
+    /// Certificate rows accepted.
     pub fn rows_accepted(&self) -> u64 {
-        self.files.iter().map(|f| f.rows_accepted).sum()
+        self.certificates().map(|f| f.rows_accepted).sum()
     }
 
-    /// Rows rejected.
+    /// Certificate rows rejected.
     pub fn rows_rejected(&self) -> u64 {
-        self.files.iter().map(|f| f.rows_rejected).sum()
+        self.certificates().map(|f| f.rows_rejected).sum()
     }
 
-    /// Rejected rows per reason, over the batch.
+    /// Rejected certificate rows per reason, over the batch.
     pub fn rejects_by_reason(&self) -> BTreeMap<RejectReason, u64> {
         let mut out = BTreeMap::new();
-        for file in &self.files {
+        for file in self.certificates() {
             for (reason, n) in &file.rejects_by_reason {
                 *out.entry(*reason).or_default() += n;
             }
@@ -123,9 +161,29 @@ impl BatchReport {
         out
     }
 
-    /// Whether any row was rejected or any file unreadable (the CLI exits 3).
+    /// What the batch did with the files of one input.
+    pub fn totals(&self, input: Input) -> InputTotals {
+        let mut totals = InputTotals::default();
+        for file in self.files.iter().filter(|f| f.input == input) {
+            match file.outcome {
+                FileOutcome::Loaded => totals.files_loaded += 1,
+                FileOutcome::Skipped => totals.files_skipped += 1,
+                FileOutcome::Unreadable { .. } => totals.files_unreadable += 1,
+            }
+            totals.files_superseded += file.superseded.len();
+            totals.rows_read += file.rows_read;
+            totals.rows_accepted += file.rows_accepted;
+            totals.rows_rejected += file.rows_rejected;
+            for (code, n) in file.reject_codes() {
+                *totals.rejects_by_reason.entry(code.to_string()).or_default() += n;
+            }
+        }
+        totals
+    }
+
+    /// Whether any row was rejected or any file unreadable, of either input (the CLI exits 3).
     pub fn is_partly_rejected(&self) -> bool {
-        self.rows_rejected() > 0 || self.files_unreadable() > 0
+        self.files.iter().any(|f| f.rows_rejected > 0 || matches!(f.outcome, FileOutcome::Unreadable { .. }))
     }
 }
 

@@ -82,7 +82,7 @@ fn reject(reason: RejectReason, field: Option<Field>, extra: impl Into<String>) 
 }
 
 /// A cell's folded text, `None` when empty.
-fn cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Cow<'a, str>> {
+pub(crate) fn cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Cow<'a, str>> {
     cells[field.index()].map(fold_cell).filter(|c| !c.is_empty())
 }
 
@@ -90,12 +90,21 @@ fn cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Cow<'a, str>> {
 /// normal form ([`normalize_key`]) before any rule looks at them, so invisible characters never make two keys of
 /// one value.
 fn is_key(field: Field) -> bool {
-    matches!(field, Field::IdNumber | Field::CertNo | Field::OccupationCode | Field::AgencyId)
+    matches!(
+        field,
+        Field::IdNumber
+            | Field::CertNo
+            | Field::OccupationCode
+            | Field::AgencyId
+            | Field::ProviderId
+            | Field::ClassId
+            | Field::VoucherNo
+    )
 }
 
 /// A key cell in normal form: `None` when empty (or nothing but invisible characters), `Some(Err)` when it holds
 /// a control character that cannot be removed.
-fn key_cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Result<Cow<'a, str>, IdentifierError>> {
+pub(crate) fn key_cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Result<Cow<'a, str>, IdentifierError>> {
     let raw = cells[field.index()]?;
     match normalize_key(raw) {
         Ok(key) if key.is_empty() => None,
@@ -104,12 +113,12 @@ fn key_cell<'a>(cells: &RowCells<'a>, field: Field) -> Option<Result<Cow<'a, str
 }
 
 /// Whether a field has a value (a key that cannot be normalised has one: a malformed value, not a missing one).
-fn present(cells: &RowCells<'_>, field: Field) -> bool {
+pub(crate) fn present(cells: &RowCells<'_>, field: Field) -> bool {
     if is_key(field) { key_cell(cells, field).is_some() } else { cell(cells, field).is_some() }
 }
 
 /// The detail of a key refused for a control character: where it is and which, never the value.
-fn key_problem(error: IdentifierError) -> String {
+pub(crate) fn key_problem(error: IdentifierError) -> String {
     match error {
         IdentifierError::ControlCharacter { position, code } => {
             format!(
@@ -120,7 +129,7 @@ fn key_problem(error: IdentifierError) -> String {
 }
 
 /// Short, safe echo of a value for details: anything that is a valid ID number is masked, wherever it was typed.
-fn echo(value: &str) -> String {
+pub(crate) fn echo(value: &str) -> String {
     if normalize_key(value).is_ok_and(|k| IdNumber::parse(&k).is_ok()) {
         return mask_id_text(value);
     }

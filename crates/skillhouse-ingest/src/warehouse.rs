@@ -2,11 +2,13 @@
 //! of certificates, rejects and agencies.
 
 use crate::error::{IngestError, Result};
+use crate::field::Input;
 use crate::reference::{Agency, Registry};
 use crate::validate::AcceptedRow;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
-use skillhouse_model::{AgencyType, schema::CERTIFICATE_COLUMNS, schema::PARTITION_COLUMN};
+use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
+use skillhouse_model::{AgencyType, layout};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -42,6 +44,42 @@ impl Layout {
     /// `rejects/`.
     pub fn rejects_dir(&self) -> PathBuf {
         self.root.join("rejects")
+    }
+
+    /// `training/`.
+    pub fn training_dir(&self) -> PathBuf {
+        self.root.join(layout::TRAINING_DIR)
+    }
+
+    /// `training/end_year=YYYY/`.
+    pub fn training_year_dir(&self, year: i32) -> PathBuf {
+        self.training_dir().join(format!("{TRAINING_PARTITION_COLUMN}={year}"))
+    }
+
+    /// `training_rejects/`.
+    pub fn training_rejects_dir(&self) -> PathBuf {
+        self.root.join(layout::TRAINING_REJECTS_DIR)
+    }
+
+    /// `providers/providers.parquet`.
+    pub fn providers_path(&self) -> PathBuf {
+        self.root.join(layout::PROVIDERS_DIR).join(layout::PROVIDERS_FILE)
+    }
+
+    /// The folder of an input's accepted rows (`certificates/`, `training/`), partitioned by year.
+    pub fn rows_dir(&self, input: Input) -> PathBuf {
+        match input {
+            Input::Certificates => self.certificates_dir(),
+            Input::Training => self.training_dir(),
+        }
+    }
+
+    /// The folder of an input's rejected rows (`rejects/`, `training_rejects/`).
+    pub fn rejects_dir_of(&self, input: Input) -> PathBuf {
+        match input {
+            Input::Certificates => self.rejects_dir(),
+            Input::Training => self.training_rejects_dir(),
+        }
     }
 
     /// `ledger/ledger.parquet`.
@@ -84,16 +122,25 @@ impl Layout {
         Ok(out)
     }
 
-    /// Every file in the folders of certificate and reject files (`certificates/issue_year=*/`, `rejects/`).
-    pub fn data_files(&self) -> Result<Vec<PathBuf>> {
-        let mut dirs = vec![self.rejects_dir()];
-        if self.certificates_dir().is_dir() {
-            dirs.extend(read_dir_sorted(&self.certificates_dir())?.into_iter().filter(|p| p.is_dir()));
+    /// Every file in the folders of an input's row and reject files (`certificates/issue_year=*/` and `rejects/`,
+    /// or `training/end_year=*/` and `training_rejects/`).
+    pub fn data_files_of(&self, input: Input) -> Result<Vec<PathBuf>> {
+        let mut dirs = vec![self.rejects_dir_of(input)];
+        let rows_dir = self.rows_dir(input);
+        if rows_dir.is_dir() {
+            dirs.extend(read_dir_sorted(&rows_dir)?.into_iter().filter(|p| p.is_dir()));
         }
         let mut out = Vec::new();
         for dir in dirs.iter().filter(|d| d.is_dir()) {
             out.extend(read_dir_sorted(dir)?.into_iter().filter(|p| p.is_file()));
         }
+        Ok(out)
+    }
+
+    /// Every file in the folders of row and reject files, of both inputs.
+    pub fn data_files(&self) -> Result<Vec<PathBuf>> {
+        let mut out = self.data_files_of(Input::Certificates)?;
+        out.extend(self.data_files_of(Input::Training)?);
         Ok(out)
     }
 
@@ -103,36 +150,46 @@ impl Layout {
     /// a correction superseded whose removal was cut short. Returns how many files were removed. A warehouse with
     /// data files but no ledger is refused ([`IngestError::MissingLedger`]): nothing would say which files count.
     pub fn clean_leftovers(&self, ledger: &crate::ledger::Ledger) -> Result<usize> {
-        let data_files = self.data_files()?;
+        let by_input = [self.data_files_of(Input::Certificates)?, self.data_files_of(Input::Training)?];
         if !self.ledger_path().is_file() {
-            let data = data_files.iter().filter(|p| SliceName::of_path(p).is_some()).count();
+            let data = by_input.iter().flatten().filter(|p| SliceName::of_path(p).is_some()).count();
             if data > 0 {
                 return Err(IngestError::MissingLedger { path: self.ledger_path(), files: data });
             }
         }
-        let live: std::collections::HashSet<String> = ledger
-            .entries()
-            .iter()
-            .filter(|e| e.status == crate::ledger::LedgerStatus::Loaded)
-            .map(|e| SliceName::stem(&e.agency_id, &e.period, &e.content_hash))
-            .collect();
+        let live = |input: Input| -> std::collections::HashSet<String> {
+            ledger
+                .entries()
+                .iter()
+                .filter(|e| e.status == crate::ledger::LedgerStatus::Loaded && e.input == input)
+                .map(|e| SliceName::stem(&e.agency_id, &e.period, &e.content_hash))
+                .collect()
+        };
         let mut removed = 0usize;
-        let mut candidates = data_files;
-        for dir in
-            [self.ledger_path(), self.agencies_path(), self.duplicate_claims_path(), self.certificate_keys_path()]
-        {
-            if let Some(parent) = dir.parent().filter(|p| p.is_dir()) {
-                candidates.extend(read_dir_sorted(parent)?);
+        let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
+        for (input, files) in Input::ALL.into_iter().zip(by_input) {
+            let live = live(input);
+            for file in files {
+                // A data file counts only while a `loaded` ledger row of its own input names it.
+                let orphan = SliceName::of_path(&file).is_some()
+                    && file.file_stem().and_then(|s| s.to_str()).is_some_and(|stem| !live.contains(stem));
+                candidates.push((file, orphan));
             }
         }
-        for file in candidates {
+        for single in [
+            self.ledger_path(),
+            self.agencies_path(),
+            self.providers_path(),
+            self.duplicate_claims_path(),
+            self.certificate_keys_path(),
+        ] {
+            if let Some(parent) = single.parent().filter(|p| p.is_dir()) {
+                candidates.extend(read_dir_sorted(parent)?.into_iter().map(|p| (p, false)));
+            }
+        }
+        for (file, orphan) in candidates {
             let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let temporary = name.starts_with('.') && name.contains(".tmp-");
-            let orphan = SliceName::of_path(&file).is_some()
-                && file.file_stem().and_then(|s| s.to_str()).is_some_and(|stem| !live.contains(stem))
-                && !file.starts_with(self.root.join("ledger"))
-                && !file.starts_with(self.root.join("agencies"))
-                && !file.starts_with(self.root.join("duplicate_claims"));
             if temporary || orphan {
                 std::fs::remove_file(&file).map_err(|e| IngestError::io(&file, e))?;
                 removed += 1;
@@ -182,10 +239,10 @@ pub struct SliceFiles {
 }
 
 impl SliceFiles {
-    /// Lists the warehouse's data files.
-    pub fn load(layout: &Layout) -> Result<Self> {
+    /// Lists the warehouse's data files of an input.
+    pub fn load(layout: &Layout, input: Input) -> Result<Self> {
         let mut files = Self::default();
-        for path in layout.data_files()? {
+        for path in layout.data_files_of(input)? {
             files.add(path);
         }
         Ok(files)
@@ -385,13 +442,37 @@ pub fn certificates_frame(
     DataFrame::new(n, columns)
 }
 
+/// A stable reject reason code of either input.
+pub trait ReasonCode: Copy + Ord {
+    /// The code written to the rejects file and the ledger.
+    fn code(self) -> &'static str;
+}
+
+impl ReasonCode for skillhouse_model::RejectReason {
+    fn code(self) -> &'static str {
+        skillhouse_model::RejectReason::code(self)
+    }
+}
+
+impl ReasonCode for &'static str {
+    fn code(self) -> &'static str {
+        self
+    }
+}
+
+impl ReasonCode for skillhouse_model::TrainingRejectReason {
+    fn code(self) -> &'static str {
+        skillhouse_model::TrainingRejectReason::code(self)
+    }
+}
+
 /// One rejected row, ready for the rejects file.
 #[derive(Debug, Clone)]
-pub struct RejectRecord {
+pub struct RejectRecord<R = skillhouse_model::RejectReason> {
     /// Row as a clerk sees it.
     pub source_row: i64,
     /// Reason code.
-    pub reason: skillhouse_model::RejectReason,
+    pub reason: R,
     /// Field at fault.
     pub field: Option<&'static str>,
     /// Sentence for the clerk.
@@ -400,9 +481,22 @@ pub struct RejectRecord {
     pub row_json: String,
 }
 
+impl<R: ReasonCode> RejectRecord<R> {
+    /// The record with its reason as its code.
+    pub fn coded(self) -> RejectRecord<&'static str> {
+        RejectRecord {
+            source_row: self.source_row,
+            reason: self.reason.code(),
+            field: self.field,
+            detail: self.detail,
+            row_json: self.row_json,
+        }
+    }
+}
+
 /// Builds the rejects frame of one file (docs/warehouse.md "rejects columns").
-pub fn rejects_frame(
-    rejects: &[RejectRecord],
+pub fn rejects_frame<R: ReasonCode>(
+    rejects: &[RejectRecord<R>],
     lineage: &Lineage<'_>,
     agency_id: &str,
     period: &str,

@@ -5,8 +5,9 @@
 //! provincial plan ([`Programme`]), the reporting units ([`ReportingUnit`]), resident ID numbers and their
 //! validation ([`IdNumber`]), the 22-character certificate-number rule ([`check_skill_level_cert_no`]), the date
 //! spellings agencies use ([`parse_date`]), the normal form of identifiers compared as keys ([`normalize_key`]),
-//! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`]) and the column
-//! names of the canonical certificate record ([`schema`]).
+//! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`],
+//! [`TrainingRejectReason`]), the training vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`],
+//! [`TrainingResult`]) and the column names of the warehouse's records ([`schema`]).
 //!
 //! Every parser accepts what clerks really type: surrounding spaces, full-width digits and letters, Chinese and
 //! English spellings. Parsing is total — a value either maps to exactly one variant or is refused — and every
@@ -31,6 +32,7 @@ mod reason;
 mod region;
 pub mod schema;
 mod text;
+mod training;
 
 pub use agency::AgencyType;
 pub use cert_no::{CertNoError, check_skill_level_cert_no};
@@ -41,9 +43,13 @@ pub use key::{IdentifierError, is_format_char, normalize_key};
 pub use level::Level;
 pub use programme::Programme;
 pub use pseudonym::{KeyError, PseudonymKey};
-pub use reason::RejectReason;
+pub use reason::{RejectReason, TrainingRejectReason};
 pub use region::{PROVINCE_CODE, ReportingUnit};
 pub use text::fold_cell;
+pub use training::{
+    ProviderType, TrainingKind, TrainingResult, YOUTH_LEAGUE, parse_organiser, parse_satisfaction, parse_whole_hours,
+    parse_yes_no,
+};
 
 /// Youth bounds of the plans (青年): age in whole years on the issue date, inclusive.
 pub const YOUTH_MIN_AGE: u32 = 16;
@@ -51,5 +57,7 @@ pub const YOUTH_MIN_AGE: u32 = 16;
 pub const YOUTH_MAX_AGE: u32 = 35;
 /// Minimum age for any certificate (under 16 is rejected as `under_age`).
 pub const MIN_CERTIFICATE_AGE: u32 = 16;
+/// Minimum age of a trainee on the class's start date (DESIGN §16: under 16 is rejected as `under_age`).
+pub const MIN_TRAINING_AGE: u32 = 16;
 /// Version of the indicator definitions (口径) this build implements; served with every value.
 pub const DEFINITION_VERSION: &str = "2025.1";

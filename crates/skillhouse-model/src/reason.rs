@@ -1,4 +1,4 @@
-//! Stable reject reason codes (DESIGN §6).
+//! Stable reject reason codes: certificates (DESIGN §6) and training records (§16).
 
 use std::fmt;
 
@@ -131,6 +131,133 @@ impl fmt::Display for RejectReason {
     }
 }
 
+/// Why a training row was rejected (DESIGN §16). As with [`RejectReason`], the variants are in checking order (a row
+/// with several defects gets the first) and the codes are stable identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingRejectReason {
+    /// An empty required field (id_number, class_id, training_kind, subsidised, start_date, end_date, hours_total,
+    /// hours_practical, result) — or a subsidised or result value that is none of the spellings of §16, which says
+    /// no more than an empty cell would (DESIGN gives no reason of its own for it; the detail says which).
+    MissingField,
+    /// ID number of the wrong length or characters, or an impossible birth date.
+    IdFormat,
+    /// ID number whose check character does not match.
+    IdChecksum,
+    /// Training kind not recognised.
+    UnknownTrainingKind,
+    /// Occupation code not in the occupation reference, or none where the kind needs one.
+    UnknownOccupation,
+    /// A start or end date that cannot be parsed.
+    DateInvalid,
+    /// The class ends before it starts.
+    EndBeforeStart,
+    /// The class ends after the rebuild's as-of date.
+    DateFuture,
+    /// Trainee younger than 16 on the start date.
+    UnderAge,
+    /// Row's provider differs from its folder's provider.
+    ProviderMismatch,
+    /// Provider not in the registry.
+    UnknownProvider,
+    /// Class hours not whole numbers, total ≤ 0, or practical < 0 or > total.
+    HoursInvalid,
+    /// The same person again in one class (provider + class_id): the first row counts.
+    DuplicateEnrolment,
+    /// A voucher number already used by an earlier accepted row.
+    VoucherReused,
+}
+
+impl TrainingRejectReason {
+    /// Every reason, in checking order.
+    pub const ALL: [TrainingRejectReason; 14] = [
+        Self::MissingField,
+        Self::IdFormat,
+        Self::IdChecksum,
+        Self::UnknownTrainingKind,
+        Self::UnknownOccupation,
+        Self::DateInvalid,
+        Self::EndBeforeStart,
+        Self::DateFuture,
+        Self::UnderAge,
+        Self::ProviderMismatch,
+        Self::UnknownProvider,
+        Self::HoursInvalid,
+        Self::DuplicateEnrolment,
+        Self::VoucherReused,
+    ];
+
+    /// The stable snake_case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::MissingField => "missing_field",
+            Self::IdFormat => "id_format",
+            Self::IdChecksum => "id_checksum",
+            Self::UnknownTrainingKind => "unknown_training_kind",
+            Self::UnknownOccupation => "unknown_occupation",
+            Self::DateInvalid => "date_invalid",
+            Self::EndBeforeStart => "end_before_start",
+            Self::DateFuture => "date_future",
+            Self::UnderAge => "under_age",
+            Self::ProviderMismatch => "provider_mismatch",
+            Self::UnknownProvider => "unknown_provider",
+            Self::HoursInvalid => "hours_invalid",
+            Self::DuplicateEnrolment => "duplicate_enrolment",
+            Self::VoucherReused => "voucher_reused",
+        }
+    }
+
+    /// Parses a stable code back to its reason.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The reason an ID number error gives.
+    pub const fn of_id_error(reason: RejectReason) -> Self {
+        match reason {
+            RejectReason::IdChecksum => Self::IdChecksum,
+            _ => Self::IdFormat,
+        }
+    }
+
+    /// A sentence a clerk at the provider can act on (Chinese, then English).
+    pub const fn explanation(self) -> &'static str {
+        match self {
+            Self::MissingField => "必填项为空或无法识别 / a required field is empty or not recognised",
+            Self::IdFormat => {
+                "身份证号长度、字符或出生日期不正确 / ID number has a wrong length, character or birth date"
+            }
+            Self::IdChecksum => "身份证号校验位不正确 / ID number check character does not match",
+            Self::UnknownTrainingKind => "培训类型无法识别 / training kind not recognised",
+            Self::UnknownOccupation => {
+                "职业编码缺失或不在职业分类大典中 / occupation code missing (this training kind needs one) or unknown"
+            }
+            Self::DateInvalid => "开班或结业日期无法识别 / start or end date not recognised",
+            Self::EndBeforeStart => "结业日期早于开班日期 / the class ends before it starts",
+            Self::DateFuture => "结业日期晚于统计截止日 / end date after the as-of date",
+            Self::UnderAge => "开班时未满16周岁 / trainee under 16 on the start date",
+            Self::ProviderMismatch => {
+                "培训机构代码与提交目录不一致 / provider code differs from the submitting provider"
+            }
+            Self::UnknownProvider => "培训机构未备案 / provider not in the registry",
+            Self::HoursInvalid => {
+                "课时应为整数，总课时大于0，实操课时不小于0且不超过总课时 / class hours must be whole numbers, the \
+                 total above 0, practical hours from 0 to the total"
+            }
+            Self::DuplicateEnrolment => {
+                "同一人员在同一培训班重复登记 / the same person is already enrolled in this class"
+            }
+            Self::VoucherReused => "培训券已被使用 / this training voucher was already used",
+        }
+    }
+}
+
+impl fmt::Display for TrainingRejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +271,21 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, RejectReason::ALL, "ALL must list reasons in checking order");
         assert_eq!(RejectReason::from_code("nope"), None);
+    }
+
+    #[test]
+    fn training_codes_round_trip_and_are_in_design_order() {
+        for reason in TrainingRejectReason::ALL {
+            assert_eq!(TrainingRejectReason::from_code(reason.code()), Some(reason));
+        }
+        let mut sorted = TrainingRejectReason::ALL;
+        sorted.sort();
+        assert_eq!(sorted, TrainingRejectReason::ALL, "ALL must list reasons in checking order");
+        // DESIGN §16's list, verbatim.
+        let design = "missing_field id_format id_checksum unknown_training_kind unknown_occupation date_invalid \
+                      end_before_start date_future under_age provider_mismatch unknown_provider hours_invalid \
+                      duplicate_enrolment voucher_reused";
+        let codes: Vec<&str> = TrainingRejectReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes, design.split_whitespace().collect::<Vec<_>>());
     }
 }

@@ -12,7 +12,9 @@
 //! code; it depends on ingestion and the query engine, never on the server or the command line.
 
 use serde::Serialize;
-use skillhouse_ingest::{BatchReport, FileOutcome, IngestError, IngestOptions, NoProgress, Progress};
+use skillhouse_ingest::{
+    BatchReport, FileOutcome, IngestError, IngestOptions, Input, InputTotals, NoProgress, Progress,
+};
 use skillhouse_model::PseudonymKey;
 use skillhouse_query::{BuildOptions, BuildParams, GateConfig, GateReport, PruneReport, QueryError, WarehouseLock};
 use std::collections::BTreeMap;
@@ -167,29 +169,32 @@ pub struct RebuildReport {
     pub as_of: String,
     /// The ingestion batch.
     pub batch_id: String,
-    /// Files loaded by this run.
+    /// Certificate files loaded by this run (training files: [`RebuildReport::training`]).
     pub files_loaded: usize,
-    /// Files already loaded by an earlier run.
+    /// Certificate files already loaded by an earlier run.
     pub files_skipped: usize,
-    /// Files replaced by a correction.
+    /// Certificate files replaced by a correction.
     pub files_superseded: usize,
-    /// Files that could not be read at all.
+    /// Certificate files that could not be read at all.
     pub files_unreadable: usize,
-    /// Those files, with why.
+    /// The files of either input that could not be read, with why (`training/…` for training files).
     pub unreadable: Vec<UnreadableFile>,
     /// Entries of the landing folder that are not submissions (hidden files, files at the top, …): not in the
     /// ledger, so listed here.
     pub entries_ignored: usize,
     /// Those entries, with why.
     pub ignored: Vec<IgnoredEntry>,
-    /// Rows read from the files loaded.
+    /// Certificate rows read from the files loaded.
     pub rows_read: u64,
-    /// Rows accepted.
+    /// Certificate rows accepted.
     pub rows_accepted: u64,
-    /// Rows rejected.
+    /// Certificate rows rejected.
     pub rows_rejected: u64,
-    /// Rows rejected per reason code.
+    /// Certificate rows rejected per reason code.
     pub rejects_by_reason: BTreeMap<String, u64>,
+    /// The training files (DESIGN §16): files loaded, skipped, superseded, unreadable; rows read = accepted +
+    /// rejected; rejects per reason code.
+    pub training: InputTotals,
     /// Duplicate claims flagged.
     pub duplicate_claims: usize,
     /// Files an interrupted earlier run left, removed before ingesting.
@@ -342,7 +347,7 @@ impl Run<'_> {
         let Run { as_of, batch, built, gate, previous, published, cleaned, retention } = self;
         let outcome = if !published {
             RunOutcome::RefusedByGate
-        } else if batch.rows_rejected() > 0 || batch.files_unreadable() > 0 {
+        } else if batch.is_partly_rejected() {
             RunOutcome::PublishedWithRejects
         } else {
             RunOutcome::Published
@@ -373,6 +378,7 @@ impl Run<'_> {
             rows_accepted: batch.rows_accepted(),
             rows_rejected: batch.rows_rejected(),
             rejects_by_reason: batch.rejects_by_reason().into_iter().map(|(r, n)| (r.code().to_string(), n)).collect(),
+            training: batch.totals(Input::Training),
             duplicate_claims: batch.duplicate_claims,
             leftovers_removed: batch.leftovers_removed,
             incomplete_snapshots_removed: cleaned,

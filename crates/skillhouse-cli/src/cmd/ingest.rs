@@ -5,7 +5,7 @@ use crate::args::IngestArgs;
 use crate::exit::Outcome;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use skillhouse_ingest::{BatchReport, FileOutcome, FileReport, IngestOptions, NoProgress, Progress};
+use skillhouse_ingest::{BatchReport, FileOutcome, FileReport, IngestOptions, Input, NoProgress, Progress};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -97,7 +97,8 @@ impl Progress for Reporter {
 
 fn print_summary(report: &BatchReport, as_of: chrono::NaiveDate) {
     println!(
-        "batch {} (as of {as_of}): {} files loaded, {} skipped (already loaded), {} superseded, {} unreadable",
+        "batch {} (as of {as_of}): {} certificate files loaded, {} skipped (already loaded), {} superseded, {} \
+         unreadable",
         report.batch_id,
         report.files_loaded(),
         report.files_skipped(),
@@ -118,6 +119,23 @@ fn print_summary(report: &BatchReport, as_of: chrono::NaiveDate) {
         println!("rejects by reason:");
         for (reason, count) in by_reason {
             println!("  {:<24} {count}", reason.code());
+        }
+    }
+    let training = report.totals(Input::Training);
+    if training.files_loaded + training.files_skipped + training.files_unreadable > 0 {
+        println!(
+            "training: {} files loaded, {} skipped (already loaded), {} superseded, {} unreadable",
+            training.files_loaded, training.files_skipped, training.files_superseded, training.files_unreadable
+        );
+        println!(
+            "training rows (人次): {} read, {} accepted, {} rejected",
+            training.rows_read, training.rows_accepted, training.rows_rejected
+        );
+        if !training.rejects_by_reason.is_empty() {
+            println!("training rejects by reason:");
+            for (reason, count) in &training.rejects_by_reason {
+                println!("  {reason:<24} {count}");
+            }
         }
     }
     for file in &report.files {

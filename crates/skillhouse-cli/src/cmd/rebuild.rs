@@ -155,8 +155,13 @@ fn print_summary(r: &RebuildReport) {
         );
     }
     println!(
-        "  files: {} loaded, {} already loaded (skipped), {} superseded, {} unreadable",
+        "  certificate files: {} loaded, {} already loaded (skipped), {} superseded, {} unreadable",
         r.files_loaded, r.files_skipped, r.files_superseded, r.files_unreadable
+    );
+    let t = &r.training;
+    println!(
+        "  training files: {} loaded, {} already loaded (skipped), {} superseded, {} unreadable",
+        t.files_loaded, t.files_skipped, t.files_superseded, t.files_unreadable
     );
     for file in &r.unreadable {
         println!("    unreadable {}: {}", file.source_file, file.message);
@@ -169,6 +174,13 @@ fn print_summary(r: &RebuildReport) {
     }
     println!("  rows: {} read = {} accepted + {} rejected", r.rows_read, r.rows_accepted, r.rows_rejected);
     for (reason, count) in &r.rejects_by_reason {
+        println!("    {reason:<24} {count}");
+    }
+    println!(
+        "  training rows (人次): {} read = {} accepted + {} rejected",
+        t.rows_read, t.rows_accepted, t.rows_rejected
+    );
+    for (reason, count) in &t.rejects_by_reason {
         println!("    {reason:<24} {count}");
     }
     println!("  duplicate claims flagged: {}", r.duplicate_claims);

@@ -1,11 +1,13 @@
 //! The crash test (DESIGN §11): the nightly rebuild is killed — `std::process::abort()` at a fault point, which
-//! like `kill -9` runs no destructor and flushes nothing — at 23 points spread over ingestion, the snapshot build,
+//! like `kill -9` runs no destructor and flushes nothing — at 27 points spread over ingestion (certificates and
+//! training), the snapshot build,
 //! file writing, publishing and retention. After each crash:
 //! - the published snapshot is intact (every file's size and checksum match its manifest) and answers SQL;
 //! - the next rebuild succeeds and publishes;
 //! - the warehouse then equals the one an uninterrupted night gives — the same ledger rows (file, hash, status, row
-//!   counts), the same certificate, reject and duplicate-claim counts, the same indicator values — so nothing was
-//!   ingested twice or lost; and no leftover temporary file or incomplete snapshot remains.
+//!   counts; training files' too), the same certificate, reject and duplicate-claim counts, the same training and
+//!   training-reject files with the same rows, the same indicator values — so nothing was ingested twice or lost;
+//!   and no leftover temporary file or incomplete snapshot remains.
 //!
 //! Each point runs on its own copy of the night-1 warehouse, replaying night 2 (new files, skipped files and a
 //! correction); two points run at a time.
@@ -18,12 +20,17 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// `name[:n]`: abort the n-th time the named point is passed. Ordered as a night runs.
-const POINTS: [&str; 23] = [
+const POINTS: [&str; 27] = [
     // Ingestion.
     "ingest.start",
     "ingest.file_read:5",
     "ingest.parquet_tmp:3",
     "ingest.file_committed:40",
+    // Ingestion of training files (after the certificate files, in path order).
+    "ingest.training_read:2",
+    "ingest.training_keys",
+    "ingest.training_committed:3",
+    "ingest.providers_written",
     "ingest.synced",
     "ingest.ledger_before",
     "ingest.ledger_saved",
@@ -63,6 +70,29 @@ struct State {
     ledger: String,
     counts: String,
     indicators: String,
+    /// The warehouse's training, training-reject and provider files with their rows.
+    training: Vec<(String, usize)>,
+}
+
+/// Every Parquet file under the warehouse's training folders, relative, with its rows.
+fn training_files(warehouse: &Path) -> Result<Vec<(String, usize)>, String> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> =
+        ["training", "training_rejects", "providers"].iter().map(|d| warehouse.join(d)).collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                let rows = skillhouse_ingest::read_parquet(&path, None).map_err(|e| format!("{e:#}"))?.height();
+                let relative = path.strip_prefix(warehouse).unwrap_or(&path).display().to_string();
+                out.push((relative, rows));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 const LEDGER_SQL: &str = "SELECT source_file, content_hash, status, rows_read, rows_accepted, rows_rejected, \
@@ -85,7 +115,7 @@ fn state(warehouse: &Path) -> Result<State, String> {
         let indicators = texts.pop().unwrap_or_default();
         let counts = texts.pop().unwrap_or_default();
         let ledger = texts.pop().unwrap_or_default();
-        Ok(State { ledger, counts, indicators })
+        Ok(State { ledger, counts, indicators, training: training_files(warehouse)? })
     })
 }
 
@@ -164,6 +194,9 @@ fn crash_and_recover(point: &str, expected: &State) -> Result<(), String> {
     if recovered_state.counts != expected.counts {
         return Err(format!("counts differ: {} expected {}", recovered_state.counts, expected.counts));
     }
+    if recovered_state.training != expected.training {
+        return Err(format!("training files differ: {:?} expected {:?}", recovered_state.training, expected.training));
+    }
     if recovered_state.indicators != expected.indicators {
         return Err("indicator values differ from an uninterrupted night".into());
     }
@@ -191,6 +224,11 @@ fn a_rebuild_killed_at_any_point_leaves_the_published_snapshot_serving_and_the_n
     let expected = state(&reference).expect("reference state");
     assert!(expected.ledger.contains(&format!("{},", fixture.corrected)), "night 2 corrects a file");
     assert!(expected.ledger.contains(",superseded,"), "the correction superseded the original:\n{}", expected.ledger);
+    let night = nights::report(&output);
+    assert_eq!(night["training"]["files_loaded"], 3, "night 2's training files: {}", night["training"]);
+    assert_eq!(night["training"]["files_superseded"], 1, "a training correction: {}", night["training"]);
+    assert!(expected.training.iter().any(|(f, _)| f.starts_with("training_rejects/")), "{:?}", expected.training);
+    assert!(expected.ledger.contains("training/N9001/2024-03.csv"), "training files are in the ledger");
 
     // `CRASH_POINTS=a,b` runs only those points (when debugging one).
     let only: Option<Vec<String>> =

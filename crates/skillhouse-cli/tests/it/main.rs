@@ -194,3 +194,58 @@ fn demo_prints_the_scoreboard() {
     assert!(dir.path().join("demo-key.hex").is_file(), "the demo keeps its key beside the warehouse");
     assert!(!dir.path().join("warehouse/demo-key.hex").exists());
 }
+
+/// `skillhouse ingest` and `skillhouse rebuild` report the training files (DESIGN §16) beside the certificate files:
+/// night 2's four training files, read in path order (N9001's months, then N9002's), from nothing.
+#[test]
+fn ingest_and_rebuild_report_training_files_and_rejects() {
+    let fixture = nights::nights();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = dir.path().join("wh");
+    let output = run(skillhouse(&[
+        "ingest",
+        "--warehouse",
+        nights::utf8(&warehouse),
+        "--as-of",
+        nights::AS_OF,
+        nights::utf8(&fixture.night2),
+    ])
+    .env("SKILLHOUSE_KEY_FILE", &fixture.key));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    // N9001/2025-03 uses voucher TV3 first, so N9002/2024-05's TV3 is reused; its other row has no valid end date.
+    for line in [
+        "training: 4 files loaded, 0 skipped (already loaded), 0 superseded, 0 unreadable",
+        "training rows (人次): 7 read, 5 accepted, 2 rejected",
+    ] {
+        assert!(text.contains(line), "ingest prints {line:?}:\n{text}");
+    }
+    let reasons: Vec<&str> =
+        text.lines().skip_while(|l| !l.starts_with("training rejects by reason")).skip(1).take(2).collect();
+    assert_eq!(
+        reasons.iter().map(|l| l.split_whitespace().collect::<Vec<_>>()).collect::<Vec<_>>(),
+        [["date_invalid", "1"], ["voucher_reused", "1"]]
+    );
+
+    let again = nights::rebuild(&warehouse, &fixture.night2, &fixture.key, &[]);
+    let report = nights::report(&again);
+    assert_eq!(report["training"]["files_skipped"], 4, "{}", report["training"]);
+    assert_eq!(report["training"]["rows_read"], 0);
+    let text = run(skillhouse(&[
+        "rebuild",
+        "--warehouse",
+        nights::utf8(&warehouse),
+        "--landing",
+        nights::utf8(&fixture.night2),
+        "--as-of",
+        nights::AS_OF,
+    ])
+    .env("SKILLHOUSE_KEY_FILE", &fixture.key));
+    let shown = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        shown.contains("training files: 0 loaded, 4 already loaded (skipped), 0 superseded, 0 unreadable"),
+        "{shown}\n{}",
+        stderr(&text)
+    );
+    assert!(shown.contains("training rows (人次): 0 read = 0 accepted + 0 rejected"), "{shown}");
+}

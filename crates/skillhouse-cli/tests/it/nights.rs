@@ -4,6 +4,9 @@
 //! Night 1 holds the files of periods before 2025-07. Night 2 holds every file, and one of night 1's CSV files comes
 //! back corrected (its last line removed): it supersedes the original, so night 2 exercises new files, skipped
 //! files and a correction.
+//!
+//! Both nights carry training files too (DESIGN §16, written here by [`write_training`]): night 1 two providers'
+//! months, night 2 the same with one of them corrected, and two new months (one rejects a reused voucher).
 
 use crate::{run, skillhouse, stderr};
 use std::path::{Path, PathBuf};
@@ -73,6 +76,8 @@ pub fn nights() -> &'static Nights {
                 std::fs::copy(generated.join(path), &target).expect("copy drop");
             }
         }
+        write_training(&night1, false);
+        write_training(&night2, true);
         // The correction: a readable night-1 CSV file of at least two rows, resubmitted without its last line.
         let corrected = files
             .iter()
@@ -96,6 +101,64 @@ pub fn nights() -> &'static Nights {
         let base_snapshot = current(&base).expect("night 1 published");
         Nights { key, night2, base, base_snapshot, corrected }
     })
+}
+
+/// Provider codes of the training files: unlike any the generator writes.
+pub const TRAINING_PROVIDERS: [&str; 2] = ["N9001", "N9002"];
+
+/// The training files of a night (`landing/training/`); see the module documentation.
+fn write_training(landing: &Path, night2: bool) {
+    let person = |seq: u16| {
+        let birth =
+            chrono::NaiveDate::from_ymd_opt(1990 + i32::from(seq % 10), 1 + u32::from(seq % 12), 10).expect("date");
+        skillhouse_model::IdNumber::from_parts("410105", birth, seq).expect("synthetic id").expose().to_string()
+    };
+    let header = "身份证号,班级编号,培训类型,职业编码,是否补贴性培训,培训券编号,开班日期,结业日期,总课时,实操课时,满意度,培训结果";
+    let csv = |rows: &[(u16, &str, &str, &str, &str)]| -> String {
+        let mut text = format!("{header}\n");
+        for (seq, class, voucher, end, result) in rows {
+            text.push_str(&format!(
+                "{},{class},就业技能培训,6-31-01-03,是,{voucher},2024-01-02,{end},80,50,90,{result}\n",
+                person(*seq)
+            ));
+        }
+        text
+    };
+    let training = landing.join("training");
+    let files = [
+        (
+            "providers.csv",
+            format!(
+                "provider_id,name,provider_type,region_code\n{},虚构培训中心,企业,410100\n{},虚构技工学校,院校,410300\n",
+                TRAINING_PROVIDERS[0], TRAINING_PROVIDERS[1]
+            ),
+        ),
+        (
+            "N9001/2024-03.csv",
+            if night2 {
+                csv(&[(801, "K1", "TV1", "2024-03-20", "合格"), (803, "K1", "", "2024-03-20", "未结业")])
+            } else {
+                csv(&[
+                    (801, "K1", "TV1", "2024-03-20", "合格"),
+                    (802, "K1", "TV2", "2024-03-20", "不合格"),
+                    (802, "K1", "", "2024-03-20", "合格"),
+                ])
+            },
+        ),
+        ("N9002/2024-05.csv", csv(&[(804, "M1", "TV3", "2024-05-30", "合格"), (805, "M1", "", "2024-13-01", "合格")])),
+    ];
+    let later = [
+        (
+            "N9001/2025-03.csv",
+            csv(&[(806, "K2", "TV2", "2025-03-28", "合格"), (807, "K2", "TV3", "2025-03-28", "合格")]),
+        ),
+        ("N9002/2025-08.csv", csv(&[(808, "M2", "", "2025-08-15", "合格")])),
+    ];
+    for (path, text) in files.iter().chain(later.iter().filter(|_| night2)) {
+        let target = training.join(path);
+        std::fs::create_dir_all(target.parent().expect("folder")).expect("training folder");
+        std::fs::write(target, text).expect("training file");
+    }
 }
 
 /// A path as an argument.

@@ -2,7 +2,7 @@
 
 use super::{Format, RawTable, ReadError, find_header};
 use crate::decode::{decode_text, unify_line_ends};
-use crate::field::{Field, HeaderAliases};
+use crate::field::{Field, HeaderAliases, Input};
 use polars::prelude::*;
 use std::io::Cursor;
 
@@ -136,7 +136,7 @@ fn split_fields(record: &str, separator: u8) -> Vec<String> {
 }
 
 /// Reads a CSV file.
-pub(crate) fn read_csv(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
+pub(crate) fn read_csv(bytes: &[u8], input: Input, aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
     refuse_other_formats(bytes)?;
     let (text, encoding) = decode_text(bytes)?;
     let text = unify_line_ends(&text);
@@ -149,7 +149,7 @@ pub(crate) fn read_csv(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable
     for separator in SEPARATORS {
         let rows: Vec<Vec<String>> =
             all_records.iter().take(30).map(|r| split_fields(&text[r.start..r.end], separator)).collect();
-        let header = find_header(rows.iter().map(|row| row.iter().map(|c| Some(c.as_str()))), aliases);
+        let header = find_header(rows.iter().map(|row| row.iter().map(|c| Some(c.as_str()))), input, aliases);
         if let Some((index, map)) = header {
             found = Some((separator, index, map, rows[index].len()));
             break;
@@ -166,10 +166,10 @@ pub(crate) fn read_csv(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable
     let data_start = all_records[header_index].end.saturating_add(1).min(text.len());
     let first_data_line = text[..data_start].matches('\n').count() as i64 + 1;
     if let Some((line, column, unterminated)) = stray_quote(text, data_start, first_data_line, separator) {
-        let field = Field::ALL.into_iter().find(|f| map.column(*f) == Some(column - 1));
+        let field = input.fields().iter().copied().find(|f| map.column(*f) == Some(column - 1));
         return Err(ReadError::CsvQuote { line, column, field, unterminated });
     }
-    let present: Vec<(Field, usize)> = Field::ALL.into_iter().filter_map(|f| map.column(f).map(|c| (f, c))).collect();
+    let present: Vec<(Field, usize)> = input.fields().iter().filter_map(|f| map.column(*f).map(|c| (*f, c))).collect();
     if data_records.is_empty() {
         let columns = present.iter().map(|(f, _)| (*f, Vec::new())).collect();
         return RawTable::from_columns(Format::Csv, encoding.label(), columns, Vec::new())
@@ -227,7 +227,7 @@ mod tests {
         let text = "河南省职业技能等级证书发放名册\n\n序号,姓名,身份证号,证书编号,证书类型,发证日期,备注\n\
                     1,甲,1234,Y1,职业技能等级证书,2024-05-01,\n\n2,\"乙\n丙\",5678,Y2,培训合格证书,2024/5/2\n\
                     3,丁,9999,Y3,培训合格证书,2024/5/3,x,extra\n";
-        let table = read_csv(text.as_bytes(), &HeaderAliases::builtin()).expect("table");
+        let table = read_csv(text.as_bytes(), Input::Certificates, &HeaderAliases::builtin()).expect("table");
         let rows = rows(&table);
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].0, 4);
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn crlf_line_ends_and_quoted_commas() {
         let text = "身份证号,证书编号,证书类型,发证日期\r\n\"1,2\",Y1,培训合格证书,2024-05-01\r\n3,Y2,培训合格证书,2024-05-02\r\n";
-        let table = read_csv(text.as_bytes(), &HeaderAliases::builtin()).expect("table");
+        let table = read_csv(text.as_bytes(), Input::Certificates, &HeaderAliases::builtin()).expect("table");
         let rows = rows(&table);
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(rows[0].1[Field::IdNumber.index()].as_deref(), Some("1,2"));
@@ -252,7 +252,7 @@ mod tests {
     fn classic_mac_line_ends_are_read() {
         let text =
             "身份证号,证书编号,证书类型,发证日期,备注\r1,Y1,培训合格证书,2024-05-01,\r2,Y2,培训合格证书,2024-05-02,\r";
-        let table = read_csv(text.as_bytes(), &HeaderAliases::builtin()).expect("table");
+        let table = read_csv(text.as_bytes(), Input::Certificates, &HeaderAliases::builtin()).expect("table");
         let rows = rows(&table);
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(rows[1].1[Field::CertNo.index()].as_deref(), Some("Y2"));
@@ -263,7 +263,7 @@ mod tests {
         let aliases = HeaderAliases::builtin();
         let text = "身份证号,姓名,证书编号,证书类型,发证日期\n1,甲,Y1,培训合格证书,2024-05-01\n2,\"乙,Y2,培训合格证书,2024-05-02\n\
                     3,丙,Y3,培训合格证书,2024-05-03\n";
-        match read_csv(text.as_bytes(), &aliases) {
+        match read_csv(text.as_bytes(), Input::Certificates, &aliases) {
             Err(ReadError::CsvQuote { line: 3, column: 2, field: Some(Field::Name), unterminated: true }) => {}
             other => panic!("expected the quote on line 3, column 2: {other:?}"),
         }
@@ -271,24 +271,25 @@ mod tests {
         let paired =
             "身份证号,证书编号,证书类型,发证日期\n1,Y1\",培训合格证书,2024-05-01\n2,Y2\",培训合格证书,2024-05-02\n";
         assert!(matches!(
-            read_csv(paired.as_bytes(), &aliases),
+            read_csv(paired.as_bytes(), Input::Certificates, &aliases),
             Err(ReadError::CsvQuote { line: 2, column: 2, unterminated: false, .. })
         ));
         // Quoted values across lines that open and close where a value does are data, as before.
         let fine =
             "身份证号,姓名,证书编号,证书类型,发证日期\n1,\"甲\n乙\",Y1,培训合格证书,2024-05-01\n2,\"a\"\"b\",Y2,x,y\n";
-        assert_eq!(rows(&read_csv(fine.as_bytes(), &aliases).expect("table")).len(), 2);
+        assert_eq!(rows(&read_csv(fine.as_bytes(), Input::Certificates, &aliases).expect("table")).len(), 2);
     }
 
     #[test]
     fn header_only_is_zero_rows_and_no_header_is_refused() {
         let aliases = HeaderAliases::builtin();
-        let table = read_csv("身份证号,证书编号,证书类型,发证日期\n".as_bytes(), &aliases).expect("table");
+        let table =
+            read_csv("身份证号,证书编号,证书类型,发证日期\n".as_bytes(), Input::Certificates, &aliases).expect("table");
         assert_eq!(table.source_rows.len(), 0);
-        assert!(matches!(read_csv(b"a,b,c\n1,2,3\n", &aliases), Err(ReadError::NoHeader)));
-        assert!(matches!(read_csv(b"", &aliases), Err(ReadError::Empty)));
+        assert!(matches!(read_csv(b"a,b,c\n1,2,3\n", Input::Certificates, &aliases), Err(ReadError::NoHeader)));
+        assert!(matches!(read_csv(b"", Input::Certificates, &aliases), Err(ReadError::Empty)));
         assert!(matches!(
-            read_csv("身份证号,证书编号\n1,2\n".as_bytes(), &aliases),
+            read_csv("身份证号,证书编号\n1,2\n".as_bytes(), Input::Certificates, &aliases),
             Err(ReadError::MissingColumns { .. })
         ));
     }

@@ -3,7 +3,7 @@
 use super::csv::refuse_other_formats;
 use super::{Format, RawTable, ReadError};
 use crate::decode::{decode_text, unify_line_ends};
-use crate::field::{FIELD_COUNT, Field, HeaderAliases};
+use crate::field::{FIELD_COUNT, Field, HeaderAliases, Input};
 
 fn value_text(value: serde_json::Value) -> Option<String> {
     match value {
@@ -27,7 +27,7 @@ fn json_problem(error: &serde_json::Error) -> &'static str {
 
 /// Reads a JSON Lines file. A line that is not a JSON object makes the whole file unreadable (it is usually a
 /// truncated upload), so that no row is silently lost.
-pub(crate) fn read_jsonl(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
+pub(crate) fn read_jsonl(bytes: &[u8], input: Input, aliases: &HeaderAliases) -> Result<RawTable, ReadError> {
     refuse_other_formats(bytes)?;
     let (text, encoding) = decode_text(bytes)?;
     let text = unify_line_ends(&text);
@@ -47,7 +47,7 @@ pub(crate) fn read_jsonl(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTab
         };
         let mut row: [Option<String>; FIELD_COUNT] = Default::default();
         for (key, value) in object {
-            if let Some(field) = aliases.field_of(&key) {
+            if let Some(field) = aliases.field_of_in(input, &key) {
                 seen[field.index()] = true;
                 if row[field.index()].is_none() {
                     row[field.index()] = value_text(value);
@@ -65,7 +65,7 @@ pub(crate) fn read_jsonl(bytes: &[u8], aliases: &HeaderAliases) -> Result<RawTab
     if seen.iter().filter(|s| **s).count() < 2 {
         return Err(ReadError::NoHeader);
     }
-    let missing: Vec<Field> = Field::REQUIRED.into_iter().filter(|f| !seen[f.index()]).collect();
+    let missing: Vec<Field> = input.required().iter().copied().filter(|f| !seen[f.index()]).collect();
     if !missing.is_empty() {
         return Err(ReadError::MissingColumns { missing });
     }
@@ -86,13 +86,16 @@ mod tests {
     fn reads_objects_and_refuses_truncation() {
         let aliases = HeaderAliases::builtin();
         let text = "{\"身份证号\":\"1\",\"cert_no\":\"Y\",\"证书类型\":\"培训合格证书\",\"发证日期\":20240501}\n\n{\"id_number\":2}\n";
-        let table = read_jsonl(text.as_bytes(), &aliases).expect("table");
+        let table = read_jsonl(text.as_bytes(), Input::Certificates, &aliases).expect("table");
         assert_eq!(table.source_rows, vec![1, 3]);
         let mut dates = Vec::new();
         table.for_each_row(|_, cells| dates.push(cells[Field::IssueDate.index()].map(str::to_string))).expect("rows");
         assert_eq!(dates, vec![Some("20240501".to_string()), None]);
         let truncated =
             "{\"身份证号\":\"1\",\"cert_no\":\"Y\",\"证书类型\":\"x\",\"发证日期\":\"2024-05-01\"}\n{\"身份";
-        assert!(matches!(read_jsonl(truncated.as_bytes(), &aliases), Err(ReadError::JsonLine { line: 2, .. })));
+        assert!(matches!(
+            read_jsonl(truncated.as_bytes(), Input::Certificates, &aliases),
+            Err(ReadError::JsonLine { line: 2, .. })
+        ));
     }
 }

@@ -10,7 +10,7 @@ mod jsonl;
 mod xlsx;
 
 use crate::decode::DecodeError;
-use crate::field::{FIELD_COUNT, Field, HeaderAliases};
+use crate::field::{FIELD_COUNT, Field, HeaderAliases, Input};
 use polars::prelude::*;
 use std::fmt;
 
@@ -214,7 +214,7 @@ impl fmt::Display for ReadError {
             ),
             Self::NoHeader => f.write_str(
                 "找不到表头 / no header row found: the first rows must include column names such as 身份证号, 证书编号, \
-                 证书类型, 发证日期",
+                 证书类型, 发证日期 (a training file: 身份证号, 班级编号, 培训类型, 开班日期, 结业日期)",
             ),
             Self::MissingColumns { missing } => {
                 f.write_str("表头缺少必填列 / the header lacks required columns: ")?;
@@ -353,7 +353,11 @@ pub fn is_filler_row(cells: &RowCells<'_>) -> bool {
 }
 
 /// Finds the header among the first rows: the first row naming at least two fields.
-pub(crate) fn find_header<'a, I, R>(rows: I, aliases: &HeaderAliases) -> Option<(usize, crate::field::HeaderMap)>
+pub(crate) fn find_header<'a, I, R>(
+    rows: I,
+    input: Input,
+    aliases: &HeaderAliases,
+) -> Option<(usize, crate::field::HeaderMap)>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = Option<&'a str>>,
@@ -361,7 +365,7 @@ where
     rows.into_iter()
         .take(HEADER_SCAN_ROWS)
         .enumerate()
-        .map(|(i, row)| (i, aliases.map_header(row)))
+        .map(|(i, row)| (i, aliases.map_header(input, row)))
         .find(|(_, map)| map.is_header())
 }
 

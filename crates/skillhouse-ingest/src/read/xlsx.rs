@@ -3,7 +3,7 @@
 //! Workbooks are checked for decompression bombs before they are opened, and cells are counted while streaming.
 
 use super::{Format, HEADER_SCAN_ROWS, RawTable, ReadError};
-use crate::field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap};
+use crate::field::{FIELD_COUNT, Field, HeaderAliases, HeaderMap, Input};
 use calamine::{DataRef, Reader, Xlsx};
 use std::io::Cursor;
 use std::ops::ControlFlow;
@@ -200,7 +200,12 @@ fn float_text(f: f64) -> String {
 }
 
 /// Reads the first sheet with a recognisable header.
-pub(crate) fn read_xlsx(bytes: &[u8], aliases: &HeaderAliases, limits: &XlsxLimits) -> Result<RawTable, ReadError> {
+pub(crate) fn read_xlsx(
+    bytes: &[u8],
+    input: Input,
+    aliases: &HeaderAliases,
+    limits: &XlsxLimits,
+) -> Result<RawTable, ReadError> {
     let mut header: Option<(String, HeaderMap)> = None;
     let mut scanned = 0usize;
     let mut sheet_seen = String::new();
@@ -226,7 +231,7 @@ pub(crate) fn read_xlsx(bytes: &[u8], aliases: &HeaderAliases, limits: &XlsxLimi
             }
             None => {
                 scanned += 1;
-                let map = aliases.map_header(cells.iter().map(Option::as_deref));
+                let map = aliases.map_header(input, cells.iter().map(Option::as_deref));
                 if map.is_header() {
                     header = Some((sheet.to_string(), map));
                     ControlFlow::Continue(Next::Row)

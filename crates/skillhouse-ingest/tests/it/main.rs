@@ -7,6 +7,7 @@ mod incremental;
 mod interop;
 mod privacy;
 mod sample;
+mod training;
 mod unreadable;
 
 use polars::prelude::*;
