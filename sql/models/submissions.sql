@@ -1,6 +1,6 @@
 -- id: submissions
 -- title_zh: 报送情况汇总
--- title_en: Submissions by agency
+-- title_en: Submissions by agency (certificate files)
 -- grain: agency_id
 -- source: DESIGN §6 (the ledger), §10 (`/api/v1/submissions`)
 -- description: Per agency, the files of the ledger the snapshot was built with by status, and the rows read,
@@ -12,6 +12,9 @@
 WITH entries AS (
     SELECT COALESCE(agency_id, '') AS agency, status, rows_read, rows_accepted, rows_rejected, rejects_by_reason
     FROM ledger
+    -- Evaluation agencies' certificate files; training providers' files (DESIGN §16) are another input whose ids
+    -- may equal an agency's. A ledger written before the `input` column held certificates only.
+    WHERE COALESCE(input, 'certificates') = 'certificates'
 ),
 files AS (
     SELECT

@@ -68,7 +68,7 @@ pub use gate::{DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAU
 pub use gate_report::{CheckResult, CheckStatus, GateReport};
 pub use guard::{Refusal, RefusalCode, StatementKind};
 pub use lock::{LOCK_FILE, READERS_FILE, SnapshotLease, WarehouseLock};
-pub use manifest::{FileEntry, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
+pub use manifest::{FileEntry, InputSummary, MANIFEST_FILE, Manifest, WarehouseSummary, read_manifest};
 pub use open::{Snapshot, open_snapshot, open_snapshot_with, register_snapshot};
 pub use output::{ResultFormat, csv_plain_cell, csv_text_cell, format_batches};
 pub use params::{APPROX_TOLERANCE, BuildParams};

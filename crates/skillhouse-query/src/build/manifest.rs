@@ -86,9 +86,22 @@ impl From<FileEntryRepr> for FileEntry {
     }
 }
 
-/// The ledger and reject summary carried by a snapshot: what was submitted and what became of it, as of the build.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the ledger the snapshot was built with says, per input: certificates (the top-level fields, as before
+/// training existed) and training records (DESIGN §16). Reason codes of the two inputs overlap (`id_format`, …), so
+/// they are never added together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WarehouseSummary {
+    /// Certificate files.
+    #[serde(flatten)]
+    pub certificates: InputSummary,
+    /// Training files (empty in manifests written before training existed).
+    #[serde(default)]
+    pub training: InputSummary,
+}
+
+/// The ledger's files of one input, and their rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputSummary {
     /// Ledger rows (submitted files) per status: `loaded`, `superseded`, `unreadable`.
     pub files_by_status: BTreeMap<String, u64>,
     /// Rows read from the files that count now (`loaded`).
@@ -111,15 +124,26 @@ pub fn read_manifest(snapshot_dir: &Path) -> Result<Manifest> {
     serde_json::from_slice(&text).map_err(|source| QueryError::Manifest { path, source })
 }
 
-/// The ledger and reject summary of the registered base tables.
+/// The ledger and reject summary of the registered base tables, per input.
 pub(crate) async fn warehouse_summary(ctx: &SessionContext) -> Result<WarehouseSummary> {
-    let mut summary = WarehouseSummary::default();
-    let by_status = "SELECT COALESCE(status, 'unknown') AS status, COUNT(*) AS files, \
+    Ok(WarehouseSummary {
+        certificates: input_summary(ctx, "certificates").await?,
+        training: input_summary(ctx, "training").await?,
+    })
+}
+
+/// The summary of one input's ledger rows (a ledger written before the `input` column holds certificates only).
+async fn input_summary(ctx: &SessionContext, input: &'static str) -> Result<InputSummary> {
+    let mut summary = InputSummary::default();
+    let of_input = format!("COALESCE(input, 'certificates') = '{input}'");
+    let by_status = format!(
+        "SELECT COALESCE(status, 'unknown') AS status, COUNT(*) AS files, \
         CAST(COALESCE(SUM(rows_read), 0) AS BIGINT) AS rows_read, \
         CAST(COALESCE(SUM(rows_accepted), 0) AS BIGINT) AS rows_accepted, \
         CAST(COALESCE(SUM(rows_rejected), 0) AS BIGINT) AS rows_rejected \
-        FROM ledger GROUP BY COALESCE(status, 'unknown')";
-    for row in text_and_counts(ctx, by_status, "summarising the ledger").await? {
+        FROM ledger WHERE {of_input} GROUP BY COALESCE(status, 'unknown')"
+    );
+    for row in text_and_counts(ctx, &by_status, "summarising the ledger").await? {
         let (status, counts) = row;
         summary.files_by_status.insert(status.clone(), counts[0]);
         if status == "loaded" {
@@ -129,9 +153,11 @@ pub(crate) async fn warehouse_summary(ctx: &SessionContext) -> Result<WarehouseS
     // From the ledger's per-file counts, not by reading the reject files: a rejected row is in its file's count by
     // construction (rows read = accepted + rejected, per reason), the files of a superseded or unreadable entry are
     // not in the warehouse, and reading thousands of small reject files took 2 s at 10M rows and 7–14 s at 30M.
-    let by_file = "SELECT rejects_by_reason, COUNT(*) AS files FROM ledger \
-        WHERE status = 'loaded' AND rejects_by_reason IS NOT NULL GROUP BY rejects_by_reason";
-    for (counts, files) in text_and_counts(ctx, by_file, "summarising the rejects").await? {
+    let by_file = format!(
+        "SELECT rejects_by_reason, COUNT(*) AS files FROM ledger \
+        WHERE status = 'loaded' AND rejects_by_reason IS NOT NULL AND {of_input} GROUP BY rejects_by_reason"
+    );
+    for (counts, files) in text_and_counts(ctx, &by_file, "summarising the rejects").await? {
         let counts: BTreeMap<String, u64> = serde_json::from_str(&counts).map_err(|e| {
             QueryError::Internal(format!(
                 "the ledger's rejects_by_reason {counts:?} is not a JSON object of counts: {e}"

@@ -101,6 +101,8 @@ fn ledger_schema() -> SchemaRef {
     fields.extend(utf8(&["rejects_by_reason", "message", "superseded_by"]));
     fields.push(Field::new("ingested_at", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true));
     fields.push(Field::new("duration_ms", DataType::Int64, true));
+    // `certificates` or `training`; null in a ledger written before training existed (certificates).
+    fields.push(Field::new("input", DataType::Utf8, true));
     Arc::new(Schema::new(fields))
 }
 

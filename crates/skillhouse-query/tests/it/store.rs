@@ -111,9 +111,9 @@ async fn the_ledger_decides_which_warehouse_files_a_snapshot_holds() {
     assert_eq!(manifest.row_counts.get("certificates"), Some(&3));
     assert_eq!(certificates_in(warehouse, "s1").await, 3);
     assert!(manifest.files.contains_key("ledger/ledger.parquet"));
-    assert_eq!(manifest.summary.files_by_status.get("loaded"), Some(&1));
-    assert_eq!(manifest.summary.files_by_status.get("superseded"), Some(&1));
-    assert_eq!((manifest.summary.rows_read, manifest.summary.rows_accepted), (3, 3));
+    assert_eq!(manifest.summary.certificates.files_by_status.get("loaded"), Some(&1));
+    assert_eq!(manifest.summary.certificates.files_by_status.get("superseded"), Some(&1));
+    assert_eq!((manifest.summary.certificates.rows_read, manifest.summary.certificates.rows_accepted), (3, 3));
 }
 
 async fn write_ledger(warehouse: &Path, rows: &[(&str, &str, &str, i64)]) {
