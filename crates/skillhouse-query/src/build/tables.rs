@@ -8,7 +8,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
-use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, cast, col, ident};
+use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, cast, col, ident, lit};
+use datafusion::scalar::ScalarValue;
 use skillhouse_model::schema::{
     CERTIFICATE_COLUMNS, Column, PARTITION_COLUMN, PROVIDER_COLUMNS, TRAINING_COLUMNS, TRAINING_PARTITION_COLUMN,
 };
@@ -328,6 +329,20 @@ pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Resul
     register_parquet_dir(ctx, "training_rejects", &training_rejects, Some(rejects_schema())).await?;
     let ledger = warehouse.join("ledger").join("ledger.parquet");
     register_parquet_file(ctx, "ledger", &ledger, Some(ledger_schema())).await?;
+    with_input_column(ctx, &ledger).await
+}
+
+/// A ledger written before training existed has no `input` column: all its files are certificates. The table gets
+/// the column (null, read as `certificates`), so the SQL over it is the same for old and new ledgers.
+async fn with_input_column(ctx: &SessionContext, ledger: &Path) -> Result<()> {
+    let failed = |source| QueryError::Register { table: "ledger".into(), path: ledger.into(), source };
+    let table = ctx.table("ledger").await.map_err(failed)?;
+    if table.schema().has_column_with_unqualified_name("input") {
+        return Ok(());
+    }
+    let widened = table.with_column("input", cast(lit(ScalarValue::Utf8(None)), DataType::Utf8)).map_err(failed)?;
+    ctx.deregister_table("ledger").map_err(failed)?;
+    ctx.register_table("ledger", widened.into_view()).map_err(failed)?;
     Ok(())
 }
 
