@@ -58,7 +58,11 @@ fn check_training(report: &BatchReport, training: &serde_json::Value) {
     let want: BTreeMap<String, u64> = serde_json::from_value(totals["defects"].clone()).expect("training defects");
     assert_eq!(got.rejects_by_reason, want, "training rejects per §16 reason over the drop");
     assert_eq!(got.rows_read, totals["rows"].as_u64().expect("training rows"), "training rows read");
-    assert_eq!(got.rows_accepted, totals["valid_rows"].as_u64().expect("training valid rows"), "training rows accepted");
+    assert_eq!(
+        got.rows_accepted,
+        totals["valid_rows"].as_u64().expect("training valid rows"),
+        "training rows accepted"
+    );
     let unreadable = totals["unreadable_files"].as_u64().expect("training unreadable");
     assert_eq!(got.files_unreadable as u64, unreadable, "unreadable training files");
 }
