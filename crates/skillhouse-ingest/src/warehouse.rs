@@ -7,8 +7,8 @@ use crate::reference::{Agency, Registry};
 use crate::validate::AcceptedRow;
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
-use skillhouse_model::AgencyType;
 use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
+use skillhouse_model::{AgencyType, layout};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -48,7 +48,7 @@ impl Layout {
 
     /// `training/`.
     pub fn training_dir(&self) -> PathBuf {
-        self.root.join("training")
+        self.root.join(layout::TRAINING_DIR)
     }
 
     /// `training/end_year=YYYY/`.
@@ -58,12 +58,12 @@ impl Layout {
 
     /// `training_rejects/`.
     pub fn training_rejects_dir(&self) -> PathBuf {
-        self.root.join("training_rejects")
+        self.root.join(layout::TRAINING_REJECTS_DIR)
     }
 
     /// `providers/providers.parquet`.
     pub fn providers_path(&self) -> PathBuf {
-        self.root.join("providers").join("providers.parquet")
+        self.root.join(layout::PROVIDERS_DIR).join(layout::PROVIDERS_FILE)
     }
 
     /// The folder of an input's accepted rows (`certificates/`, `training/`), partitioned by year.
