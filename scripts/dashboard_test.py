@@ -9,6 +9,8 @@ written here:
   - every KPI card, every programme bar (the chart's own data) and row, and every regions-table cell show the
     API's value for the selected region and year, formatted; withheld cells show "—" with a tooltip, never a number;
   - switching region shows that region's API values (cards, gauge caption, trend series);
+  - the training section (DESIGN §16): training and subsidised 人次 cards with the API's target status, every
+    programme's training and high-skilled cells, every region's 持证率 and non-compliant-class cells;
   - sorting the regions table orders it; switching language changes the labels and the API-supplied names;
   - polling sends If-None-Match (the page counts 304 answers) and a newly published snapshot replaces the shown one;
 and saves a full-page screenshot.
@@ -41,6 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The page's region table and trends draw these; its cards are the catalogue's headline indicators.
 PANEL_INDICATORS = ["high_skill_share", "new_high_skilled", "new_youth_technicians", "youth_share_new_top_grades",
                     "cert_mix_share"]
+# The training section (scripts/../crates/skillhouse-server/assets/training.js): cards, and the regions table's columns.
+TRAINING_CARDS = ["training_persons", "subsidised_training"]
+TRAINING_INDICATORS = TRAINING_CARDS + ["training_certification_rate", "noncompliant_classes"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -175,6 +180,52 @@ def check_value_element(element, indicator, row, catalogue, k, where):
         assert float(element.get_attribute("data-value")) == row["value"], f"{where} {indicator}: data-value"
 
 
+def expected_status(row):
+    """The status a card must show for an API row: against its own target, else its reference, as the API says."""
+    if row is None:
+        return "missing"
+    if row["suppressed"]:
+        return "suppressed"
+    if row["value"] is None:
+        return "na"
+    status = row["status"] if row["target"] is not None else (row.get("reference_status") or "n/a")
+    return {"n/a": "na"}.get(status, status)
+
+
+def check_training(page, driver, values, catalogue, k, province, year, regions):
+    """The training section against the API: cards, programmes table, regions table. Returns a figure checked."""
+    for indicator in TRAINING_CARDS:
+        row = values[indicator].get((province, year, None))
+        check_value_element(page.by_id(f"training-{indicator}"), indicator, row, catalogue, k, "training card")
+        shown_status = page.by_id(f"training-{indicator}-status").get_attribute("data-status")
+        assert shown_status == expected_status(row), f"training card {indicator}: {shown_status!r} vs API {row}"
+    cells = 0
+    for tr in driver.find_elements(By.CSS_SELECTOR, "#training-programmes-table tbody tr"):
+        code = tr.get_attribute("data-programme")
+        shown = {e.get_attribute("data-indicator"): e for e in tr.find_elements(By.CSS_SELECTOR, "[data-indicator]")}
+        assert sorted(shown) == ["programme_new_high_skilled", "training_persons"], f"programme {code}: {sorted(shown)}"
+        for indicator, element in shown.items():
+            check_value_element(element, indicator, values[indicator].get((province, year, code)), catalogue, k,
+                                f"training programme {code}")
+            cells += 1
+    assert cells == 20, f"{cells} programme cells in the training section, expected 10 programmes × 2"
+    rows = driver.find_elements(By.CSS_SELECTOR, "#training-regions-table tbody tr")
+    assert len(rows) == len(regions), f"{len(rows)} training table rows for {len(regions)} regions"
+    published = 0
+    for tr in rows:
+        code = tr.get_attribute("data-region")
+        elements = tr.find_elements(By.CSS_SELECTOR, "[data-indicator]")
+        assert [e.get_attribute("data-indicator") for e in elements] == TRAINING_INDICATORS, code
+        for element in elements:
+            indicator = element.get_attribute("data-indicator")
+            row = values[indicator].get((code, year, None))
+            check_value_element(element, indicator, row, catalogue, k, f"training regions {code}")
+            published += bool(row and not row["suppressed"] and row["value"] is not None)
+    assert published > 0, "the training regions table shows no published value for the sample"
+    total = values["training_persons"][(province, year, None)]
+    return page.text("training-training_persons"), total
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", required=True)
@@ -213,7 +264,8 @@ def main():
         programmes = [p for p in api.get("/api/v1/programmes")["data"] if not p["parent"]]
         values = {}
         k = None
-        for indicator in list(dict.fromkeys(kpis + PANEL_INDICATORS + ["programme_new_high_skilled"])):
+        for indicator in list(dict.fromkeys(kpis + PANEL_INDICATORS + ["programme_new_high_skilled"]
+                                            + TRAINING_INDICATORS)):
             answer, rows = api.values(indicator)
             values[indicator] = rows
             k = answer["suppression_k"]
@@ -244,13 +296,8 @@ def main():
             row = values[indicator].get((province, year, None))
             check_value_element(page.by_id(f"kpi-{indicator}"), indicator, row, catalogue, k, "province card")
             # The status shown is the one the API serves: against the value's own target, else its reference.
-            expected_status = "missing" if row is None else "suppressed" if row["suppressed"] else \
-                row["status"] if row["target"] is not None else (row.get("reference_status") or "n/a")
-            expected_status = {"n/a": "na"}.get(expected_status, expected_status)
-            if row is not None and row["value"] is None and not row["suppressed"]:
-                expected_status = "na"
             shown_status = page.by_id(f"kpi-{indicator}-status").get_attribute("data-status")
-            assert shown_status == expected_status, f"card {indicator}: status {shown_status!r}, API {expected_status!r}"
+            assert shown_status == expected_status(row), f"card {indicator}: status {shown_status!r}, API {row}"
         province_share = values["high_skill_share"][(province, year, None)]
         log(f"province high-skill share {year}: page {page.text('kpi-high_skill_share')!r} = API {province_share['value']}")
 
@@ -295,6 +342,12 @@ def main():
         assert suppressed_seen == api_suppressed, f"{suppressed_seen} withheld cells shown, API has {api_suppressed}"
         log(f"regions table: {len(rows)} rows match the API ({suppressed_seen} withheld cells shown as —)")
 
+        # The training section (issue 22): the sample includes training, so the province's 人次 are published.
+        shown_total, api_total = check_training(page, driver, values, catalogue, k, province, year, regions)
+        assert api_total["value"] is not None and not api_total["suppressed"], f"training 人次 {year}: {api_total}"
+        log(f"training 人次 {year}: page {shown_total!r} = API {api_total['value']} "
+            f"(target {api_total['target']}, status {api_total['status']})")
+
         # A tooltip on every chart: they must work under the page's CSP (an inline style would log an error).
         for chart_id in ("chart-programmes", "chart-regions", "chart-trend-shares", "chart-trend-counts"):
             shown_tip = page.js(
@@ -332,6 +385,9 @@ def main():
             check_value_element(page.by_id(f"kpi-{indicator}"), indicator, values[indicator].get((code, year, None)),
                                 catalogue, k, f"card of {code}")
         assert page.text("gauge-region-name") == region["name_zh"], page.text("gauge-region-name")
+        for indicator in TRAINING_CARDS:
+            check_value_element(page.by_id(f"training-{indicator}"), indicator,
+                                values[indicator].get((code, year, None)), catalogue, k, f"training card of {code}")
         assert page.text("kpi-high_skill_share") != page.text("kpi-province-high_skill_share") or \
             values["high_skill_share"][(code, year, None)]["value"] == province_share["value"]
         trend = page.chart_data("chart-trend-shares")

@@ -13,7 +13,9 @@
   const SHARE_INDICATOR = 'high_skill_share';
   const PROGRAMME_INDICATOR = 'programme_new_high_skilled';
   const REGION_COLUMNS = ['new_high_skilled', 'new_youth_technicians', 'youth_share_new_top_grades', 'cert_mix_share'];
-  const PANEL_INDICATORS = [SHARE_INDICATOR, ...REGION_COLUMNS, PROGRAMME_INDICATOR];
+  // The training section (training.js) names its own indicators (DESIGN §16).
+  const TRAINING = window.SkillhouseTraining;
+  const PANEL_INDICATORS = [SHARE_INDICATOR, ...REGION_COLUMNS, PROGRAMME_INDICATOR, ...TRAINING.INDICATORS];
   const COLOR = { met: '#1b7f3b', behind: '#b3261e', na: '#8a94a6', brand: '#1565c0', deep: '#0b3d91', accent: '#f5b700', ink: '#1b2433', muted: '#5b6575', line: '#dde3ec' };
   const STATUS_ORDER = { met: 0, behind: 1, na: 2, suppressed: 3, missing: 4 };
 
@@ -370,8 +372,31 @@
     renderCardTitles();
     renderProgrammes();
     renderRegions();
+    TRAINING.render(trainingView());
     renderTrends();
     window.history.replaceState(null, '', '#region=' + state.region + '&year=' + state.year);
+  }
+
+  // What the training section may use of this page: its state and helpers, so both show values alike.
+  function trainingView() {
+    return {
+      state,
+      $,
+      t,
+      cell,
+      newCard,
+      showCard,
+      showValue,
+      showStatus,
+      ratioText,
+      programmeItem,
+      programmeName,
+      regionName,
+      formatCount,
+      formatPercent,
+      rowOf: row,
+      programmeIndicator: PROGRAMME_INDICATOR,
+    };
   }
 
   function renderStatic() {
@@ -443,26 +468,7 @@
     }
     for (const indicator of state.data.kpis) {
       cardFor(indicator);
-      const valueRow = row(indicator, region, year);
-      const target = targetFor(indicator, region, year);
-      showValue($('kpi-' + indicator), indicator, valueRow, where);
-      const status = statusOf(valueRow, target);
-      showStatus($('kpi-' + indicator + '-status'), status, target);
-      const detail = $('kpi-' + indicator + '-detail');
-      if (detail) detail.textContent = ratioText(valueRow);
-      const completion = completionOf(valueRow, target);
-      let targetLine = targetText(indicator, target);
-      if (completion != null && !isShare(indicator)) targetLine += ' · ' + t('completion') + ' ' + formatPercent(completion);
-      $('kpi-' + indicator + '-target').textContent = targetLine;
-      const bar = $('kpi-' + indicator + '-bar');
-      if (bar) {
-        const percent = completion == null ? 0 : Math.min(100, completion * 100);
-        bar.querySelector('span').style.width = percent + '%';
-        bar.classList.remove('met', 'behind');
-        if (status === 'met' || status === 'behind') bar.classList.add(status);
-        bar.setAttribute('aria-valuenow', String(Math.round(percent * 10) / 10));
-        bar.setAttribute('aria-label', t('completion') + ' ' + (completion == null ? '—' : formatPercent(completion)));
-      }
+      showCard('kpi-' + indicator, indicator, where);
     }
     $('gauge-region-name').textContent = regionName(region);
     const atProvince = region === province;
@@ -482,32 +488,65 @@
     }
   }
 
+  // One card's value, status, ratio, target line and progress bar, in the elements `base`, `base-status`,
+  // `base-detail`, `base-target` and `base-bar` (the last three optional).
+  function showCard(base, indicator, where) {
+    const valueRow = row(indicator, where.region, where.year);
+    const target = targetFor(indicator, where.region, where.year);
+    showValue($(base), indicator, valueRow, where);
+    const status = statusOf(valueRow, target);
+    showStatus($(base + '-status'), status, target);
+    const detail = $(base + '-detail');
+    if (detail) detail.textContent = ratioText(valueRow);
+    const completion = completionOf(valueRow, target);
+    let targetLine = targetText(indicator, target);
+    if (completion != null && !isShare(indicator)) targetLine += ' · ' + t('completion') + ' ' + formatPercent(completion);
+    const targetElement = $(base + '-target');
+    if (targetElement) targetElement.textContent = targetLine;
+    const bar = $(base + '-bar');
+    if (bar) {
+      const percent = completion == null ? 0 : Math.min(100, completion * 100);
+      bar.querySelector('span').style.width = percent + '%';
+      bar.classList.remove('met', 'behind');
+      if (status === 'met' || status === 'behind') bar.classList.add(status);
+      bar.setAttribute('aria-valuenow', String(Math.round(percent * 10) / 10));
+      bar.setAttribute('aria-label', t('completion') + ' ' + (completion == null ? '—' : formatPercent(completion)));
+    }
+  }
+
   // A headline indicator the page has no card for (one added by a new .sql file) gets a plain one: title, value,
   // progress, target and status, in the cards' order.
   function cardFor(indicator) {
     if ($('kpi-' + indicator)) return;
-    const entry = state.data.catalogue.get(indicator) || {};
-    const card = cell('article', 'card');
+    const card = newCard('kpi-' + indicator, indicator);
     card.id = 'card-' + indicator;
     card.dataset.generated = 'true';
+    document.querySelector('section.cards').append(card);
+  }
+
+  // A card for one indicator whose elements are `base`, `base-bar`, `-detail`, `-target` and `-status` (as
+  // showCard fills them), titled with the catalogue's title of the indicator in the page's language.
+  function newCard(base, indicator) {
+    const entry = state.data.catalogue.get(indicator) || {};
+    const card = cell('article', 'card');
     const title = cell('h2', null, (state.lang === 'zh' ? entry.title_zh : entry.title_en) || indicator);
     title.dataset.catalogueTitle = indicator;
     const value = cell('p', 'kpi-value');
-    value.id = 'kpi-' + indicator;
+    value.id = base;
     const bar = cell('div', 'progress');
-    bar.id = 'kpi-' + indicator + '-bar';
+    bar.id = base + '-bar';
     bar.setAttribute('role', 'progressbar');
     bar.setAttribute('aria-valuemin', '0');
     bar.setAttribute('aria-valuemax', '100');
     bar.append(document.createElement('span'));
     const detail = cell('p', 'kpi-detail');
-    detail.id = 'kpi-' + indicator + '-detail';
+    detail.id = base + '-detail';
     const target = cell('p', 'kpi-target');
-    target.id = 'kpi-' + indicator + '-target';
+    target.id = base + '-target';
     const status = cell('p', 'status');
-    status.id = 'kpi-' + indicator + '-status';
+    status.id = base + '-status';
     card.append(title, value, bar, detail, target, status);
-    document.querySelector('section.cards').append(card);
+    return card;
   }
 
   function renderCardTitles() {
@@ -591,16 +630,19 @@
     return formatValue(indicator, point.raw);
   }
 
+  // A programme's row of an indicator (province only) with its own target and the status the build decided.
+  function programmeItem(indicator, programme, year) {
+    const valueRow = row(indicator, state.data.province, year, programme.programme);
+    const target =
+      valueRow && valueRow.target != null ? { value: valueRow.target, official: true, comparator: comparatorOf(indicator), year, status: valueRow.status } : null;
+    return { programme, valueRow, target, status: statusOf(valueRow, target), completion: completionOf(valueRow, target) };
+  }
+
   function renderProgrammes() {
     const { year } = state;
     const province = state.data.province;
     $('programmes-note').textContent = t('programmesNote', { year });
-    const items = state.data.programmes.map((programme) => {
-      const valueRow = row(PROGRAMME_INDICATOR, province, year, programme.programme);
-      const target =
-        valueRow && valueRow.target != null ? { value: valueRow.target, official: true, comparator: '>=', year, status: valueRow.status } : null;
-      return { programme, valueRow, target, status: statusOf(valueRow, target), completion: completionOf(valueRow, target) };
-    });
+    const items = state.data.programmes.map((programme) => programmeItem(PROGRAMME_INDICATOR, programme, year));
 
     const body = $('programmes-table').querySelector('tbody');
     body.replaceChildren(

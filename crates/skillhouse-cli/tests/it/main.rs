@@ -13,6 +13,7 @@ mod pgwire;
 mod privacy;
 mod sql;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -146,25 +147,27 @@ fn rebuild_the_sample_then_query_it() {
     assert_eq!(report["rejects_by_reason"], totals["defects"], "rejects per reason equal the injected defects");
     assert_eq!(report["duplicate_claims"], totals["duplicate_claims"]);
     assert_eq!(report["published"], true);
-    // The snapshot's summary counts the rejects from the ledger's per-file counts: the same, reason by reason.
+    // The snapshot's summary counts the rejects from the ledger's per-file counts, which hold the training files
+    // too (issue 22): the certificate defects plus the training defects, reason code by reason code.
     let snapshot = warehouse.join("snapshots").join(report["snapshot_id"].as_str().expect("snapshot id"));
     let published: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(snapshot.join("manifest.json")).expect("manifest"))
             .expect("manifest JSON");
-    assert_eq!(published["summary"]["rejects_by_reason"], totals["defects"], "the snapshot's reject summary");
+    let mut defects: BTreeMap<String, u64> = serde_json::from_value(totals["defects"].clone()).expect("defects");
+    let training: BTreeMap<String, u64> =
+        serde_json::from_value(manifest["training"]["totals"]["defects"].clone()).expect("training defects");
+    assert!(!training.is_empty(), "the sample's training carries defects");
+    for (reason, n) in training {
+        *defects.entry(reason).or_default() += n;
+    }
+    let summary: BTreeMap<String, u64> =
+        serde_json::from_value(published["summary"]["rejects_by_reason"].clone()).expect("summary");
+    assert_eq!(summary, defects, "the snapshot's reject summary");
 
     // The published snapshot answers SQL from outside: one high_skill_share row per reporting unit and year.
-    let sql = run(&mut skillhouse(&[
-        "sql",
-        "--warehouse",
-        warehouse.to_str().expect("utf-8"),
-        "--format",
-        "csv",
-        "-c",
-        "SELECT COUNT(DISTINCT region_code) AS regions FROM indicator_values WHERE indicator_id = 'high_skill_share'",
-    ]));
-    assert!(sql.status.success(), "{}", stderr(&sql));
-    assert_eq!(String::from_utf8_lossy(&sql.stdout).trim(), "regions\n20", "19 reporting units and the province");
+    let regions = "SELECT COUNT(DISTINCT region_code) AS regions FROM indicator_values \
+        WHERE indicator_id = 'high_skill_share'";
+    assert_eq!(sql_csv(&warehouse, regions).trim(), "regions\n20", "19 reporting units and the province");
 
     // A second rebuild of the same drops reads nothing again.
     let again = rebuild_json(&warehouse, &landing, as_of, &key);
@@ -193,6 +196,26 @@ fn demo_prints_the_scoreboard() {
     }
     assert!(dir.path().join("demo-key.hex").is_file(), "the demo keeps its key beside the warehouse");
     assert!(!dir.path().join("warehouse/demo-key.hex").exists());
+
+    // The demo includes training (issue 22): its snapshot serves the province's training 人次 of every year of the
+    // sample as the generator's manifest counts them (completed rows of classes ending in the year).
+    let (_, manifest) = sample();
+    let calibration = manifest["training"]["calibration"].as_array().expect("the sample's training calibration");
+    let want: String = calibration.iter().map(|y| format!("{},{}\n", y["year"], y["completed"])).collect();
+    assert!(calibration.len() >= 5 && calibration.iter().all(|y| y["completed"].as_u64() > Some(0)), "{want}");
+    let statement = "SELECT year, CAST(value AS BIGINT) AS persons FROM indicator_values \
+        WHERE indicator_id = 'training_persons' AND region_code = '410000' AND programme IS NULL \
+        AND agency_type IS NULL ORDER BY year";
+    let answer = sql_csv(&dir.path().join("warehouse"), statement);
+    assert_eq!(answer, format!("year,persons\n{want}"), "training 人次 per year");
+}
+
+/// `skillhouse sql --format csv -c STATEMENT` on a warehouse, which must succeed: its standard output.
+fn sql_csv(warehouse: &Path, statement: &str) -> String {
+    let warehouse = warehouse.to_str().expect("utf-8");
+    let sql = run(&mut skillhouse(&["sql", "--warehouse", warehouse, "--format", "csv", "-c", statement]));
+    assert!(sql.status.success(), "{}", stderr(&sql));
+    String::from_utf8_lossy(&sql.stdout).into_owned()
 }
 
 /// `skillhouse ingest` and `skillhouse rebuild` report the training files (DESIGN §16) beside the certificate files:

@@ -146,7 +146,10 @@ fn datafusion_settings_come_from_the_environment() {
     assert!(stderr(&bad).contains("DATAFUSION_"), "{}", stderr(&bad));
 }
 
-/// Every 18-character ID number (and 15-digit legacy one) in the sample's text files.
+/// Every 18-character ID number (and 15-digit legacy one) in the sample's text files: runs of 15 or 18 digits with a
+/// birth date where an ID number has one, whether or not the check character is right (defect rows carry wrong
+/// ones). The sample's training files also hold 15-digit class and voucher numbers (issue 22), which the warehouse
+/// keeps as they are; they carry no date there, so they are not counted as ID numbers.
 pub(crate) fn sample_id_numbers() -> HashSet<String> {
     let (landing, _) = sample();
     let mut ids = HashSet::new();
@@ -158,11 +161,21 @@ pub(crate) fn sample_id_numbers() -> HashSet<String> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "csv" || e == "jsonl") {
                 let bytes = std::fs::read(&path).expect("read sample file");
-                ids.extend(id_like_tokens(&String::from_utf8_lossy(&bytes)));
+                ids.extend(id_like_tokens(&String::from_utf8_lossy(&bytes)).into_iter().filter(|t| has_birth_date(t)));
             }
         }
     }
     ids
+}
+
+/// Whether an ID-like token holds a birth date where an ID number does (characters 7–14, or 7–12 of a legacy number).
+fn has_birth_date(token: &str) -> bool {
+    let date = match token.len() {
+        18 => token.get(6..14).map(str::to_string),
+        15 => token.get(6..12).map(|d| format!("19{d}")),
+        _ => None,
+    };
+    date.is_some_and(|d| chrono::NaiveDate::parse_from_str(&d, "%Y%m%d").is_ok())
 }
 
 /// Runs of 15 or 18 characters that look like ID numbers: digits, the 18th may be X.

@@ -2,7 +2,7 @@
 
 use crate::landing;
 use skillhouse_datagen::{Config, DatagenError, Manifest, config_of, generate};
-use skillhouse_model::{Level, RejectReason};
+use skillhouse_model::{Level, RejectReason, TrainingRejectReason};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -182,7 +182,7 @@ fn committed_sample_is_what_the_generator_produces() {
     let sample = sample_dir();
     let text = std::fs::read_to_string(sample.join("manifest.json")).expect(
         "datasets/sample/manifest.json (regenerate: skillhouse datagen --out datasets/sample --persons 2000 \
-         --seed 2025 --defect-rate 0.03)",
+         --seed 2025 --defect-rate 0.03 --training 1.2)",
     );
     let manifest: Manifest = serde_json::from_str(&text).expect("manifest");
     let config = config_of(&manifest).expect("config");
@@ -215,4 +215,12 @@ fn committed_sample_holds_every_format_and_quirk() {
     }
     assert!((8..=12).contains(&manifest.registry.rows), "about ten agencies");
     assert!((2_000..=6_000).contains(&manifest.totals.rows), "a few thousand rows");
+    // The sample includes training (issue 22): every §16 reason, a few thousand rows at most, and certificate
+    // holders among the trainees so that 持证率 is not empty.
+    let training = manifest.training.as_ref().expect("the sample includes a training drop (datagen --training)");
+    for reason in TrainingRejectReason::ALL {
+        assert!(training.totals.defects.contains_key(reason.code()), "training {}", reason.code());
+    }
+    assert!((300..=5_000).contains(&training.totals.rows), "a few hundred to a few thousand training rows");
+    assert!(training.totals.unreadable_files > 0 && training.totals.trainees_with_certificates > 0);
 }
