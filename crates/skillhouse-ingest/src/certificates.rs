@@ -6,10 +6,12 @@ use crate::claims::{CertKeys, KeyRow};
 use crate::error::{IngestError, Result};
 use crate::field::Field;
 use crate::pending::{Commit, PendingFile, RowLookup, empty_report};
-use crate::read::{RawTable, ReadError, is_filler_row};
+use crate::read::{RawTable, ReadError};
 use crate::reference::Registry;
 use crate::report::{FileOutcome, FileReport};
-use crate::validate::{AcceptedRow, RowContext, RowOutcome, masked_row_json, validate_row};
+use crate::validate::{
+    AcceptedRow, RowContext, RowOutcome, ValidatedRows, masked_row_json, validate_row, validate_rows,
+};
 use crate::warehouse::{Layout, RejectRecord};
 use chrono::Datelike;
 use skillhouse_model::RejectReason;
@@ -29,30 +31,11 @@ pub(crate) struct CertificateRead {
 
 /// Validates every row of a certificate file (in the parallel phase).
 pub(crate) fn validate_certificate_table(table: RawTable, ctx: &RowContext<'_>) -> Result<CertificateRead, ReadError> {
-    let mut accepted = Vec::new();
-    let mut rejects = Vec::new();
-    let mut rows_read = 0u64;
-    let mut index = 0usize;
-    table
-        .for_each_row(|source_row, cells| {
-            let row_index = index;
-            index += 1;
-            if is_filler_row(cells) {
-                return;
-            }
-            rows_read += 1;
-            match validate_row(cells, ctx) {
-                RowOutcome::Accepted(row) => accepted.push((row_index, source_row, *row)),
-                RowOutcome::Rejected(r) => rejects.push(RejectRecord {
-                    source_row,
-                    reason: r.reason,
-                    field: r.field.map(Field::code),
-                    detail: r.detail,
-                    row_json: masked_row_json(cells),
-                }),
-            }
-        })
-        .map_err(|cause| ReadError::Csv { cause })?;
+    let ValidatedRows { rows_read, accepted, rejects } =
+        validate_rows(&table, |cells| match validate_row(cells, ctx) {
+            RowOutcome::Accepted(row) => Ok(*row),
+            RowOutcome::Rejected(r) => Err((r.reason, r.field, r.detail)),
+        })?;
     let keys = accepted.iter().map(|(_, _, row)| key_row(row)).collect();
     Ok(CertificateRead { table, rows_read, accepted, keys, rejects })
 }

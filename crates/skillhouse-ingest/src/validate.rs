@@ -259,6 +259,45 @@ pub fn validate_row(cells: &RowCells<'_>, ctx: &RowContext<'_>) -> RowOutcome {
     }))
 }
 
+/// What validating a file's rows gave: rows read (filler rows not counted), the accepted rows with their index in
+/// the table and the row number a clerk sees, and the rejects with the masked input row.
+pub(crate) struct ValidatedRows<T, R> {
+    pub rows_read: u64,
+    pub accepted: Vec<(usize, i64, T)>,
+    pub rejects: Vec<crate::warehouse::RejectRecord<R>>,
+}
+
+/// Runs `validate` over every row of `table` but filler rows: each ends accepted or rejected (reason, field at
+/// fault, sentence for the clerk) — the one row loop of certificate and training files.
+pub(crate) fn validate_rows<T, R>(
+    table: &crate::read::RawTable,
+    mut validate: impl FnMut(&RowCells<'_>) -> Result<T, (R, Option<Field>, String)>,
+) -> Result<ValidatedRows<T, R>, crate::read::ReadError> {
+    let mut out = ValidatedRows { rows_read: 0, accepted: Vec::new(), rejects: Vec::new() };
+    let mut index = 0usize;
+    table
+        .for_each_row(|source_row, cells| {
+            let row_index = index;
+            index += 1;
+            if crate::read::is_filler_row(cells) {
+                return;
+            }
+            out.rows_read += 1;
+            match validate(cells) {
+                Ok(row) => out.accepted.push((row_index, source_row, row)),
+                Err((reason, field, detail)) => out.rejects.push(crate::warehouse::RejectRecord {
+                    source_row,
+                    reason,
+                    field: field.map(Field::code),
+                    detail,
+                    row_json: masked_row_json(cells),
+                }),
+            }
+        })
+        .map_err(|cause| crate::read::ReadError::Csv { cause })?;
+    Ok(out)
+}
+
 /// The input row as canonical field → raw text, the ID masked and the name dropped (DESIGN §7).
 pub fn masked_row_json(cells: &RowCells<'_>) -> String {
     let mut object = serde_json::Map::new();

@@ -20,10 +20,10 @@ pub use validate::{TrainingContext, TrainingOutcome, TrainingRejection, Training
 use crate::error::{IngestError, Result};
 use crate::field::{Field, Input};
 use crate::pending::{Commit, PendingFile, RowLookup};
-use crate::read::{RawTable, ReadError, is_filler_row};
+use crate::read::{RawTable, ReadError};
 use crate::reference::Providers;
 use crate::report::{FileOutcome, FileReport};
-use crate::validate::masked_row_json;
+use crate::validate::{ValidatedRows, masked_row_json, validate_rows};
 use crate::warehouse::{Layout, RejectRecord, SliceFiles};
 use chrono::Datelike;
 use skillhouse_model::TrainingRejectReason as Reason;
@@ -42,30 +42,11 @@ pub(crate) struct TrainingRead {
 
 /// Validates every row of a training file (in the parallel phase).
 pub(crate) fn validate_training_table(table: RawTable, ctx: &TrainingContext<'_>) -> Result<TrainingRead, ReadError> {
-    let mut accepted = Vec::new();
-    let mut rejects = Vec::new();
-    let mut rows_read = 0u64;
-    let mut index = 0usize;
-    table
-        .for_each_row(|source_row, cells| {
-            let row_index = index;
-            index += 1;
-            if is_filler_row(cells) {
-                return;
-            }
-            rows_read += 1;
-            match validate_training_row(cells, ctx) {
-                TrainingOutcome::Accepted(row) => accepted.push((row_index, source_row, *row)),
-                TrainingOutcome::Rejected(r) => rejects.push(RejectRecord {
-                    source_row,
-                    reason: r.reason,
-                    field: r.field.map(Field::code),
-                    detail: r.detail,
-                    row_json: masked_row_json(cells),
-                }),
-            }
-        })
-        .map_err(|cause| ReadError::Csv { cause })?;
+    let ValidatedRows { rows_read, accepted, rejects } =
+        validate_rows(&table, |cells| match validate_training_row(cells, ctx) {
+            TrainingOutcome::Accepted(row) => Ok(*row),
+            TrainingOutcome::Rejected(r) => Err((r.reason, r.field, r.detail)),
+        })?;
     let prints = accepted
         .iter()
         .map(|(_, _, row)| {
