@@ -3,7 +3,7 @@
 
 use crate::error::{IngestError, Result};
 use crate::field::Input;
-use crate::warehouse::{Layout, i64_values, read_parquet, str_values, write_parquet_atomic};
+use crate::warehouse::{Layout, SliceName, i64_values, read_parquet, str_values, write_parquet_atomic};
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -233,5 +233,15 @@ impl Ledger {
     /// Every entry, in submission order.
     pub fn entries(&self) -> &[LedgerEntry] {
         &self.entries
+    }
+
+    /// The stems of the data files (`<agency>__<period>__<hash12>`) the `loaded` rows of an input name: the files
+    /// that count ([`Layout::clean_leftovers`] removes the others).
+    pub fn loaded_stems(&self, input: Input) -> HashSet<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.status == LedgerStatus::Loaded && e.input == input)
+            .map(|e| SliceName::stem(&e.agency_id, &e.period, &e.content_hash))
+            .collect()
     }
 }

@@ -11,19 +11,46 @@
 //! set of them all takes. The filter stops growing at [`MAX_CAPACITY`] fingerprints (60 MiB): a larger warehouse
 //! gets more false positives, so more reads, never more memory. The fences take 1/16 byte per fingerprint.
 
-use crate::claims::FingerprintHasher;
 use crate::error::{IngestError, Result};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Hashes fingerprints by taking their bits: they are uniform already.
+#[derive(Default)]
+pub(crate) struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 ^= value;
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 ^= (value as u64) ^ ((value >> 64) as u64);
+    }
+}
+
+pub(crate) type FingerprintSet<T> = HashSet<T, BuildHasherDefault<FingerprintHasher>>;
+
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<FingerprintHasher>>;
-type Set<T> = HashSet<T, BuildHasherDefault<FingerprintHasher>>;
+type Set<T> = FingerprintSet<T>;
 
 /// Fingerprints a fence entry stands for: one read of 4 KiB settles a lookup in a run.
 pub(crate) const BLOCK: usize = 256;

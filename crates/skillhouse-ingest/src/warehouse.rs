@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use skillhouse_model::schema::{CERTIFICATE_COLUMNS, PARTITION_COLUMN, TRAINING_PARTITION_COLUMN};
 use skillhouse_model::{AgencyType, layout};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ impl Layout {
 
     /// `certificates/`.
     pub fn certificates_dir(&self) -> PathBuf {
-        self.root.join("certificates")
+        self.root.join(layout::CERTIFICATES_DIR)
     }
 
     /// `certificates/issue_year=YYYY/`.
@@ -43,7 +43,7 @@ impl Layout {
 
     /// `rejects/`.
     pub fn rejects_dir(&self) -> PathBuf {
-        self.root.join("rejects")
+        self.root.join(layout::REJECTS_DIR)
     }
 
     /// `training/`.
@@ -84,22 +84,22 @@ impl Layout {
 
     /// `ledger/ledger.parquet`.
     pub fn ledger_path(&self) -> PathBuf {
-        self.root.join("ledger").join("ledger.parquet")
+        self.root.join(layout::LEDGER_DIR).join(layout::LEDGER_FILE)
     }
 
     /// `agencies/agencies.parquet`.
     pub fn agencies_path(&self) -> PathBuf {
-        self.root.join("agencies").join("agencies.parquet")
+        self.root.join(layout::AGENCIES_DIR).join(layout::AGENCIES_FILE)
     }
 
     /// `duplicate_claims/duplicate_claims.parquet`.
     pub fn duplicate_claims_path(&self) -> PathBuf {
-        self.root.join("duplicate_claims").join("duplicate_claims.parquet")
+        self.root.join(layout::DUPLICATE_CLAIMS_DIR).join(layout::DUPLICATE_CLAIMS_FILE)
     }
 
     /// `index/certificate_keys.bin`: the certificate fingerprints a batch starts from (a cache; see `claims.rs`).
     pub fn certificate_keys_path(&self) -> PathBuf {
-        self.root.join("index").join("certificate_keys.bin")
+        self.root.join(layout::INDEX_DIR).join(layout::CERTIFICATE_KEYS_FILE)
     }
 
     /// Every certificate partition file with its slice, sorted by path.
@@ -149,7 +149,8 @@ impl Layout {
     /// ledger was saved (their source files are read again, since the ledger does not list them either), and files
     /// a correction superseded whose removal was cut short. Returns how many files were removed. A warehouse with
     /// data files but no ledger is refused ([`IngestError::MissingLedger`]): nothing would say which files count.
-    pub fn clean_leftovers(&self, ledger: &crate::ledger::Ledger) -> Result<usize> {
+    /// `live` gives, per input, the stems of the files its `loaded` ledger rows name (`Ledger::loaded_stems`).
+    pub fn clean_leftovers(&self, live: impl Fn(Input) -> HashSet<String>) -> Result<usize> {
         let by_input = [self.data_files_of(Input::Certificates)?, self.data_files_of(Input::Training)?];
         if !self.ledger_path().is_file() {
             let data = by_input.iter().flatten().filter(|p| SliceName::of_path(p).is_some()).count();
@@ -157,14 +158,6 @@ impl Layout {
                 return Err(IngestError::MissingLedger { path: self.ledger_path(), files: data });
             }
         }
-        let live = |input: Input| -> std::collections::HashSet<String> {
-            ledger
-                .entries()
-                .iter()
-                .filter(|e| e.status == crate::ledger::LedgerStatus::Loaded && e.input == input)
-                .map(|e| SliceName::stem(&e.agency_id, &e.period, &e.content_hash))
-                .collect()
-        };
         let mut removed = 0usize;
         let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
         for (input, files) in Input::ALL.into_iter().zip(by_input) {

@@ -27,6 +27,8 @@ pub const LEDGER_DIR: &str = "ledger";
 pub const LEDGER_FILE: &str = "ledger.parquet";
 /// Caches ingestion keeps beside the data (never data).
 pub const INDEX_DIR: &str = "index";
+/// The certificate fingerprints a batch starts from, in [`INDEX_DIR`] (a cache; the ingest crate's `claims`).
+pub const CERTIFICATE_KEYS_FILE: &str = "certificate_keys.bin";
 /// Accepted training rows (DESIGN §16), Hive-partitioned by class end year.
 pub const TRAINING_DIR: &str = "training";
 /// Rejected training rows, one file per submitted file.
