@@ -13,12 +13,20 @@ written here:
     programme's training and high-skilled cells, every region's 持证率 and non-compliant-class cells;
   - sorting the regions table orders it; switching language changes the labels and the API-supplied names;
   - polling sends If-None-Match (the page counts 304 answers) and a newly published snapshot replaces the shown one;
-and saves a full-page screenshot.
+  - the map (issue 29): ECharts registers the vendored boundaries (18 features), every reporting unit is drawn with
+    the API's value for the selected year (郑州航空港区 as a point inside 郑州), a withheld value hatched grey with
+    已抑制 in its tooltip and never coloured, colour bands against the province's target, the completion view, and
+    a click on a city selects it;
+  - printing (issue 29): Chrome's Page.printToPDF of the page is two A4 landscape pages whose text layer holds the
+    headline values, the map, programmes and city table, the snapshot id, 数据截至 and the as-of date on every page,
+    and none of the controls;
+and saves a full-page screenshot and the printed PDF.
 
     python3 scripts/dashboard_test.py --binary target/debug/skillhouse --screenshot target/dashboard-screenshot.png
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -32,7 +40,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from pypdf import PdfReader
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
@@ -47,6 +57,11 @@ PANEL_INDICATORS = ["high_skill_share", "new_high_skilled", "new_youth_technicia
 TRAINING_CARDS = ["training_persons", "subsidised_training"]
 TRAINING_INDICATORS = TRAINING_CARDS + ["training_certification_rate", "noncompliant_classes"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# The map's colour bands by value ÷ break (crates/skillhouse-server/assets/map.js): below 90%, below 100%, below
+# 110%, above; the break is the province's target of the share, or 100% of each region's target for completion.
+MAP_BANDS = [(0.9, "far"), (1.0, "near"), (1.1, "at"), (float("inf"), "ahead")]
+AIRPORT_ZONE, ZHENGZHOU = "410173", "410100"
+A4_LANDSCAPE = (841.89, 595.28)  # PDF points
 
 
 def log(message):
@@ -226,6 +241,145 @@ def check_training(page, driver, values, catalogue, k, province, year, regions):
     return page.text("training-training_persons"), total
 
 
+def expected_band(value, breaking):
+    return next(name for limit, name in MAP_BANDS if value / breaking < limit)
+
+
+def map_items(page):
+    """The map's areas and points as the chart holds them, by region code, with how each is drawn."""
+    return page.js("""
+        const c = echarts.getInstanceByDom(document.getElementById('chart-map'));
+        const s = c.getOption().series[0];
+        const pick = (d, kind) => ({kind, region: d.region, state: d.state, raw: d.raw, band: d.band, colour: d.colour,
+            areaColor: d.itemStyle && (d.itemStyle.areaColor || d.itemStyle.color),
+            decal: !!(d.itemStyle && d.itemStyle.decal), coord: d.coord || null,
+            tip: c.getOption().tooltip[0].formatter({data: d, name: d.name})});
+        return [...s.data.map(d => pick(d, 'area')), ...s.markPoint.data.map(d => pick(d, 'point'))];
+    """)
+
+
+def check_map(page, driver, values, k, province, year, regions, share_target):
+    """The map against the API for the selected year: returns how many withheld regions it drew as withheld."""
+    page.wait(lambda: (page.by_id("chart-map").get_attribute("data-rendered") or "").startswith(f"{year}|share|"),
+              "the map to render")
+    geo = page.js("const g = echarts.getMap('henan').geoJSON; const f = g.features[0].geometry;"
+                  "const ring = f.type === 'Polygon' ? f.coordinates[0] : f.coordinates[0][0];"
+                  "return {n: g.features.length, codes: g.features.map(x => x.properties.region_code), first: ring[0]};")
+    # ECharts 6 decoded the compressed GeoJSON of ECharts 4.9.0: plain longitude/latitude pairs inside Henan.
+    assert geo["n"] == 18, f"{geo['n']} features registered"
+    lon, lat = geo["first"]
+    assert 110 < lon < 117 and 31 < lat < 37, f"a decoded coordinate outside Henan: {geo['first']}"
+    items = {item["region"]: item for item in map_items(page)}
+    expected_codes = sorted(r["region_code"] for r in regions if r["region_code"] != province)
+    assert sorted(items) == expected_codes, f"map regions {sorted(items)} != {expected_codes}"
+    assert sorted(c for c, i in items.items() if i["kind"] == "area") == sorted(geo["codes"])
+    assert items[AIRPORT_ZONE]["kind"] == "point", items[AIRPORT_ZONE]
+    inside = page.js("const c = echarts.getInstanceByDom(document.getElementById('chart-map'));"
+                     "const r = c.getModel().getSeriesByIndex(0).coordinateSystem.getRegionByCoord(arguments[0]);"
+                     "return r && r.name;", items[AIRPORT_ZONE]["coord"])
+    assert inside == ZHENGZHOU, f"郑州航空港区's point {items[AIRPORT_ZONE]['coord']} lies in {inside}, not 郑州"
+    assert share_target, f"no province target of the high-skill share for {year}"
+    band_colours = {}
+    withheld = 0
+    for code, item in items.items():
+        row = values["high_skill_share"].get((code, year, None))
+        if row is None or (not row["suppressed"] and row["value"] is None):
+            assert item["state"] == "missing" and item["raw"] is None, f"map {code}: {item} for {row}"
+        elif row["suppressed"]:
+            withheld += 1
+            assert item["state"] == "suppressed" and item["raw"] is None and item["band"] == "suppressed", item
+            assert "已抑制" in item["tip"] and str(k) in item["tip"], f"map {code} tooltip: {item['tip']!r}"
+            if item["kind"] == "area":
+                assert item["decal"], f"map {code}: a withheld city is hatched"
+        else:
+            assert item["state"] == "shown" and item["raw"] == row["value"], f"map {code}: {item} vs API {row}"
+            band = expected_band(row["value"], share_target)
+            assert item["band"] == band, f"map {code}: band {item['band']}, {row['value']} against {share_target}"
+            assert f"{row['value'] * 100:.1f}%" in item["tip"], item["tip"]
+            band_colours.setdefault(band, set()).add(item["colour"])
+    withheld_colours = {items[c]["colour"] for c in items if items[c]["state"] == "suppressed"}
+    assert all(len(c) == 1 for c in band_colours.values()), f"one colour per band: {band_colours}"
+    assert not withheld_colours & set().union(*band_colours.values()), "a withheld city coloured like a value"
+    legend = {li.get_attribute("data-band"): int(li.find_element(By.CSS_SELECTOR, ".count").text)
+              for li in driver.find_elements(By.CSS_SELECTOR, "#map-legend li")}
+    for band in ("far", "near", "at", "ahead", "suppressed", "missing"):
+        assert legend.get(band) == sum(1 for i in items.values() if i["band"] == band), f"legend {band}: {legend}"
+    assert "郑州航空港区" in page.text("map-legend"), "the legend says how the airport zone is drawn"
+    # A tooltip on a city, under the page's CSP.
+    page.js("echarts.getInstanceByDom(document.getElementById('chart-map'))"
+            ".dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0});")
+    time.sleep(0.3)
+    errors = page.severe()
+    assert not errors, "map tooltip: " + "; ".join(e["message"] for e in errors)
+
+    # The completion view: each region's share against its own target, else the province's, broken at 100%.
+    driver.find_element(By.CSS_SELECTOR, '#map-modes button[data-map-mode="completion"]').click()
+    page.wait(lambda: (page.by_id("chart-map").get_attribute("data-rendered") or "").startswith(f"{year}|completion|"),
+              "the completion map")
+    checked = 0
+    for code, item in {i["region"]: i for i in map_items(page)}.items():
+        row = values["high_skill_share"].get((code, year, None))
+        if not row or row["suppressed"] or row["value"] is None:
+            assert item["raw"] is None, item
+            continue
+        target = row["target"] if row["target"] is not None else row.get("reference_target")
+        expected = row["value"] / target
+        assert abs(item["raw"] - expected) < 1e-12, f"completion {code}: {item['raw']} != {expected}"
+        assert item["band"] == expected_band(expected, 1.0), f"completion band {code}: {item}"
+        checked += 1
+    assert checked > 0, "no published completion on the map"
+    driver.find_element(By.CSS_SELECTOR, '#map-modes button[data-map-mode="share"]').click()
+    page.wait(lambda: (page.by_id("chart-map").get_attribute("data-rendered") or "").startswith(f"{year}|share|"),
+              "the share map again")
+
+    # A click on a city with a published value selects it, as the table's links do.
+    shown_codes = [c for c, i in items.items() if i["kind"] == "area" and i["state"] == "shown"]
+    assert shown_codes, "no city with a published share on the map"
+    code = shown_codes[0]
+    pixel = page.js("const c = echarts.getInstanceByDom(document.getElementById('chart-map'));"
+                    "const f = echarts.getMap('henan').geoJSON.features.find(x => x.properties.region_code === arguments[0]);"
+                    "return c.convertToPixel({seriesIndex: 0}, f.properties.cp);", code)
+    canvas = page.by_id("chart-map")
+    page.js("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    size = canvas.size
+    ActionChains(driver).move_to_element_with_offset(
+        canvas, int(pixel[0] - size["width"] / 2), int(pixel[1] - size["height"] / 2)).click().perform()
+    page.wait(lambda: Select(page.by_id("region-select")).first_selected_option.get_attribute("value") == code,
+              f"a click on {code} to select it")
+    page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == code, "the cards of the city")
+    Select(page.by_id("region-select")).select_by_value(province)
+    page.wait(lambda: page.by_id("kpi-high_skill_share").get_attribute("data-region") == province, "province again")
+    return withheld, code
+
+
+def check_print(page, driver, pdf_path, snapshot, kpi_texts, regions):
+    """Chrome's own print of the page (Ctrl-P's layout): two A4 landscape pages, the report's text on them."""
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    answer = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
+    pdf_path.write_bytes(base64.b64decode(answer["data"]))
+    reader = PdfReader(str(pdf_path))
+    assert len(reader.pages) == 2, f"the printed report has {len(reader.pages)} pages, not 2"
+    texts = []
+    for number, pdf_page in enumerate(reader.pages, 1):
+        box = pdf_page.mediabox
+        assert abs(float(box.width) - A4_LANDSCAPE[0]) < 2 and abs(float(box.height) - A4_LANDSCAPE[1]) < 2, \
+            f"page {number} is {box.width}×{box.height} pt, not A4 landscape"
+        text = pdf_page.extract_text()
+        for needed in (snapshot["snapshot_id"], snapshot["as_of"], "数据截至"):
+            assert needed in text, f"page {number} of the print lacks {needed!r}"
+        texts.append(text)
+    first, second = texts
+    for indicator, shown_text in kpi_texts.items():
+        assert shown_text in first, f"page 1 of the print lacks the headline {indicator} {shown_text!r}"
+    assert "各地区分布图" in first and "郑州航空港区" in first, "page 1 holds the map and its legend"
+    assert "十个专项" in second and "各地区" in second, "page 2 holds the programmes and the city table"
+    for region in regions:
+        assert region["name_zh"] in second, f"the printed city table lacks {region['name_zh']}"
+    for control in ("English", "正在加载", "检查更新", "职业技能培训", "历年趋势"):
+        assert control not in first + second, f"the print shows {control!r}"
+    return [len(t) for t in texts]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", required=True)
@@ -342,6 +496,14 @@ def main():
         assert suppressed_seen == api_suppressed, f"{suppressed_seen} withheld cells shown, API has {api_suppressed}"
         log(f"regions table: {len(rows)} rows match the API ({suppressed_seen} withheld cells shown as —)")
 
+        # The map (issue 29) for the selected year, against the API; the province's target is the colour break.
+        province_row = values["high_skill_share"][(province, year, None)]
+        province_target = province_row["target"] if province_row["target"] is not None \
+            else province_row.get("reference_target")
+        withheld, clicked = check_map(page, driver, values, k, province, year, regions, province_target)
+        log(f"map {year}: {len(regions) - 1} regions as the API has them ({withheld} withheld drawn hatched, "
+            f"not coloured); a click on {clicked} selected it")
+
         # The training section (issue 22): the sample includes training, so the province's 人次 are published.
         shown_total, api_total = check_training(page, driver, values, catalogue, k, province, year, regions)
         assert api_total["value"] is not None and not api_total["suppressed"], f"training 人次 {year}: {api_total}"
@@ -436,6 +598,15 @@ def main():
         time.sleep(1.0)  # charts resize after a short debounce
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         assert driver.save_screenshot(str(screenshot)), "screenshot not written"
+        # The printed report (issue 29): Chrome's Page.printToPDF with the page's own @page size.
+        kpi_texts = {i: shown(i, values[i].get((province, year, None)), catalogue) for i in kpis}
+        kpi_texts = {i: text for i, text in kpi_texts.items() if text not in (None, "—")}
+        assert kpi_texts, "no published headline value to find in the print"
+        report = screenshot.with_name("dashboard-report.pdf")
+        printed = api.get("/api/v1/snapshot")
+        lengths = check_print(page, driver, report, printed, kpi_texts, regions)
+        log(f"printed report {report}: 2 A4 landscape pages ({lengths} characters of text), headline values "
+            f"{sorted(kpi_texts.values())}, 数据截至 {printed['as_of']} and snapshot {printed['snapshot_id']} on each")
         errors = page.severe()
         assert not errors, "browser console errors:\n" + "\n".join(e["message"] for e in errors)
         log(f"no console errors; screenshot {screenshot}")

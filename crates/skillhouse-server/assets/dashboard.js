@@ -372,6 +372,7 @@
     renderCardTitles();
     renderProgrammes();
     renderRegions();
+    if (window.SkillhouseMap) window.SkillhouseMap.render(mapView());
     TRAINING.render(trainingView());
     renderTrends();
     window.history.replaceState(null, '', '#region=' + state.region + '&year=' + state.year);
@@ -396,6 +397,23 @@
       formatPercent,
       rowOf: row,
       programmeIndicator: PROGRAMME_INDICATOR,
+    };
+  }
+
+  // What the map (map.js) may use of this page: the training section's helpers, the share's target and completion
+  // as the regions table computes them, the canvas tooltips, and selecting a region as the table's links do.
+  function mapView() {
+    return {
+      ...trainingView(),
+      targetFor,
+      completionOf,
+      formatShare,
+      tooltip,
+      tooltipText,
+      select: (code) => {
+        state.region = code;
+        renderAll();
+      },
     };
   }
 

@@ -30,13 +30,17 @@ const PAGE_CACHE_CONTROL: &str = "no-cache";
 const ASSET_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// The assets under `/assets/`: path, media type, bytes.
-const FILES: [(&str, &str, &[u8]); 6] = [
+const FILES: [(&str, &str, &[u8]); 9] = [
     ("dashboard.css", "text/css; charset=utf-8", include_bytes!("../assets/dashboard.css")),
+    ("print.css", "text/css; charset=utf-8", include_bytes!("../assets/print.css")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_bytes!("../assets/dashboard.js")),
     ("training.js", "text/javascript; charset=utf-8", include_bytes!("../assets/training.js")),
+    ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../assets/i18n.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
     ("vendor/echarts.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/echarts.min.js")),
+    // The boundaries of Henan's cities (issue 29), fetched by map.js: see web/README.md.
+    ("vendor/henan.json", "application/json", include_bytes!("../assets/vendor/henan.json")),
 ];
 
 /// The page, with `{{asset:NAME}}` placeholders for the assets' hashed URLs.
@@ -153,11 +157,71 @@ mod tests {
     }
 
     #[test]
-    fn the_bundled_echarts_is_the_one_recorded_in_sha256sums() {
+    fn the_bundled_vendor_files_are_the_ones_recorded_in_sha256sums() {
         let sums = include_str!("../assets/vendor/SHA256SUMS");
-        let recorded =
-            sums.lines().find_map(|l| l.strip_suffix("  echarts.min.js")).expect("echarts.min.js in SHA256SUMS");
-        let bundled = ASSETS.get("vendor/echarts.min.js").expect("embedded");
-        assert_eq!(hex::encode(Sha256::digest(&bundled.body)), recorded);
+        for name in ["echarts.min.js", "henan.json"] {
+            let recorded = sums
+                .lines()
+                .find_map(|l| l.strip_suffix(&format!("  {name}")))
+                .unwrap_or_else(|| panic!("{name} in SHA256SUMS"));
+            let bundled = ASSETS.get(&format!("vendor/{name}")).expect("embedded");
+            assert_eq!(hex::encode(Sha256::digest(&bundled.body)), recorded, "{name}");
+        }
+    }
+
+    /// `(region_code, name_zh, kind)` of every row of the reference regions table.
+    fn reference_regions() -> Vec<(String, String, String)> {
+        let csv = include_str!("../../../datasets/reference/regions.csv");
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
+        let (code, name, kind) = (column("region_code"), column("name_zh"), column("kind"));
+        lines
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let fields: Vec<&str> = l.split(',').collect();
+                (fields[code].to_string(), fields[name].to_string(), fields[kind].to_string())
+            })
+            .collect()
+    }
+
+    /// The map's boundaries (issue 29) name the cities of `datasets/reference/regions.csv`: each feature's `id`
+    /// is a city's or 济源's region code (map.js finds values by it) and its name is that region's name — the
+    /// same, or for 济源 the older 济源市 of the file for today's 济源示范区 — and every reporting unit has a
+    /// boundary except 郑州航空港区, which lies inside 郑州 and is drawn as a point.
+    #[test]
+    fn the_map_features_are_the_reference_regions() {
+        let geo: serde_json::Value = serde_json::from_slice(&ASSETS.get("vendor/henan.json").expect("embedded").body)
+            .expect("henan.json is JSON");
+        assert_eq!(geo["type"], "FeatureCollection");
+        assert_eq!(geo["UTF8Encoding"], true, "ECharts' compressed GeoJSON, which registerMap decodes");
+        let features = geo["features"].as_array().expect("features");
+        assert_eq!(features.len(), 18, "17 cities and 济源");
+        let regions = reference_regions();
+        let mut matched = Vec::new();
+        let mut older_names = Vec::new();
+        for feature in features {
+            let id = feature["id"].as_str().expect("a feature id");
+            let name = feature["properties"]["name"].as_str().expect("a feature name");
+            let (code, name_zh, kind) = regions
+                .iter()
+                .find(|(code, _, _)| code == id)
+                .unwrap_or_else(|| panic!("feature {id} {name} is not in regions.csv"));
+            assert!(kind == "city" || kind == "zone", "{code} {name_zh} is a {kind}");
+            if name != name_zh {
+                let stem = name.strip_suffix('市').unwrap_or(name);
+                assert!(name_zh.starts_with(stem), "feature {id} is {name}, regions.csv names {code} {name_zh}");
+                older_names.push(format!("{name}→{name_zh}"));
+            }
+            assert!(!matched.contains(&id), "feature {id} twice");
+            matched.push(id);
+        }
+        assert_eq!(older_names, ["济源市→济源示范区"]);
+        let without: Vec<String> = regions
+            .iter()
+            .filter(|(code, _, kind)| kind != "province" && !matched.contains(&code.as_str()))
+            .map(|(code, name, _)| format!("{code} {name}"))
+            .collect();
+        assert_eq!(without, ["410173 郑州航空港区"], "reporting units without a boundary");
     }
 }

@@ -55,6 +55,7 @@ async fn every_asset_the_page_names_is_served_with_its_type_and_cached_for_good(
             Some("js") => "text/javascript; charset=utf-8",
             Some("css") => "text/css; charset=utf-8",
             Some("svg") => "image/svg+xml",
+            Some("json") => "application/json",
             other => panic!("unexpected asset type {other:?}"),
         };
         assert_eq!(answer.header("content-type"), expected_type, "{url}");
