@@ -7,6 +7,7 @@
 #[path = "../it/fixture.rs"]
 mod fixture;
 
+use chrono::NaiveDate;
 use libtest_mimic::{Arguments, Failed, Trial};
 use skillhouse_query::datafusion::arrow::array::{Array, Float64Array, RecordBatch};
 use skillhouse_query::datafusion::arrow::compute::cast;
@@ -15,7 +16,6 @@ use skillhouse_query::datafusion::arrow::util::display::{ArrayFormatter, FormatO
 use skillhouse_query::datafusion::error::DataFusionError;
 use skillhouse_query::datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
-use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
