@@ -20,7 +20,10 @@ written here:
   - printing (issue 29): Chrome's Page.printToPDF of the page is two A4 landscape pages whose text layer holds the
     headline values, the map, programmes and city table, the snapshot id, 数据截至 and the as-of date on every page,
     and none of the controls;
-and saves a full-page screenshot and the printed PDF.
+  - 序时进度 (issue 28), on a second warehouse rebuilt as of 2025-06-30: every headline flow card with a yearly target
+    shows the API's expected value and pace status, its monthly chart the API's month-to-date values (withheld months
+    as gaps) and the straight target line ending at the target; the programmes table sorts by pace;
+and saves a full-page screenshot, the printed PDF and a screenshot of the mid-year page.
 
     python3 scripts/dashboard_test.py --binary target/debug/skillhouse --screenshot target/dashboard-screenshot.png
 """
@@ -378,6 +381,98 @@ def check_print(page, driver, pdf_path, snapshot, kpi_texts, regions):
     for control in ("English", "正在加载", "检查更新", "职业技能培训", "历年趋势"):
         assert control not in first + second, f"the print shows {control!r}"
     return [len(t) for t in texts]
+PACE_AS_OF = "2025-06-30"
+
+
+def check_pace(binary, work, driver, key_file, screenshot):
+    """序时进度 on a warehouse rebuilt mid-year: the cards, the monthly charts and the programmes table against the API."""
+    warehouse = work / "warehouse-mid-year"
+    log(f"rebuilding {warehouse} from datasets/sample as of {PACE_AS_OF} (序时进度)")
+    rebuild(binary, warehouse, key_file, PACE_AS_OF)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_log = open(work / "serve-mid-year.log", "w", encoding="utf-8")
+    server = subprocess.Popen([binary, "serve", "--warehouse", str(warehouse), "--addr", f"127.0.0.1:{port}"],
+                              env=clean_env(), stdout=server_log, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(base, server)
+        api = Api(base)
+        catalogue = {entry["indicator_id"]: entry for entry in api.get("/api/v1/indicators")["data"]}
+        regions = api.get("/api/v1/regions")["data"]
+        province = next(r["region_code"] for r in regions if r["kind"] == "province")
+        year = int(PACE_AS_OF[:4])
+        elapsed = 181 / 365  # 30 June of a common year, the as-of day counted
+        flows = [e["indicator_id"] for e in catalogue.values() if e.get("headline") is not None and e.get("kind") == "flow"]
+        assert flows, "no headline flow indicator in the catalogue"
+        paced = 0
+        page = Page(driver)
+        driver.get(f"{base}/?poll=600")
+        page.wait(lambda: page.js("return document.body.dataset.ready") == "true", "the mid-year page to load")
+        for indicator in flows:
+            _, rows = api.values(indicator)
+            row = rows.get((province, year, None))
+            pace_element = page.by_id(f"kpi-{indicator}-pace")
+            if row is None or row.get("pace_status") is None:
+                assert not pace_element.is_displayed(), f"{indicator}: pace shown without one in the API"
+                continue
+            paced += 1
+            assert abs(row["elapsed_share"] - elapsed) < 1e-9, f"{indicator}: elapsed share {row['elapsed_share']}"
+            assert abs(row["expected_to_date"] - row["target"] * elapsed) < 1e-6, row
+            assert pace_element.is_displayed(), f"{indicator}: no pace line"
+            assert float(pace_element.get_attribute("data-expected")) == row["expected_to_date"]
+            badge = pace_element.find_element(By.CSS_SELECTOR, ".pace-badge")
+            assert badge.get_attribute("data-pace") == row["pace_status"], (badge.get_attribute("data-pace"), row)
+            assert CJK.search(pace_element.text) and "序时进度" in pace_element.text, pace_element.text
+            # The monthly chart: January to June, the API's month-to-date values, the straight target line.
+            chart_id = f"kpi-{indicator}-monthly"
+            monthly = api.get(f"/api/v1/monthly?indicator={indicator}&region={province}&year={year}")["data"]
+            assert [m["month"] for m in monthly] == [1, 2, 3, 4, 5, 6], monthly
+            assert monthly[-1]["month_end"] == PACE_AS_OF
+            if not monthly[-1]["suppressed"] and not row["suppressed"]:
+                assert monthly[-1]["value"] == row["value"], (monthly[-1], row)
+            page.wait(lambda: page.by_id(chart_id).get_attribute("data-months") == "6", f"{indicator}'s monthly chart")
+            drawn = page.chart_data(chart_id, 0)
+            assert drawn[:6] == [None if m["suppressed"] else m["value"] for m in monthly], (drawn, monthly)
+            assert all(v is None for v in drawn[6:]), f"months after the as-of date drawn: {drawn}"
+            line = page.chart_data(chart_id, 1)
+            assert len(line) == 12 and line[-1] == round(row["target"]), line
+            assert line[5] == round(row["target"] * 181 / 365), line
+            log(f"{indicator}: value {row['value']}, expected {row['expected_to_date']:.0f}, {row['pace_status']}; "
+                f"monthly {drawn[:6]}")
+        assert paced, "no headline flow target with pace as of 2025-06-30"
+        # The programmes table sorted by pace: furthest behind the calendar first.
+        _, programme_rows = api.values("programme_new_high_skilled")
+        page.by_id("programmes-table").find_element(By.CSS_SELECTOR, 'th[data-sort="pace"] button').click()
+        page.wait(lambda: page.by_id("programmes-table").find_element(By.CSS_SELECTOR, 'th[data-sort="pace"]')
+                  .get_attribute("aria-sort") == "ascending", "the programmes table sorted by pace")
+        order = [tr.get_attribute("data-programme") for tr in
+                 page.by_id("programmes-table").find_elements(By.CSS_SELECTOR, "tbody tr")]
+
+        def ahead_by(code):
+            r = programme_rows.get((province, year, code))
+            if not r or r.get("pace_status") is None or r["suppressed"] or r["value"] is None or not r["target"]:
+                return None
+            return r["value"] / r["target"] - r["elapsed_share"]
+
+        keys = [ahead_by(code) for code in order]
+        known = [k for k in keys if k is not None]
+        assert known == sorted(known) and keys[:len(known)] == known, f"pace order {list(zip(order, keys))}"
+        log(f"programmes sorted by pace: {order}")
+        height = int(page.js("return document.documentElement.scrollHeight"))
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1440, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        time.sleep(1.0)
+        mid_year = screenshot.with_name(screenshot.stem + "-mid-year.png")
+        assert driver.save_screenshot(str(mid_year)), "mid-year screenshot not written"
+        errors = page.severe()
+        assert not errors, "browser console errors (mid-year):\n" + "\n".join(e["message"] for e in errors)
+        log(f"序时进度 shown as of {PACE_AS_OF}; screenshot {mid_year}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main():
@@ -610,6 +705,7 @@ def main():
         errors = page.severe()
         assert not errors, "browser console errors:\n" + "\n".join(e["message"] for e in errors)
         log(f"no console errors; screenshot {screenshot}")
+        check_pace(binary, work, driver, key_file, screenshot)
         print(f"PASS dashboard test; screenshot: {screenshot}")
         return 0
     except AssertionError as error:

@@ -2,6 +2,7 @@
 -- title_zh: 备案评价机构数量
 -- title_en: Registered evaluation agencies by type
 -- unit: agencies
+-- kind: stock
 -- grain: agency_type × year for 410000 (DESIGN §8), plus region rows and all-types rows (agency_type null)
 -- target: 2022 province social ~400; Kaifeng 2025 ≥150 (all types); Pingdingshan 2023 = 220 (127/26/43/24)
 -- comparator: ~

@@ -2,6 +2,7 @@
 -- title_zh: 企业新型学徒制培训人数
 -- title_en: Persons trained in the new enterprise apprenticeship
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year; a person counts once in each region where they completed such a class, 410000 counts each person once
 -- target: 2022 province 30,000
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 专项职业能力证书和培训合格证书占发证总量比例
 -- title_en: Share of special-competence and training certificates among certificates issued
 -- unit: share
+-- kind: share
 -- grain: region_code × year (certificates issued in the year, by issuing region; 410000 = all)
 -- target: 0.10 (2022 province)
 -- comparator: <=

@@ -2,6 +2,7 @@
 -- title_zh: 持证人员占从业人员比例
 -- title_en: Certificate holders as a share of employment
 -- unit: share
+-- kind: share
 -- grain: region_code × year (stock at year end ÷ employed persons); only region-years with an employment figure
 -- target: 0.60 (Kaifeng 2025)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 技能竞赛选手取得职业资格证书或职业技能等级证书人数
 -- title_en: Competition entrants certified (qualification or skill level certificate, programme 9)
 -- unit: persons
+-- kind: flow
 -- grain: year for 410000 (flow; each person once)
 -- target: 10,000 (2022 province)
 -- comparator: >=

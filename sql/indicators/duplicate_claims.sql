@@ -2,6 +2,7 @@
 -- title_zh: 重复申领证书数量
 -- title_en: Certificates flagged as duplicate claims
 -- unit: certificates
+-- kind: flow
 -- grain: region_code × year (certificates issued in the year, by issuing region; 410000 = all)
 -- target: —
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 高技能人才“金蓝领”技能提升培训人数
 -- title_en: Persons trained in the gold-collar (金蓝领) programme for the highly skilled
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year; a person counts once in each region where they completed such a class, 410000 counts each person once
 -- target: 2022 province 300
 -- comparator: >=

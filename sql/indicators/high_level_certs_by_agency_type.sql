@@ -2,6 +2,7 @@
 -- title_zh: 各类评价机构发放高级工及以上证书数量
 -- title_en: Skill certificates at ≥ l3 issued by agency type
 -- unit: certificates
+-- kind: flow
 -- grain: agency_type × year for 410000 (DESIGN §8), plus agency_type × region_code × year rows (city targets exist)
 -- target: 2022 province: enterprise 440,000, college 310,000, social 50,000; Kaifeng 2022–2025 per type
 -- comparator: >=

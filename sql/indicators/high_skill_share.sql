@@ -2,6 +2,7 @@
 -- title_zh: 高技能人才占技能人才比例
 -- title_en: High-skilled share of skilled persons
 -- unit: share
+-- kind: share
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: 0.35 (2025 province, 35%左右)
 -- comparator: ~

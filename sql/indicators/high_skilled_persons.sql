@@ -2,6 +2,7 @@
 -- title_zh: 高技能人才总量
 -- title_en: High-skilled persons
 -- unit: persons
+-- kind: stock
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: —
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 中高级技能人才占比
 -- title_en: Mid-and-high share of skilled persons
 -- unit: share
+-- kind: share
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: 0.80 (Kaifeng 2025)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 新备案评价机构数量
 -- title_en: Evaluation agencies registered in the year
 -- unit: agencies
+-- kind: flow
 -- grain: agency_type × year for 410000, plus the all-types row (agency_type null)
 -- target: 2022 province 2,100 = enterprise 1,600 + college 400 + social 100
 -- comparator: >=

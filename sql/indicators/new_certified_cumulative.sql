@@ -2,6 +2,7 @@
 -- title_zh: 累计取证人数（2021年起）
 -- title_en: Persons certified since 2021 (cumulative)
 -- unit: persons
+-- kind: cumulative
 -- grain: region_code × year, from 2021 on (flow summed over 2021 to the year); a person counts once per issuing region, 410000 once
 -- target: 520,000 (Kaifeng to 2025)
 -- comparator: >=

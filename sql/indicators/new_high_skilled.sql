@@ -2,6 +2,7 @@
 -- title_zh: 新增高技能人才（取证）
 -- title_en: Newly high-skilled persons (certified at ≥ l3 in the year)
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 800,000 (2022 province); 650,000 (2025 province)
 -- comparator: >=

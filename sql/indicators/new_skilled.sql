@@ -2,6 +2,7 @@
 -- title_zh: 新增技能人才（取证）
 -- title_en: Newly skilled persons (certified in the year)
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 2,400,000 (2022 province)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 新增技师和高级技师（取证）
 -- title_en: New technicians and senior technicians (certified at l2 or l1 in the year)
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 20,000 (2025 province, 新八级工)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 新评价特级技师和首席技师
 -- title_en: New special-grade and chief technicians (certified in the year)
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 30 (2025 province, 新八级工)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 新增青年技师和高级技师
 -- title_en: New youth technicians and senior technicians
 -- unit: persons
+-- kind: flow
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 10,000 (2025 province, programme 6)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 不合规培训班占比
 -- title_en: Share of training classes breaking a class rule
 -- unit: share
+-- kind: share
 -- grain: region_code × year (the class's end year and its provider's region; 410000 = all classes)
 -- target: —
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 专项新增高技能人才
 -- title_en: New high-skilled persons by special programme
 -- unit: persons
+-- kind: flow
 -- grain: programme × year (province 410000); programmes 1–10 (2.1–2.5 roll up into 2) and 2.1–2.5
 -- target: per programme (2025: 1 60k, 2 138k, 2.1 100k, 2.2 10k, 2.3 10k, 2.4 8k, 2.5 10k, 3 50k, 4 15k, 5 25k, 7 50k, 8 260k, 9 2k, 10 50k)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 专项新增技能人才
 -- title_en: New skilled persons by special programme
 -- unit: persons
+-- kind: flow
 -- grain: programme × year (province 410000); programmes 1–10 (2.1–2.5 roll up into 2) and 2.1–2.5
 -- target: —
 -- comparator: —

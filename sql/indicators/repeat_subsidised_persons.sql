@@ -2,6 +2,7 @@
 -- title_zh: 重复享受补贴性培训人数
 -- title_en: Persons subsidised twice for one occupation in one year
 -- unit: persons
+-- kind: flow
 -- grain: year (province 410000 only)
 -- target: —
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 技能人才总量
 -- title_en: Skilled persons
 -- unit: persons
+-- kind: stock
 -- grain: region_code × year (stock at year end); region rows by principal region, 410000 counts each person once
 -- target: — (Kaifeng 2025: 900,000 from targets)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 技能人才占就业人员比例
 -- title_en: Skilled persons as a share of employment
 -- unit: share
+-- kind: share
 -- grain: region_code × year (stock at year end ÷ employed persons); only region-years with an employment figure
 -- target: 0.40 (Kaifeng 2025)
 -- comparator: >=

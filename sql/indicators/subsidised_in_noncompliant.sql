@@ -2,6 +2,7 @@
 -- title_zh: 不合规培训班中的补贴性培训人次
 -- title_en: Subsidised training in classes breaking a class rule (subsidy at risk, person-times)
 -- unit: person_times
+-- kind: flow
 -- grain: region_code × year (each 人次 once; 410000 = all)
 -- target: —
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 补贴性职业技能培训人次
 -- title_en: Subsidised vocational skills training (person-times)
 -- unit: person_times
+-- kind: flow
 -- grain: region_code × year (each 人次 once; 410000 = all); programme × year for 410000 (1–10, 2.1–2.5 also in 2, and 2.1–2.5)
 -- target: 2022 province 1,250,000; 2025 province 650,000
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 培训后持证率
 -- title_en: Certification rate of trainees (持证率)
 -- unit: share
+-- kind: share
 -- grain: region_code × year (the year the trainee's class ended, the provider's region); a person counts once per region, 410000 counts each person once
 -- target: — (001 makes 持证率 the main yardstick of training; no figure)
 -- comparator: —

@@ -2,6 +2,7 @@
 -- title_zh: 职业技能培训人次
 -- title_en: Vocational skills training (person-times)
 -- unit: person_times
+-- kind: flow
 -- grain: region_code × year (each 人次 once; 410000 = all); provider_type (agency_type column) × region_code × year, also for 410000; programme × year for 410000 (1–10, 2.1–2.5 also in 2, and 2.1–2.5)
 -- target: 2022 province 3,000,000; 2025 province 2,000,000 and per programme; Kaifeng per provider type (enterprise 80,000, college 45,000, social 35,000 a year)
 -- comparator: >=

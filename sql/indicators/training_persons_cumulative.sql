@@ -2,6 +2,7 @@
 -- title_zh: 累计职业技能培训人次（2021年起）
 -- title_en: Vocational skills training since 2021 (person-times, cumulative)
 -- unit: person_times
+-- kind: cumulative
 -- grain: region_code × year, from 2021 on (each 人次 once, in its provider's region; 410000 = all)
 -- target: 640,000 (Kaifeng to 2025)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 职业培训券使用数量
 -- title_en: Training vouchers used
 -- unit: vouchers
+-- kind: flow
 -- grain: region_code × year; a voucher counts once in each region where it was used, 410000 counts each voucher once
 -- target: 2022 province 500,000 (累计有效使用50万张以上)
 -- comparator: >=

@@ -2,6 +2,7 @@
 -- title_zh: 团组织职业技能培训人次
 -- title_en: Vocational skills training organised by the Communist Youth League (person-times)
 -- unit: person_times
+-- kind: flow
 -- grain: region_code × year (each 人次 once; 410000 = all)
 -- target: 2022 province 60,000; per city (000 附件)
 -- comparator: >=

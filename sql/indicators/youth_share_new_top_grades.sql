@@ -2,6 +2,7 @@
 -- title_zh: 新评聘特级技师和首席技师中青年人才占比
 -- title_en: Youth share of new special-grade and chief technicians
 -- unit: share
+-- kind: share
 -- grain: region_code × year (flow); a person counts in each issuing region once, 410000 counts each person once
 -- target: 0.20 (2025 province, programme 6)
 -- comparator: >=

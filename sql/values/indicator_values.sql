@@ -10,7 +10,11 @@
 -- description: the indicator (comparator `>=`, `<=` or `~`) of the same year, else the latest earlier, else the
 -- description: earliest later year; reference_status is `met` / `behind` against that target itself (`<=` a cap,
 -- description: anything else a floor, no tolerance), `n/a` without a value. The scoreboard and the page show these
--- description: decisions; they do not re-derive them.
+-- description: decisions; they do not re-derive them. 序时进度 (pace, docs/pace.md): for a `>=` or `~` target of a
+-- description: flow indicator (`-- kind: flow`) in the as-of year, elapsed_share = day of year of the as-of date ÷
+-- description: days in the year, expected_to_date = target × elapsed_share, and pace_status `behind_pace` (value below
+-- description: the expected value; for `~` by more than the tolerance), `ahead` (completion at least $pace_band above
+-- description: the elapsed share) or `on_pace` (between), `n/a` without a value; all three null for other rows.
 WITH ranked AS (
     SELECT indicator_id, region_code, year, programme, agency_type, target, comparator,
         ROW_NUMBER() OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type ORDER BY target_id) AS rn
@@ -70,9 +74,40 @@ SELECT
         WHEN j.value IS NULL THEN 'n/a'
         WHEN c.comparator = '<=' THEN CASE WHEN j.value <= c.target THEN 'met' ELSE 'behind' END
         ELSE CASE WHEN j.value >= c.target THEN 'met' ELSE 'behind' END
-    END AS reference_status
+    END AS reference_status,
+    -- 序时进度 (pace against the calendar, docs/pace.md): only for a yearly target (`>=` or `~`) of a flow indicator
+    -- (`-- kind: flow` in its header) in the as-of year; null for everything else (stocks, shares, caps, years
+    -- that have ended).
+    CASE WHEN f.indicator_id IS NOT NULL AND j.comparator IN ('>=', '~') AND j.target IS NOT NULL
+              AND j.year = pace_clock.as_of_year
+         THEN pace_clock.elapsed_share END AS elapsed_share,
+    CASE WHEN f.indicator_id IS NOT NULL AND j.comparator IN ('>=', '~') AND j.target IS NOT NULL
+              AND j.year = pace_clock.as_of_year
+         THEN j.target * pace_clock.elapsed_share END AS expected_to_date,
+    CASE WHEN f.indicator_id IS NOT NULL AND j.comparator IN ('>=', '~') AND j.target IS NOT NULL
+              AND j.year = pace_clock.as_of_year
+    THEN CASE
+        WHEN j.value IS NULL THEN 'n/a'
+        -- Behind: below the expected value (for `~`, by more than the comparator's tolerance), as year-end status
+        -- is below the target, so that on 31 December pace and status agree.
+        WHEN j.value < j.target * pace_clock.elapsed_share
+                       * CASE WHEN j.comparator = '~' THEN 1.0 - CAST($approx_tolerance AS DOUBLE) ELSE 1.0 END
+            THEN 'behind_pace'
+        -- Ahead: completion (value ÷ target) at least $pace_band (5 percentage points) above the elapsed share.
+        WHEN j.value >= j.target * (pace_clock.elapsed_share + CAST($pace_band AS DOUBLE)) THEN 'ahead'
+        ELSE 'on_pace'
+    END END AS pace_status
 FROM joined AS j
 LEFT JOIN chosen AS c
   ON c.rn = 1 AND c.indicator_id = j.indicator_id AND c.region_code = j.region_code AND c.year = j.year
  AND j.target IS NULL AND j.programme IS NULL AND j.agency_type IS NULL
+-- 序时进度's clock: the as-of day counts as elapsed (data run to its end), so 1 January is 1/365 of the year (1/366
+-- in a leap year) and 31 December is all of it; days in the year = day of year of its 31 December.
+CROSS JOIN (
+    SELECT
+        CAST(date_part('year', CAST($as_of AS DATE)) AS INT) AS as_of_year,
+        CAST(date_part('doy', CAST($as_of AS DATE)) AS DOUBLE)
+        / CAST(date_part('doy', make_date(date_part('year', CAST($as_of AS DATE)), 12, 31)) AS DOUBLE) AS elapsed_share
+) AS pace_clock
+LEFT JOIN (SELECT indicator_id FROM indicators WHERE kind = 'flow') AS f ON f.indicator_id = j.indicator_id
 ORDER BY j.indicator_id, j.region_code, j.year, j.programme NULLS FIRST, j.agency_type NULLS FIRST

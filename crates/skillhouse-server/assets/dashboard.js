@@ -13,8 +13,12 @@
   const SHARE_INDICATOR = 'high_skill_share';
   const PROGRAMME_INDICATOR = 'programme_new_high_skilled';
   const REGION_COLUMNS = ['new_high_skilled', 'new_youth_technicians', 'youth_share_new_top_grades', 'cert_mix_share'];
+  // The regions table's 序时进度 column: the pace of this indicator's own target in the region.
+  const PACE_COLUMN = 'new_high_skilled';
   // The training section (training.js) names its own indicators (DESIGN §16).
   const TRAINING = window.SkillhouseTraining;
+  // 序时进度 (pace.js): the pace line and monthly chart of flow cards, the pace columns of the tables.
+  const PACE = window.SkillhousePace;
   const PANEL_INDICATORS = [SHARE_INDICATOR, ...REGION_COLUMNS, PROGRAMME_INDICATOR, ...TRAINING.INDICATORS];
   const COLOR = { met: '#1b7f3b', behind: '#b3261e', na: '#8a94a6', brand: '#1565c0', deep: '#0b3d91', accent: '#f5b700', ink: '#1b2433', muted: '#5b6575', line: '#dde3ec' };
   const STATUS_ORDER = { met: 0, behind: 1, na: 2, suppressed: 3, missing: 4 };
@@ -32,6 +36,7 @@
     etag: null,
     data: null,
     sort: { key: 'high_skill_share', dir: 'desc' },
+    programmeSort: null,
     token: sessionGet('skillhouse-token'),
     charts: {},
     counters: { polls: 0, notModified: 0, loads: 0 },
@@ -530,6 +535,15 @@
       bar.setAttribute('aria-valuenow', String(Math.round(percent * 10) / 10));
       bar.setAttribute('aria-label', t('completion') + ' ' + (completion == null ? '—' : formatPercent(completion)));
     }
+    const pace = $(base + '-pace');
+    if (pace) PACE.show(paceView(), pace, valueRow);
+    const monthly = $(base + '-monthly');
+    if (monthly) PACE.drawMonthly(paceView(), monthly, indicator, where, valueRow);
+  }
+
+  // What pace.js may use of this page.
+  function paceView() {
+    return { state, t, cell, api, chart, tooltip, tooltipText, formatCount, formatPercent };
   }
 
   // A headline indicator the page has no card for (one added by a new .sql file) gets a plain one: title, value,
@@ -563,7 +577,14 @@
     target.id = base + '-target';
     const status = cell('p', 'status');
     status.id = base + '-status';
-    card.append(title, value, bar, detail, target, status);
+    const pace = cell('p', 'pace');
+    pace.id = base + '-pace';
+    pace.hidden = true;
+    const monthly = cell('div', 'chart chart-monthly');
+    monthly.id = base + '-monthly';
+    monthly.setAttribute('role', 'img');
+    monthly.hidden = true;
+    card.append(title, value, bar, detail, target, status, pace, monthly);
     return card;
   }
 
@@ -661,10 +682,25 @@
     const province = state.data.province;
     $('programmes-note').textContent = t('programmesNote', { year });
     const items = state.data.programmes.map((programme) => programmeItem(PROGRAMME_INDICATOR, programme, year));
+    // Sorted by pace on request (furthest behind the calendar first, or last), rows without pace at the end.
+    const rows = items.slice();
+    const paceHeader = $('programmes-table').querySelector('th[data-sort="pace"]');
+    if (state.programmeSort) {
+      const factor = state.programmeSort === 'asc' ? 1 : -1;
+      rows.sort((a, b) => {
+        const x = PACE.sortValue(a.valueRow);
+        const y = PACE.sortValue(b.valueRow);
+        if (x == null && y == null) return 0;
+        if (x == null) return 1;
+        if (y == null) return -1;
+        return factor * (x - y);
+      });
+      if (paceHeader) paceHeader.setAttribute('aria-sort', state.programmeSort === 'asc' ? 'ascending' : 'descending');
+    } else if (paceHeader) paceHeader.removeAttribute('aria-sort');
 
     const body = $('programmes-table').querySelector('tbody');
     body.replaceChildren(
-      ...items.map((item) => {
+      ...rows.map((item) => {
         const tr = document.createElement('tr');
         tr.dataset.programme = item.programme.programme;
         tr.append(cell('th', null, programmeName(item.programme)));
@@ -679,6 +715,9 @@
         showStatus(badge, item.status, item.target);
         statusCell.append(badge);
         tr.append(statusCell);
+        const paceCell = cell('td', 'status-cell');
+        paceCell.append(PACE.badge(paceView(), document.createElement('span'), item.valueRow));
+        tr.append(paceCell);
         return tr;
       }),
     );
@@ -757,6 +796,7 @@
     if (sortKey === 'name') return record.name;
     if (sortKey === 'status') return STATUS_ORDER[record.status];
     if (sortKey === 'completion') return record.completion;
+    if (sortKey === 'pace') return PACE.sortValue(record.rows[PACE_COLUMN]);
     const valueRow = record.rows[sortKey];
     return valueRow && !valueRow.suppressed ? valueRow.value : null;
   }
@@ -820,6 +860,9 @@
       td.append(showValue(document.createElement('span'), indicator, record.rows[indicator], where));
       tr.append(td);
     }
+    const paceCell = cell('td', 'status-cell');
+    paceCell.append(PACE.badge(paceView(), document.createElement('span'), record.rows[PACE_COLUMN]));
+    tr.append(paceCell);
     const statusCell = cell('td', 'status-cell');
     const badge = cell('span', 'status');
     showStatus(badge, record.status, record.target);
@@ -1042,6 +1085,11 @@
         state.sort = state.sort.key === sortKey ? { key: sortKey, dir: state.sort.dir === 'asc' ? 'desc' : 'asc' } : { key: sortKey, dir: sortKey === 'name' ? 'asc' : 'desc' };
         renderRegions();
       }
+    });
+    $('programmes-table').addEventListener('click', (event) => {
+      if (!event.target.closest('th[data-sort="pace"]')) return;
+      state.programmeSort = state.programmeSort === 'asc' ? 'desc' : 'asc';
+      renderProgrammes();
     });
     $('token-form').addEventListener('submit', (event) => {
       event.preventDefault();

@@ -30,12 +30,13 @@ const PAGE_CACHE_CONTROL: &str = "no-cache";
 const ASSET_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// The assets under `/assets/`: path, media type, bytes.
-const FILES: [(&str, &str, &[u8]); 9] = [
+const FILES: [(&str, &str, &[u8]); 10] = [
     ("dashboard.css", "text/css; charset=utf-8", include_bytes!("../assets/dashboard.css")),
     ("print.css", "text/css; charset=utf-8", include_bytes!("../assets/print.css")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_bytes!("../assets/dashboard.js")),
     ("training.js", "text/javascript; charset=utf-8", include_bytes!("../assets/training.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
+    ("pace.js", "text/javascript; charset=utf-8", include_bytes!("../assets/pace.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_bytes!("../assets/i18n.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
     ("vendor/echarts.min.js", "text/javascript; charset=utf-8", include_bytes!("../assets/vendor/echarts.min.js")),

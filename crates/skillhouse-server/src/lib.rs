@@ -31,6 +31,7 @@ mod error;
 mod guard;
 mod load;
 mod metrics;
+mod monthly;
 mod openapi;
 mod paths;
 mod protocol;

@@ -53,6 +53,13 @@ pub struct ValueRow {
     pub reference_year: Option<i64>,
     /// `met`, `behind` or `n/a` against the reference target; `None` without one.
     pub reference_status: Option<String>,
+    /// 序时进度: share of the year elapsed at the as-of date, for a yearly flow target of the as-of year (decided by
+    /// the build, `sql/values/indicator_values.sql`); `None` otherwise.
+    pub elapsed_share: Option<f64>,
+    /// target × elapsed_share; `None` without pace.
+    pub expected_to_date: Option<f64>,
+    /// `ahead`, `on_pace`, `behind_pace` or `n/a`; `None` without pace.
+    pub pace_status: Option<String>,
     /// Withheld by small-cell suppression (value, numerator, denominator and gap are then null).
     pub suppressed: bool,
 }
@@ -76,6 +83,9 @@ pub struct SnapshotFiles {
     pub agency_types: Table,
     /// Per-agency submissions summary (the `submissions` model).
     pub submissions: Table,
+    /// The month-to-date cumulative flows (the `monthly_flows` model), unsuppressed; empty for a snapshot built
+    /// before the model existed.
+    pub monthly: Vec<crate::monthly::MonthlyRow>,
     /// SHA-256 (hex) of the ledger file as read, or empty when there is none: part of the submissions ETag, since
     /// the ledger changes between snapshots.
     pub submissions_hash: String,
@@ -104,8 +114,15 @@ pub(crate) fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles>
     } else {
         (Table::new(&SUBMISSION_COLUMNS), String::new())
     };
+    let monthly_path = folder.model_file("monthly_flows");
+    let monthly = if monthly_path.is_file() {
+        crate::monthly::monthly_rows(&read_parquet(&monthly_path)?, &monthly_path)?
+    } else {
+        Vec::new()
+    };
     Ok(SnapshotFiles {
         catalogue: read_parquet(&folder.indicators_file())?,
+        monthly,
         values,
         regions: read_parquet(&folder.dim_file("regions"))?,
         programmes: read_parquet(&folder.dim_file("programmes"))?,
@@ -222,6 +239,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
     let [reference_target, reference_comparator, reference_year, reference_status] =
         ["reference_target", "reference_comparator", "reference_year", "reference_status"]
             .map(|name| table.column_index(name).unwrap_or(usize::MAX));
+    // Likewise snapshots built before 序时进度: no pace.
+    let [elapsed_share, expected_to_date, pace_status] =
+        ["elapsed_share", "expected_to_date", "pace_status"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
     Ok(table
         .rows
         .iter()
@@ -242,6 +262,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
             reference_comparator: text(row, reference_comparator),
             reference_year: int(row, reference_year),
             reference_status: text(row, reference_status),
+            elapsed_share: float(row, elapsed_share),
+            expected_to_date: float(row, expected_to_date),
+            pace_status: text(row, pace_status),
             suppressed: false,
         })
         .collect())

@@ -3,6 +3,7 @@
 //! the router's. Once a snapshot is loaded, the document lists its indicator ids, region codes, programmes and
 //! agency types as enums, so a client (or schemathesis) knows the values that are answered 200.
 
+use crate::monthly::MONTHLY_COLUMNS;
 use crate::published::{Format, Published, SNAPSHOT_COLUMNS, VALUE_COLUMNS};
 use crate::small_counts::PUBLISHED_SUBMISSION_COLUMNS;
 use crate::table::ColumnType;
@@ -80,6 +81,27 @@ fn data_operation(summary: &str, json_schema: Value, filters: bool, tag: &str) -
     json!({ "summary": summary, "tags": [tag], "parameters": parameters, "responses": responses })
 }
 
+/// `/api/v1/monthly`: the data operation with the monthly filters (the indicator as a query parameter).
+fn monthly_operation(json_schema: Value) -> Value {
+    let mut operation = data_operation(
+        "Month-to-date cumulative values of the flow indicators (sql/models/monthly_flows.sql): for every year and \
+         month (in the as-of year to the as-of month, cut at the as-of date), the value from 1 January to month_end, \
+         persons counted once. A series (indicator, region, year, programme) whose smallest monthly step is below k is \
+         withheld whole, with complementary suppression: value null, suppressed true.",
+        json_schema,
+        false,
+        "indicators",
+    );
+    let mut parameters = vec![json!({ "$ref": "#/components/parameters/monthly_indicator" })];
+    for name in ["region", "year", "programme", "format", "if_none_match"] {
+        parameters.push(json!({ "$ref": format!("#/components/parameters/{name}") }));
+    }
+    operation["parameters"] = Value::Array(parameters);
+    operation["responses"]["404"] =
+        error_response("Unknown indicator or region (`unknown_indicator`, `unknown_region`).");
+    operation
+}
+
 fn list_schema(row: Value) -> Value {
     json!({
         "type": "object",
@@ -115,6 +137,18 @@ pub fn document(snapshot: Option<&Published>) -> Value {
         },
         "required": ["snapshot_id", "definition_version", "indicator", "suppression_k", "filters", "data"]
     });
+    let monthly = json!({
+        "type": "object",
+        "properties": {
+            "snapshot_id": { "type": "string" },
+            "definition_version": { "type": "string" },
+            "as_of": { "type": "string" },
+            "suppression_k": { "type": "integer" },
+            "filters": { "type": "object" },
+            "data": { "type": "array", "items": row_schema(&MONTHLY_COLUMNS) }
+        },
+        "required": ["snapshot_id", "definition_version", "as_of", "suppression_k", "filters", "data"]
+    });
     let snapshot_schema = json!({
         "type": "object",
         "properties": {
@@ -149,7 +183,10 @@ pub fn document(snapshot: Option<&Published>) -> Value {
     put(
         "/api/v1/indicators/{indicator_id}",
         data_operation(
-            "An indicator's values, with target, gap and status; small cells withheld.",
+            "An indicator's values, with target, gap and status, and for a yearly flow target of the as-of year \
+             序时进度 (pace against the calendar, docs/pace.md): elapsed_share (day of year of the as-of date ÷ days \
+             in the year), expected_to_date (target × elapsed_share) and pace_status (ahead, on_pace, behind_pace; \
+             n/a when withheld; null where pace does not apply); small cells withheld.",
             values,
             true,
             "indicators",
@@ -163,6 +200,7 @@ pub fn document(snapshot: Option<&Published>) -> Value {
         "/api/v1/programmes",
         data_operation("Special programmes with their 2025 targets.", list_schema(any_row.clone()), false, "reference"),
     );
+    put("/api/v1/monthly", monthly_operation(monthly));
     put("/api/v1/targets", data_operation("Reference targets.", list_schema(any_row), false, "reference"));
     put(
         "/api/v1/snapshot",
@@ -204,6 +242,10 @@ pub fn document(snapshot: Option<&Published>) -> Value {
         Some(s) => json!({ "type": "string", "enum": s.indicator_ids() }),
         None => json!({ "type": "string" }),
     };
+    let monthly_indicator_schema = match snapshot {
+        Some(s) => json!({ "type": "string", "enum": s.monthly_indicator_ids() }),
+        None => json!({ "type": "string", "minLength": 1 }),
+    };
     json!({
         "openapi": "3.1.0",
         "servers": [{ "url": "/" }],
@@ -228,6 +270,11 @@ pub fn document(snapshot: Option<&Published>) -> Value {
             },
             "parameters": {
                 "indicator_id": { "name": "indicator_id", "in": "path", "required": true, "schema": indicator_schema },
+                "monthly_indicator": {
+                    "name": "indicator", "in": "query", "required": false,
+                    "description": "A flow indicator with monthly values; unknown ids are 404.",
+                    "schema": monthly_indicator_schema
+                },
                 "format": {
                     "name": "format", "in": "query", "required": false,
                     "description": "Overrides the Accept header.",

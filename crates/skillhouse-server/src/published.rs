@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, Result, ServerError};
 use crate::load::{SnapshotFiles, ValueRow};
+use crate::monthly::{MonthlyRow, monthly_table, suppress_monthly};
 use crate::suppress::{SuppressionReport, SuppressionRules, disclosures, suppress};
 use crate::table::{Cell, ColumnType, Table};
 use axum::body::Bytes;
@@ -64,6 +65,8 @@ pub enum Resource {
     Snapshot,
     /// `/api/v1/submissions`.
     Submissions,
+    /// `/api/v1/monthly`: month-to-date cumulative flows (序时进度's course through the year).
+    Monthly,
 }
 
 impl Resource {
@@ -77,13 +80,16 @@ impl Resource {
             Self::Targets => "/api/v1/targets".into(),
             Self::Snapshot => "/api/v1/snapshot".into(),
             Self::Submissions => "/api/v1/submissions".into(),
+            Self::Monthly => "/api/v1/monthly".into(),
         }
     }
 }
 
-/// Validated filters of `/api/v1/indicators/{indicator_id}`.
+/// Validated filters of `/api/v1/indicators/{indicator_id}` and `/api/v1/monthly`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Filters {
+    /// Indicator id (`/api/v1/monthly` only).
+    pub indicator: Option<String>,
     /// Region code.
     pub region: Option<String>,
     /// Year.
@@ -97,12 +103,19 @@ pub struct Filters {
 impl Filters {
     /// True when nothing is filtered.
     pub fn is_empty(&self) -> bool {
-        self.region.is_none() && self.year.is_none() && self.programme.is_none() && self.agency_type.is_none()
+        self.indicator.is_none()
+            && self.region.is_none()
+            && self.year.is_none()
+            && self.programme.is_none()
+            && self.agency_type.is_none()
     }
 
     /// The filters in a fixed order (`region=…&year=…`), part of the cache key.
     pub fn normalized(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(indicator) = &self.indicator {
+            parts.push(format!("indicator={indicator}"));
+        }
         if let Some(region) = &self.region {
             parts.push(format!("region={region}"));
         }
@@ -124,6 +137,13 @@ impl Filters {
             && self.programme.as_ref().is_none_or(|p| row.programme.as_ref() == Some(p))
             && self.agency_type.as_ref().is_none_or(|a| row.agency_type.as_ref() == Some(a))
     }
+
+    fn keeps_month(&self, row: &MonthlyRow) -> bool {
+        self.indicator.as_ref().is_none_or(|i| &row.indicator_id == i)
+            && self.region.as_ref().is_none_or(|r| row.region_code.as_ref() == Some(r))
+            && self.year.is_none_or(|y| row.year == Some(y))
+            && self.programme.as_ref().is_none_or(|p| row.programme.as_ref() == Some(p))
+    }
 }
 
 /// A precomputed answer.
@@ -136,7 +156,7 @@ pub struct Prepared {
 }
 
 /// Columns of an indicator's values.
-pub const VALUE_COLUMNS: [(&str, ColumnType); 17] = [
+pub const VALUE_COLUMNS: [(&str, ColumnType); 20] = [
     ("indicator_id", ColumnType::Text),
     ("region_code", ColumnType::Text),
     ("year", ColumnType::Int),
@@ -154,6 +174,9 @@ pub const VALUE_COLUMNS: [(&str, ColumnType); 17] = [
     ("reference_year", ColumnType::Int),
     ("reference_status", ColumnType::Text),
     ("suppressed", ColumnType::Bool),
+    ("elapsed_share", ColumnType::Float),
+    ("expected_to_date", ColumnType::Float),
+    ("pace_status", ColumnType::Text),
 ];
 
 /// Columns of the `/api/v1/snapshot` answer in CSV and Arrow (one row per stored table).
@@ -190,6 +213,8 @@ pub struct Published {
     targets: Table,
     submissions: Table,
     submissions_hash: String,
+    monthly: Vec<MonthlyRow>,
+    monthly_ids: BTreeSet<String>,
     prepared: HashMap<(Resource, Format), Prepared>,
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -206,6 +231,7 @@ impl Published {
             targets,
             agency_types,
             submissions,
+            monthly,
             submissions_hash,
         } = files;
         let province = skillhouse_model::PROVINCE_CODE.to_string();
@@ -218,6 +244,9 @@ impl Published {
         let disclosures = disclosures(&catalogue, &manifest.snapshot_id)?;
         let rules = SuppressionRules { k, province, programme_parent, disclosures };
         let suppression = suppress(&mut values, &rules);
+        let mut monthly = monthly;
+        suppress_monthly(&mut monthly, &rules);
+        let monthly_ids: BTreeSet<String> = monthly.iter().map(|r| r.indicator_id.clone()).collect();
         let submissions = crate::small_counts::suppress_submissions(&submissions, k);
 
         let mut by_indicator: BTreeMap<String, Vec<ValueRow>> = BTreeMap::new();
@@ -254,6 +283,8 @@ impl Published {
             targets,
             submissions,
             submissions_hash,
+            monthly,
+            monthly_ids,
             prepared: HashMap::new(),
             openapi: std::sync::OnceLock::new(),
         };
@@ -264,6 +295,7 @@ impl Published {
             Resource::Targets,
             Resource::Snapshot,
             Resource::Submissions,
+            Resource::Monthly,
         ];
         resources.extend(published.values.keys().cloned().map(Resource::Values));
         let unfiltered = Filters::default();
@@ -335,6 +367,11 @@ impl Published {
         self.openapi.get_or_init(|| render(self)).clone()
     }
 
+    /// Ids of the indicators with monthly cumulative values (`/api/v1/monthly`), sorted.
+    pub fn monthly_indicator_ids(&self) -> Vec<String> {
+        self.monthly_ids.iter().cloned().collect()
+    }
+
     /// Indicator ids, sorted.
     pub fn indicator_ids(&self) -> Vec<String> {
         self.values.keys().cloned().collect()
@@ -347,6 +384,11 @@ impl Published {
             && !self.values.contains_key(id)
         {
             return Err(ApiError::UnknownIndicator { id: id.clone(), valid: self.indicator_ids() });
+        }
+        if let Some(id) = &filters.indicator
+            && !self.monthly_ids.contains(id)
+        {
+            return Err(ApiError::UnknownIndicator { id: id.clone(), valid: self.monthly_indicator_ids() });
         }
         if let Some(region) = &filters.region
             && !self.region_codes.contains(region)
@@ -430,6 +472,9 @@ impl Published {
                         row.reference_year.into(),
                         row.reference_status.clone().into(),
                         Cell::Bool(row.suppressed),
+                        row.elapsed_share.into(),
+                        row.expected_to_date.into(),
+                        row.pace_status.clone().into(),
                     ]);
                 }
                 table
@@ -438,6 +483,7 @@ impl Published {
             Resource::Programmes => self.programmes.clone(),
             Resource::Targets => self.targets.clone(),
             Resource::Submissions => self.submissions.clone(),
+            Resource::Monthly => monthly_table(self.monthly.iter().filter(|r| filters.keeps_month(r))),
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;
@@ -488,6 +534,17 @@ impl Published {
                             "year": filters.year,
                             "programme": filters.programme,
                             "agency_type": filters.agency_type,
+                        });
+                        envelope["data"] = table.json_rows();
+                    }
+                    Resource::Monthly => {
+                        envelope["as_of"] = self.manifest.as_of.clone().into();
+                        envelope["suppression_k"] = self.k.into();
+                        envelope["filters"] = serde_json::json!({
+                            "indicator": filters.indicator,
+                            "region": filters.region,
+                            "year": filters.year,
+                            "programme": filters.programme,
                         });
                         envelope["data"] = table.json_rows();
                     }

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/targets", get(targets))
         .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/submissions", get(submissions))
+        .route("/api/v1/monthly", get(monthly))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -83,6 +84,10 @@ async fn submissions(State(state): State<AppState>, headers: HeaderMap, query: Q
     answer(&state, &headers, query, Resource::Submissions)
 }
 
+async fn monthly(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
+    answer(&state, &headers, query, Resource::Monthly)
+}
+
 async fn indicator_values(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -111,7 +116,12 @@ fn respond(
     query: QueryPairs,
     resource: &Resource,
 ) -> Result<Response, ApiError> {
-    let (format_param, filters) = parse_query(query, matches!(resource, Resource::Values(_)))?;
+    let filter_names: &[&str] = match resource {
+        Resource::Values(_) => &VALUE_FILTERS,
+        Resource::Monthly => &MONTHLY_FILTERS,
+        _ => &[],
+    };
+    let (format_param, filters) = parse_query(query, filter_names)?;
     published.validate(resource, &filters)?;
     let format = format_param.unwrap_or_else(|| negotiate(headers));
     let etag = match (filters.is_empty(), published.prepared_etag(resource, format)) {
@@ -135,15 +145,14 @@ fn respond(
     Ok(with_snapshot(response, published))
 }
 
-const FILTERS: [&str; 4] = ["region", "year", "programme", "agency_type"];
+const VALUE_FILTERS: [&str; 4] = ["region", "year", "programme", "agency_type"];
+const MONTHLY_FILTERS: [&str; 4] = ["indicator", "region", "year", "programme"];
 
 /// The `format` parameter and the filters; unknown, repeated or empty parameters are refused.
-fn parse_query(query: QueryPairs, filters_allowed: bool) -> Result<(Option<Format>, Filters), ApiError> {
+fn parse_query(query: QueryPairs, filter_names: &[&str]) -> Result<(Option<Format>, Filters), ApiError> {
     let Query(pairs) = query.map_err(|rejection| ApiError::bad("query", rejection.body_text()))?;
-    let allowed: Vec<String> = std::iter::once("format")
-        .chain(FILTERS.iter().copied().filter(|_| filters_allowed))
-        .map(String::from)
-        .collect();
+    let allowed: Vec<String> =
+        std::iter::once("format").chain(filter_names.iter().copied()).map(String::from).collect();
     let mut format = None;
     let mut filters = Filters::default();
     let mut seen: Vec<&str> = Vec::new();
@@ -181,6 +190,7 @@ fn parse_query(query: QueryPairs, filters_allowed: bool) -> Result<(Option<Forma
                 filters.year = Some(year);
             }
             "programme" => filters.programme = Some(value.clone()),
+            "indicator" => filters.indicator = Some(value.clone()),
             _ => filters.agency_type = Some(value.clone()),
         }
     }

@@ -20,7 +20,7 @@
 //!
 //! *Rows.* A count row is withheld when its cell is; a share row when its numerator's or its (non-public)
 //! denominator's cell is. A withheld row keeps its keys and target, and shows `value`, `numerator`,
-//! `denominator` and `gap` as null, `status` (and a `reference_status`) as `n/a` and `suppressed: true` — never a
+//! `denominator` and `gap` as null, `status` (and a `reference_status`, a `pace_status`) as `n/a` and `suppressed: true` — never a
 //! zero.
 //! Counts of agencies (organisations on a public registry) and the employment reference (a published statistic)
 //! describe no person and are not suppressed.
@@ -223,6 +223,11 @@ pub fn suppress(rows: &mut [ValueRow], rules: &SuppressionRules) -> SuppressionR
             if row.reference_status.is_some() {
                 row.reference_status = Some("n/a".to_string());
             }
+            // Likewise ahead or behind the calendar (序时进度); the elapsed share and the expected value stay: they
+            // are the target's and the date's, not the count's.
+            if row.pace_status.is_some() {
+                row.pace_status = Some("n/a".to_string());
+            }
             row.suppressed = true;
             report.rows += 1;
         }
@@ -272,6 +277,9 @@ mod tests {
             reference_comparator: None,
             reference_year: None,
             reference_status: None,
+            elapsed_share: None,
+            expected_to_date: None,
+            pace_status: None,
             suppressed: false,
         }
     }

@@ -53,6 +53,12 @@ pub struct Figure {
     pub reference_year: Option<i64>,
     /// `met`, `behind` or `n/a` against the reference target.
     pub reference_status: Option<String>,
+    /// 序时进度: the share of the year elapsed at the as-of date, for a yearly flow target of the as-of year.
+    pub elapsed_share: Option<f64>,
+    /// target × elapsed share.
+    pub expected_to_date: Option<f64>,
+    /// `ahead`, `on_pace`, `behind_pace` or `n/a`, as the build decided; `None` where pace does not apply.
+    pub pace_status: Option<String>,
     /// Withheld by small-cell suppression.
     pub suppressed: bool,
 }
@@ -151,6 +157,9 @@ impl From<&ValueRow> for Figure {
             reference_comparator: row.reference_comparator.clone(),
             reference_year: row.reference_year,
             reference_status: row.reference_status.clone(),
+            elapsed_share: row.elapsed_share,
+            expected_to_date: row.expected_to_date,
+            pace_status: row.pace_status.clone(),
             suppressed: row.suppressed,
         }
     }
@@ -367,6 +376,20 @@ impl Board {
     }
 }
 
+/// The standing, followed by 序时进度 where the build decided one: the value expected by the as-of date and whether
+/// the value is ahead of it, on it or behind it.
+fn standing_text(board: &Board, indicator: &str, figure: Option<&Figure>, standing: Standing) -> String {
+    let Some(figure) = figure else { return standing.label().to_string() };
+    let pace = match figure.pace_status.as_deref() {
+        Some("ahead") => "超序时 ahead",
+        Some("on_pace") => "达序时 on pace",
+        Some("behind_pace") => "落后序时 behind pace",
+        _ => return standing.label().to_string(),
+    };
+    let expected = figure.expected_to_date.map(|e| board.number(indicator, e)).unwrap_or_default();
+    format!("{} · 序时进度 {expected} {pace}", standing.label())
+}
+
 fn completion(figure: Option<&Figure>, goal: Option<&Goal>) -> String {
     match (figure.filter(|f| !f.suppressed).and_then(|f| f.value), goal) {
         (Some(value), Some(goal)) if goal.comparator != "<=" && goal.value > 0.0 => {
@@ -462,6 +485,15 @@ pub fn render(board: &Board) -> String {
         "{province_name} · {year}年 · 快照 snapshot {} · 数据截至 as of {}",
         board.snapshot_id, board.as_of
     );
+    // 序时进度: the clock every yearly flow target of the as-of year is read against.
+    if let Some(elapsed) = board.figures.iter().find_map(|f| f.elapsed_share.filter(|_| f.year == Some(year))) {
+        let _ = writeln!(
+            out,
+            "时间进度 {:.1}%（序时进度 = 目标 × 时间进度）· {:.1}% of the year elapsed (pace: expected = target × elapsed)",
+            elapsed * 100.0,
+            elapsed * 100.0
+        );
+    }
     let mut references = Vec::new();
 
     section(&mut out, "主要指标 · Headline indicators", "指标 indicator");
@@ -479,7 +511,7 @@ pub fn render(board: &Board) -> String {
             &board.value_text(indicator, figure),
             &board.goal_text(indicator, goal.as_ref()),
             &completion(figure, goal.as_ref()),
-            standing.label(),
+            &standing_text(board, indicator, figure, standing),
         );
     }
 
@@ -498,7 +530,7 @@ pub fn render(board: &Board) -> String {
             &board.value_text(PROGRAMME_INDICATOR, figure),
             &board.goal_text(PROGRAMME_INDICATOR, goal.as_ref()),
             &completion(figure, goal.as_ref()),
-            Board::standing(figure, goal.as_ref()).label(),
+            &standing_text(board, PROGRAMME_INDICATOR, figure, Board::standing(figure, goal.as_ref())),
         );
     }
 
@@ -602,8 +634,17 @@ mod tests {
             reference_comparator: None,
             reference_year: None,
             reference_status: None,
+            elapsed_share: None,
+            expected_to_date: None,
+            pace_status: None,
             suppressed: false,
         }
+    }
+
+    /// A figure with the 序时进度 the build decided for it.
+    fn paced(figure: Figure, elapsed: f64, status: &str) -> Figure {
+        let expected = figure.target.map(|t| t * elapsed);
+        Figure { elapsed_share: Some(elapsed), expected_to_date: expected, pace_status: Some(status.into()), ..figure }
     }
 
     /// A figure without a target of its own, with the reference target and status the build decided for it.
@@ -647,12 +688,12 @@ mod tests {
                 referenced(figure("high_skill_share", "410100", None, Some(0.40), None), 0.35, "~", 2025, "met"),
                 referenced(figure("high_skill_share", "410200", None, Some(0.25), None), 0.35, "~", 2025, "behind"),
                 withheld("high_skill_share", "410300"),
-                figure("new_high_skilled", "410000", None, Some(1_300.0), Some(650_000.0)),
+                paced(figure("new_high_skilled", "410000", None, Some(1_300.0), Some(650_000.0)), 0.5, "behind_pace"),
                 withheld("new_youth_technicians", "410000"),
                 figure("youth_share_new_top_grades", "410000", None, Some(0.5), Some(0.2)),
                 // No 2025 cap: the build chose the 2022 cap as the reference.
                 referenced(figure("cert_mix_share", "410000", None, Some(0.12), None), 0.10, "<=", 2022, "behind"),
-                figure(PROGRAMME_INDICATOR, "410000", Some("1"), Some(650.0), Some(60_000.0)),
+                paced(figure(PROGRAMME_INDICATOR, "410000", Some("1"), Some(650.0), Some(60_000.0)), 0.5, "ahead"),
                 withheld(PROGRAMME_INDICATOR, "410000"),
             ],
             regions: vec![
@@ -720,6 +761,9 @@ mod tests {
             new_high.contains("1,300") && new_high.contains("≥650,000") && new_high.contains("0.20%"),
             "{new_high}"
         );
+        // 序时进度 beside the year-end status: half the year gone, 325,000 expected by now, and behind it.
+        assert!(new_high.ends_with("✗ 未达标 behind · 序时进度 325,000 落后序时 behind pace"), "{new_high}");
+        assert!(text.contains("时间进度 50.0%"), "{text}");
         // Withheld is shown as such, not as a zero.
         let youth = row(&text, "新增青年技师");
         assert!(youth.contains(" — ") && youth.ends_with("— 已抑制 withheld") && !youth.contains(" 0 "), "{youth}");
@@ -731,6 +775,8 @@ mod tests {
 
         let first = row(&text, "1 先进制造业 Advanced manufacturing");
         assert!(first.contains("650") && first.contains("≥60,000") && first.contains("1.08%"), "{first}");
+        // The status shown is the build's, whatever the numbers: here it said ahead.
+        assert!(first.ends_with("序时进度 30,000 超序时 ahead"), "{first}");
         assert!(text.find("1 先进制造业").unwrap_or(0) < text.find("10 重点群体").unwrap_or(0), "programmes in order");
         assert!(!text.contains("康养托育"), "sub-programmes roll up and are not listed");
 

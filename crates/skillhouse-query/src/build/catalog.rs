@@ -12,7 +12,9 @@
 //! `-- headline: N` puts it on the scoreboard and the dashboard page at position N (absent or `—`: not a headline),
 //! with `-- short_title_zh:` / `-- short_title_en:` as its label there; `-- gate: compare` has the release gate
 //! compare its province values with the previous snapshot's (for stocks, which a night moves by a fraction of a
-//! percent). All of them are carried into the `indicators` table. A check returns the rows that break it (dbt style): none means it passes.
+//! percent); `-- kind: flow|stock|share|cumulative` says what sort of number it is (a `flow`'s yearly target is
+//! also judged against the calendar, 序时进度: `sql/values/indicator_values.sql`). All of them are carried into the
+//! `indicators` table. A check returns the rows that break it (dbt style): none means it passes.
 //! A model with `-- partition_by: year` is stored one file per value of its `year` column
 //! (`models/<id>/<year>.parquet`), so queries filtering on the year read only that file, and returns only the years
 //! from `$from_year` on: the build takes the earlier years over from the previous snapshot (see `carry.rs`).
@@ -154,6 +156,10 @@ impl SqlFile {
         if !is_none_word(gate) && gate != GATE_COMPARE {
             return Err(refuse("gate", format!("`-- gate: {gate}` is not `{GATE_COMPARE}` or `—`")));
         }
+        let kind = self.get("kind");
+        if !is_none_word(kind) && !INDICATOR_KINDS.contains(&kind) {
+            return Err(refuse("kind", format!("`-- kind: {kind}` is not one of {}", INDICATOR_KINDS.join(", "))));
+        }
         Ok(())
     }
 
@@ -183,6 +189,10 @@ impl SqlFile {
         self.header.get(key).map_or("", String::as_str)
     }
 }
+
+/// The values of `-- kind:`: `flow` (counted within the year; a yearly target of a flow is judged against the
+/// calendar too, 序时进度), `stock` (at the year end), `share` (a ratio), `cumulative` (counted over several years).
+pub const INDICATOR_KINDS: [&str; 4] = ["flow", "stock", "share", "cumulative"];
 
 /// The value of `-- gate:` that has the release gate compare an indicator with the previous snapshot.
 pub const GATE_COMPARE: &str = "compare";

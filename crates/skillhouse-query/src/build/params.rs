@@ -12,6 +12,11 @@ pub const FULL_HISTORY: i32 = 0;
 /// (`$approx_tolerance` of `sql/values/indicator_values.sql`).
 pub const APPROX_TOLERANCE: f64 = 0.05;
 
+/// Width of 序时进度's `on_pace` band, in shares of the target: a flow whose completion (value ÷ target) is at the
+/// elapsed share of the year or up to 5 percentage points above it is on pace, further above it ahead
+/// (`$pace_band` of `sql/values/indicator_values.sql`, docs/pace.md).
+pub const PACE_BAND: f64 = 0.05;
+
 /// Values bound to the named placeholders of every model and indicator. Binding (not splicing) keeps the SQL files
 /// constant, pasteable and safe whatever the values are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +55,7 @@ impl BuildParams {
         // The values join's: the definition version stamped on every row, and the `~` comparator's tolerance.
         values.insert("definition_version", ScalarValue::Utf8(Some(skillhouse_model::DEFINITION_VERSION.to_string())));
         values.insert("approx_tolerance", ScalarValue::Float64(Some(APPROX_TOLERANCE)));
+        values.insert("pace_band", ScalarValue::Float64(Some(PACE_BAND)));
         ParamValues::from(values)
     }
 }

@@ -57,7 +57,7 @@ pub fn indicator_values_schema() -> SchemaRef {
 }
 
 /// Catalogue columns, taken from the indicator file headers as text.
-const CATALOGUE_KEYS: [&str; 14] = [
+const CATALOGUE_KEYS: [&str; 15] = [
     "title_zh",
     "title_en",
     "unit",
@@ -72,6 +72,7 @@ const CATALOGUE_KEYS: [&str; 14] = [
     "short_title_zh",
     "short_title_en",
     "gate",
+    "kind",
 ];
 
 /// What [`build_snapshot`] did (serialisable for `skillhouse rebuild --json`).

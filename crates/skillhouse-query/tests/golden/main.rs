@@ -7,6 +7,7 @@
 #[path = "../it/fixture.rs"]
 mod fixture;
 
+use chrono::NaiveDate;
 use libtest_mimic::{Arguments, Failed, Trial};
 use skillhouse_query::datafusion::arrow::array::{Array, Float64Array, RecordBatch};
 use skillhouse_query::datafusion::arrow::compute::cast;
@@ -15,7 +16,9 @@ use skillhouse_query::datafusion::arrow::util::display::{ArrayFormatter, FormatO
 use skillhouse_query::datafusion::error::DataFusionError;
 use skillhouse_query::datafusion::prelude::SessionContext;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// sqllogictest's database interface over a DataFusion session.
 struct Golden {
@@ -94,11 +97,60 @@ fn slt_files() -> Vec<PathBuf> {
     files
 }
 
-/// Runs one `.slt` file on a fresh session over the published fixture snapshot.
+/// The as-of date a golden file asks for with a `# as_of: YYYY-MM-DD` line before its first record, if any.
+fn as_of_directive(file: &Path) -> Result<Option<NaiveDate>, Failed> {
+    let text = std::fs::read_to_string(file)?;
+    for line in text.lines().take_while(|l| l.starts_with('#') || l.trim().is_empty()) {
+        if let Some(date) = line.strip_prefix("# as_of:") {
+            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|e| Failed::from(format!("{}: `{line}`: {e}", file.display())))?;
+            return Ok(Some(date));
+        }
+    }
+    Ok(None)
+}
+
+/// The fixture built as of another date (`# as_of:`), in a warehouse of its own, once per date and test run.
+fn warehouse_as_of(as_of: NaiveDate) -> PathBuf {
+    static WAREHOUSES: Mutex<BTreeMap<NaiveDate, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = WAREHOUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    built
+        .entry(as_of)
+        .or_insert_with(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("golden-warehouse-as-of-{as_of}"));
+            let build_dir = dir.clone();
+            // Built on its own thread and runtime, as `fixture::warehouse` is.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+                runtime.block_on(async {
+                    let _ = std::fs::remove_dir_all(&build_dir);
+                    fixture::write_warehouse(&build_dir).await;
+                    let snapshot = build_dir.join("snapshots").join("fixture");
+                    let reference = fixture::fixtures_dir().join("reference");
+                    skillhouse_query::build_snapshot(&build_dir, &reference, as_of, &snapshot)
+                        .await
+                        .expect("fixture snapshot builds");
+                    skillhouse_query::publish_snapshot(&build_dir, "fixture").expect("publish fixture snapshot");
+                });
+            })
+            .join()
+            .expect("fixture build thread");
+            dir
+        })
+        .clone()
+}
+
+/// Runs one `.slt` file on a fresh session over the published fixture snapshot (built as of the file's `# as_of:`
+/// date when it names one, else as of `fixture::as_of()`).
 fn run_slt_file(file: &Path) -> Result<(), Failed> {
+    let as_of = as_of_directive(file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let snapshot = skillhouse_query::open_snapshot(fixture::warehouse()).await?;
+        let warehouse = match as_of {
+            Some(date) => warehouse_as_of(date),
+            None => fixture::warehouse().to_path_buf(),
+        };
+        let snapshot = skillhouse_query::open_snapshot(&warehouse).await?;
         let ctx = snapshot.ctx.clone();
         let mut runner = sqllogictest::Runner::new(move || {
             let ctx = ctx.clone();

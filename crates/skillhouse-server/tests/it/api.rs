@@ -101,11 +101,15 @@ async fn csv_and_arrow_carry_the_same_rows_as_json() {
     assert_eq!(
         lines[0],
         "indicator_id,region_code,year,programme,agency_type,value,numerator,denominator,target,gap,status,\
-         definition_version,reference_target,reference_comparator,reference_year,reference_status,suppressed"
+         definition_version,reference_target,reference_comparator,reference_year,reference_status,suppressed,\
+         elapsed_share,expected_to_date,pace_status"
     );
     assert_eq!(lines.len(), rows + 1);
-    assert!(lines.contains(&"new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false"), "{text}");
-    assert!(lines.contains(&"new_skilled,410200,2024,,,,,,,,n/a,2025.1,,,,,true"), "withheld: empty, not zero: {text}");
+    assert!(lines.contains(&"new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false,,,"), "{text}");
+    assert!(
+        lines.contains(&"new_skilled,410200,2024,,,,,,,,n/a,2025.1,,,,,true,,,"),
+        "withheld: empty, not zero: {text}"
+    );
 
     let by_accept = get_with(&app, "/api/v1/indicators/new_skilled?year=2024", &[("accept", "text/csv")]).await;
     assert_eq!(by_accept.body, csv.body);
@@ -302,4 +306,41 @@ async fn head_answers_like_get_without_a_body() {
     assert_eq!(head.headers().get("etag"), get_answer.headers.get("etag"));
     let body = axum::body::to_bytes(head.into_body(), 1 << 20).await.expect("body");
     assert!(body.is_empty());
+}
+
+#[tokio::test]
+async fn monthly_cumulative_flows_are_served_with_small_series_withheld_whole() {
+    let dir = warehouse();
+    fixture::write_monthly(dir.path(), "S1");
+    let (_, app) = app_with(dir.path(), |_| {}).await;
+    let province = get(&app, "/api/v1/monthly?indicator=new_skilled&region=410000&year=2024").await;
+    assert_eq!(province.status, StatusCode::OK);
+    let json = province.json();
+    let data = json["data"].as_array().expect("data");
+    let shown: Vec<(i64, f64, bool)> = data
+        .iter()
+        .map(|r| (r["month"].as_i64().unwrap_or(0), r["value"].as_f64().unwrap_or(-1.0), r["suppressed"] == true))
+        .collect();
+    assert_eq!(shown, [(1, 100.0, false), (2, 140.0, false), (3, 210.0, false)]);
+    assert_eq!(data[1]["month_end"], "2024-02-29");
+    assert_eq!(json["filters"]["indicator"], "new_skilled");
+    // 410100's February step (3) is a small cell: the whole series is withheld, and 410300 (smallest step 13, below
+    // 410200's 20) with it; 410200 stays.
+    for (region, withheld) in [("410100", true), ("410200", false), ("410300", true)] {
+        let json = get(&app, &format!("/api/v1/monthly?indicator=new_skilled&region={region}")).await.json();
+        let data = json["data"].as_array().expect("data");
+        assert_eq!(data.len(), 3, "{region}");
+        assert!(
+            data.iter().all(|r| r["suppressed"] == withheld && r["value"].is_null() == withheld),
+            "{region}: {json}"
+        );
+    }
+    let unknown = get(&app, "/api/v1/monthly?indicator=skilled_persons").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad = get(&app, "/api/v1/monthly?agency_type=college").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let csv = get(&app, "/api/v1/monthly?format=csv&region=410200").await;
+    let text = String::from_utf8(csv.body.to_vec()).expect("utf-8");
+    assert_eq!(text.lines().next(), Some("indicator_id,region_code,year,month,month_end,programme,value,suppressed"));
+    assert!(text.contains("new_skilled,410200,2024,2,2024-02-29,,60,false"), "{text}");
 }
