@@ -51,6 +51,10 @@ pub struct IngestOptions {
     pub threads: Option<usize>,
     /// How much of the warehouse's certificate keys the batch holds in memory before spilling to disk.
     pub keys_memory: KeysMemory,
+    /// The ids of the indicators computed from the records (the query layer's `sql/indicators/`): a reported
+    /// figure for one of them is `indicator_not_reportable` (DESIGN §17). Targets' indicators that are not
+    /// reportable are refused so too, whether or not they are listed here.
+    pub computed_indicators: std::collections::BTreeSet<String>,
 }
 
 impl IngestOptions {
@@ -72,6 +76,7 @@ impl IngestOptions {
             xlsx_limits: XlsxLimits::default(),
             threads: None,
             keys_memory: KeysMemory::default(),
+            computed_indicators: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -168,6 +173,8 @@ fn read_rows(bytes: &[u8], format: Format, job: &FileJob, shared: &Shared<'_>) -
             skillhouse_model::fault::point("ingest.training_read");
             Ok(Prepared::Training(Box::new(read)))
         }
+        // Reported figures are read after the batch, by `crate::reported`; discovery never makes a job of one.
+        Input::Reported => Err(ReadError::Refused { problem: "reported figures are not read as submissions" }),
     }
 }
 
@@ -223,7 +230,10 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
         .thread_name(|i| format!("{READER_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|_| IngestError::Internal("cannot start the ingestion threads"))?;
-    ingest_in_pool(options, progress, &pool)
+    let mut report = ingest_in_pool(options, progress, &pool)?;
+    // The reported figures (DESIGN §17) after the submissions: their years are checked against the warehouse's.
+    crate::reported::ingest_reported(options, &mut report)?;
+    Ok(report)
 }
 
 /// Files committed between two intermediate ledger saves.
@@ -548,6 +558,8 @@ fn commit(
                     state.training.keys_and_files(layout)?.0.remove_slice(&job.agency_id, &job.period, hash12)?;
                     state.training.slice_files.supersede(&job.agency_id, &job.period, hash12)
                 }
+                // Never a job (see `read_rows`): nothing to replace.
+                Input::Reported => Vec::new(),
             };
             state.superseded_files.extend(replaced);
             let mut report = empty_report(&job, &content_hash, FileOutcome::Loaded, elapsed + start.elapsed());

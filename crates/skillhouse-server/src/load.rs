@@ -55,6 +55,13 @@ pub struct ValueRow {
     pub reference_status: Option<String>,
     /// Withheld by small-cell suppression (value, numerator, denominator and gap are then null).
     pub suppressed: bool,
+    /// Where the value comes from (DESIGN §17): `computed` from the records, `reported` by an office, or `no_data`
+    /// (a target nothing answers yet: no value, status `n/a`). Snapshots built before the column are `computed`.
+    pub basis: String,
+    /// Who reported a `reported` value.
+    pub reported_by: Option<String>,
+    /// When (`YYYY-MM-DD`) a `reported` value was reported.
+    pub reported_on: Option<String>,
 }
 
 /// Everything the server keeps of one snapshot, as read from disk (before suppression and precomputation).
@@ -74,6 +81,8 @@ pub struct SnapshotFiles {
     pub targets: Table,
     /// `dims/agency_types.parquet` (empty if absent).
     pub agency_types: Table,
+    /// `dims/reportable_indicators.parquet`: the reported indicators' titles (DESIGN §17; empty if absent).
+    pub reportable: Table,
     /// Per-agency submissions summary (the `submissions` model).
     pub submissions: Table,
     /// SHA-256 (hex) of the ledger file as read, or empty when there is none: part of the submissions ETag, since
@@ -111,6 +120,7 @@ pub(crate) fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles>
         programmes: read_parquet(&folder.dim_file("programmes"))?,
         targets: read_parquet(&folder.dim_file("targets"))?,
         agency_types: optional(folder.dim_file("agency_types"))?,
+        reportable: optional(folder.dim_file("reportable_indicators"))?,
         submissions,
         submissions_hash,
         manifest: folder.manifest,
@@ -222,6 +232,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
     let [reference_target, reference_comparator, reference_year, reference_status] =
         ["reference_target", "reference_comparator", "reference_year", "reference_status"]
             .map(|name| table.column_index(name).unwrap_or(usize::MAX));
+    // Snapshots built before DESIGN §17 have no basis: every row of theirs was computed.
+    let [basis, reported_by, reported_on] =
+        ["basis", "reported_by", "reported_on"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
     Ok(table
         .rows
         .iter()
@@ -243,6 +256,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
             reference_year: int(row, reference_year),
             reference_status: text(row, reference_status),
             suppressed: false,
+            basis: text(row, basis).unwrap_or_else(|| "computed".to_string()),
+            reported_by: text(row, reported_by),
+            reported_on: text(row, reported_on),
         })
         .collect())
 }

@@ -12,12 +12,13 @@ pub const SNAPSHOT_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-sn
 pub const DEFINITION_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-definition-version");
 
 /// Every route the server answers (GET and HEAD), in the order of the OpenAPI document.
-pub const ROUTES: [&str; 14] = [
+pub const ROUTES: [&str; 15] = [
     "/api/v1/indicators",
     "/api/v1/indicators/{indicator_id}",
     "/api/v1/regions",
     "/api/v1/programmes",
     "/api/v1/targets",
+    "/api/v1/targets/progress",
     "/api/v1/snapshot",
     "/api/v1/submissions",
     "/api/v1/openapi.json",

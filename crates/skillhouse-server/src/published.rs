@@ -22,11 +22,17 @@ pub enum Format {
     Csv,
     /// `application/vnd.apache.arrow.stream` (Arrow IPC stream).
     Arrow,
+    /// An Excel workbook of one sheet (the table with a header row), for people who print or file it.
+    Xlsx,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Self; 3] = [Self::Json, Self::Csv, Self::Arrow];
+    pub const ALL: [Self; 4] = [Self::Json, Self::Csv, Self::Arrow, Self::Xlsx];
+
+    /// The formats every unfiltered answer is prepared in when a snapshot is loaded; workbooks are written on
+    /// request (few ask, and they cost more to write).
+    pub const PREPARED: [Self; 3] = [Self::Json, Self::Csv, Self::Arrow];
 
     /// The `?format=` value.
     pub const fn name(self) -> &'static str {
@@ -34,6 +40,7 @@ impl Format {
             Self::Json => "json",
             Self::Csv => "csv",
             Self::Arrow => "arrow",
+            Self::Xlsx => "xlsx",
         }
     }
 
@@ -43,6 +50,7 @@ impl Format {
             Self::Json => "application/json",
             Self::Csv => "text/csv; charset=utf-8",
             Self::Arrow => "application/vnd.apache.arrow.stream",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -64,6 +72,8 @@ pub enum Resource {
     Snapshot,
     /// `/api/v1/submissions`.
     Submissions,
+    /// `/api/v1/targets/progress`: every target with its value, gap, status and basis (DESIGN §17).
+    Progress,
 }
 
 impl Resource {
@@ -77,6 +87,7 @@ impl Resource {
             Self::Targets => "/api/v1/targets".into(),
             Self::Snapshot => "/api/v1/snapshot".into(),
             Self::Submissions => "/api/v1/submissions".into(),
+            Self::Progress => "/api/v1/targets/progress".into(),
         }
     }
 }
@@ -136,7 +147,7 @@ pub struct Prepared {
 }
 
 /// Columns of an indicator's values.
-pub const VALUE_COLUMNS: [(&str, ColumnType); 17] = [
+pub const VALUE_COLUMNS: [(&str, ColumnType); 22] = [
     ("indicator_id", ColumnType::Text),
     ("region_code", ColumnType::Text),
     ("year", ColumnType::Int),
@@ -154,7 +165,23 @@ pub const VALUE_COLUMNS: [(&str, ColumnType); 17] = [
     ("reference_year", ColumnType::Int),
     ("reference_status", ColumnType::Text),
     ("suppressed", ColumnType::Bool),
+    ("basis", ColumnType::Text),
+    ("basis_zh", ColumnType::Text),
+    ("basis_en", ColumnType::Text),
+    ("reported_by", ColumnType::Text),
+    ("reported_on", ColumnType::Text),
 ];
+
+/// How a value's basis (DESIGN §17) reads, in Chinese and in English: the API's `basis_zh` / `basis_en` and the
+/// page's labels.
+pub fn basis_words(basis: &str) -> (&'static str, &'static str) {
+    match basis {
+        "computed" => ("据记录计算", "computed from the records"),
+        "reported" => ("单位上报", "reported by an office"),
+        "no_data" => ("暂无数据", "no data yet"),
+        _ => ("未知", "unknown"),
+    }
+}
 
 /// Columns of the `/api/v1/snapshot` answer in CSV and Arrow (one row per stored table).
 pub const SNAPSHOT_COLUMNS: [(&str, ColumnType); 6] = [
@@ -190,6 +217,7 @@ pub struct Published {
     targets: Table,
     submissions: Table,
     submissions_hash: String,
+    progress: Table,
     prepared: HashMap<(Resource, Format), Prepared>,
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -205,6 +233,7 @@ impl Published {
             programmes,
             targets,
             agency_types,
+            reportable,
             submissions,
             submissions_hash,
         } = files;
@@ -234,6 +263,7 @@ impl Published {
         for row in values {
             by_indicator.entry(row.indicator_id.clone()).or_default().push(row);
         }
+        let progress = crate::progress::progress_table(&targets, &by_indicator, &catalogue, &reportable, &regions);
         let codes = |table: &Table, column: &str| -> BTreeSet<String> {
             table.text_column(column).into_iter().flatten().collect()
         };
@@ -254,6 +284,7 @@ impl Published {
             targets,
             submissions,
             submissions_hash,
+            progress,
             prepared: HashMap::new(),
             openapi: std::sync::OnceLock::new(),
         };
@@ -264,11 +295,12 @@ impl Published {
             Resource::Targets,
             Resource::Snapshot,
             Resource::Submissions,
+            Resource::Progress,
         ];
         resources.extend(published.values.keys().cloned().map(Resource::Values));
         let unfiltered = Filters::default();
         for resource in resources {
-            for format in Format::ALL {
+            for format in Format::PREPARED {
                 let body = published
                     .render(&resource, &unfiltered, format)
                     .map_err(|source| ServerError::Encode { what: resource.path(), source })?;
@@ -430,6 +462,11 @@ impl Published {
                         row.reference_year.into(),
                         row.reference_status.clone().into(),
                         Cell::Bool(row.suppressed),
+                        Cell::Text(row.basis.clone()),
+                        Cell::Text(basis_words(&row.basis).0.to_string()),
+                        Cell::Text(basis_words(&row.basis).1.to_string()),
+                        row.reported_by.clone().into(),
+                        row.reported_on.clone().into(),
                     ]);
                 }
                 table
@@ -438,6 +475,7 @@ impl Published {
             Resource::Programmes => self.programmes.clone(),
             Resource::Targets => self.targets.clone(),
             Resource::Submissions => self.submissions.clone(),
+            Resource::Progress => self.progress.clone(),
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;
@@ -461,6 +499,7 @@ impl Published {
         let bytes = match format {
             Format::Csv => table.to_csv(),
             Format::Arrow => table.to_arrow_ipc()?,
+            Format::Xlsx => table.to_xlsx()?,
             Format::Json => {
                 let mut envelope = serde_json::json!({
                     "snapshot_id": self.id,
@@ -495,7 +534,8 @@ impl Published {
                     | Resource::Regions
                     | Resource::Programmes
                     | Resource::Targets
-                    | Resource::Submissions => envelope["data"] = table.json_rows(),
+                    | Resource::Submissions
+                    | Resource::Progress => envelope["data"] = table.json_rows(),
                 }
                 serde_json::to_vec(&envelope).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))?
             }

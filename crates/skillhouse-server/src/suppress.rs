@@ -119,6 +119,11 @@ fn key(quantity: &str, row: &ValueRow) -> CellKey {
 /// The cells a row discloses: `(cell, count)` pairs; shares name the numerator first. A row of an indicator the
 /// catalogue does not list is protected under its own name, as a count (it has no unit to say otherwise).
 fn row_cells(row: &ValueRow, rules: &SuppressionRules) -> Vec<(CellKey, Option<i64>)> {
+    // A figure an office reported is published by that office; a `no_data` row has no figure (DESIGN §17). Neither
+    // is made of the records' counts.
+    if row.basis != "computed" {
+        return Vec::new();
+    }
     match rules.disclosures.get(&row.indicator_id) {
         Some(Disclosure::Count { quantity }) => vec![(key(quantity, row), count_of(row))],
         Some(Disclosure::Share { numerator, denominator }) => {
@@ -273,6 +278,9 @@ mod tests {
             reference_year: None,
             reference_status: None,
             suppressed: false,
+            basis: "computed".into(),
+            reported_by: None,
+            reported_on: None,
         }
     }
 
