@@ -104,7 +104,9 @@ impl ReportedRejectReason {
             Self::IndicatorNotReportable => {
                 "该指标由系统根据记录计算，不接受上报 / this indicator is computed from the records and cannot be reported"
             }
-            Self::UnknownRegion => "地区代码不是全省或统计单位 / the region code is not the province or a reporting unit",
+            Self::UnknownRegion => {
+                "地区代码不是全省或统计单位 / the region code is not the province or a reporting unit"
+            }
             Self::UnknownProgramme => "专项编码无法识别 / programme not recognised",
             Self::UnknownAgencyType => "机构类型无法识别 / agency type not recognised",
             Self::YearInvalid => "年度不是整数 / the year is not a whole number",

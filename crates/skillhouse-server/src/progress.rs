@@ -98,7 +98,8 @@ pub fn progress_table(
     order.sort_by(|a, b| ids[*a].cmp(&ids[*b]));
     for i in order {
         let indicator = indicators[i].clone().unwrap_or_default();
-        let key = (indicator.clone(), region_codes[i].clone(), years[i], programmes[i].clone(), agency_types[i].clone());
+        let key =
+            (indicator.clone(), region_codes[i].clone(), years[i], programmes[i].clone(), agency_types[i].clone());
         let value = by_key.get(&key);
         let basis = value.map_or("no_data", |v| v.basis.as_str());
         let (basis_zh, basis_en) = basis_words(basis);

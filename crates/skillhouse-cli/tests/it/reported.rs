@@ -18,7 +18,8 @@ impl Drop for Serving {
     }
 }
 
-const OFFICES: &str = "indicator_id,region_code,year,programme,agency_type,value,unit,reported_by,reported_on,source_note
+const OFFICES: &str =
+    "indicator_id,region_code,year,programme,agency_type,value,unit,reported_by,reported_on,source_note
 national_high_skill_bases_new,410000,2025,,,3,bases,省人社厅职业能力建设处,2025-11-30,three of five built
 skilled_returnees,410200,2025,,,16500,persons,开封市人社局,2025-12-01,
 new_skilled,410000,2025,,,1,persons,省人社厅,2025-12-01,
@@ -105,12 +106,19 @@ fn a_reported_file_is_quarantined_row_by_row_and_served() {
     let bases = rows.iter().find(|r| r["target_id"] == "003-208").expect("003-208");
     assert_eq!(
         (&bases["value"], &bases["status"], &bases["basis"], &bases["basis_zh"], &bases["reported_on"]),
-        (&serde_json::json!(3.0), &serde_json::json!("behind"), &serde_json::json!("reported"),
-         &serde_json::json!("单位上报"), &serde_json::json!("2025-11-30"))
+        (
+            &serde_json::json!(3.0),
+            &serde_json::json!("behind"),
+            &serde_json::json!("reported"),
+            &serde_json::json!("单位上报"),
+            &serde_json::json!("2025-11-30")
+        )
     );
     let league = rows.iter().find(|r| r["target_id"] == "000-A01-1").expect("000-A01-1");
-    assert_eq!((&league["basis"], &league["status"], &league["basis_en"]),
-        (&serde_json::json!("no_data"), &serde_json::json!("n/a"), &serde_json::json!("no data yet")));
+    assert_eq!(
+        (&league["basis"], &league["status"], &league["basis_en"]),
+        (&serde_json::json!("no_data"), &serde_json::json!("n/a"), &serde_json::json!("no data yet"))
+    );
     let workbook = http_get(&addr, "/api/v1/targets/progress?format=xlsx");
     assert!(workbook.starts_with("HTTP/1.1 200"), "{}", &workbook[..workbook.len().min(300)]);
     assert!(workbook.contains("spreadsheetml.sheet"), "the workbook's media type");

@@ -36,7 +36,8 @@ use validate::{ReportedReference, validate_file};
 const HIDDEN: &str = "隐藏文件或Office临时文件，未读取 / hidden file or Office lock file, not read";
 const NOT_A_TABLE: &str =
     "reported目录中只读取 .csv 和 .xlsx 文件 / only .csv and .xlsx files are read in the reported folder";
-const NOT_A_FILE: &str = "reported目录中的子目录和链接未读取 / sub-folders and links in the reported folder are not read";
+const NOT_A_FILE: &str =
+    "reported目录中的子目录和链接未读取 / sub-folders and links in the reported folder are not read";
 
 /// The reported-figures files among the batch's paths, in name order, and the entries of `reported/` not read.
 fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IgnoredEntry>) {
@@ -132,7 +133,8 @@ pub(crate) fn ingest_reported(options: &IngestOptions, report: &mut BatchReport)
     }
     let layout = Layout::new(&options.warehouse);
     let years = warehouse_years(&layout, options.as_of.year())?;
-    let reference = ReportedReference::load(&options.reference_dir, &options.computed_indicators, years, options.as_of)?;
+    let reference =
+        ReportedReference::load(&options.reference_dir, &options.computed_indicators, years, options.as_of)?;
     let mut ledger = Ledger::load(&layout)?;
     let earlier = SeenFiles::from_ledger(&ledger);
     let mut figures = read_figures(&layout)?;
@@ -164,7 +166,8 @@ pub(crate) fn ingest_reported(options: &IngestOptions, report: &mut BatchReport)
             Ok(table) => table,
             Err(e) => {
                 let elapsed = start.elapsed();
-                let file = unreadable(&mut ledger, &job, &content_hash, String::new(), e.to_string(), &batch_id, elapsed);
+                let file =
+                    unreadable(&mut ledger, &job, &content_hash, String::new(), e.to_string(), &batch_id, elapsed);
                 report.files.push(file);
                 continue;
             }

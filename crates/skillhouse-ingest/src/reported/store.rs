@@ -3,9 +3,7 @@
 
 use super::validate::{ReportedKey, ReportedRow};
 use crate::error::{IngestError, Result};
-use crate::warehouse::{
-    Layout, date_column, date32, from_date32, i64_values, read_parquet, str_values, write_parquet,
-};
+use crate::warehouse::{Layout, date_column, date32, from_date32, i64_values, read_parquet, str_values, write_parquet};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -41,8 +39,11 @@ pub(crate) fn read_figures(layout: &Layout) -> Result<Figures> {
         text("batch_id")?,
         text("content_hash")?,
     );
-    let (years, on, rows) =
-        (i64_values(&frame, &path, "year")?, i64_values(&frame, &path, "reported_on")?, i64_values(&frame, &path, "source_row")?);
+    let (years, on, rows) = (
+        i64_values(&frame, &path, "year")?,
+        i64_values(&frame, &path, "reported_on")?,
+        i64_values(&frame, &path, "source_row")?,
+    );
     let bad = |source| IngestError::WarehouseColumn { path: path.clone(), column: "value", source };
     let values: Vec<Option<f64>> = frame.column("value").map_err(bad)?.f64().map_err(bad)?.iter().collect();
     for i in 0..frame.height() {

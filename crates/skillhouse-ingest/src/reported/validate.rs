@@ -7,8 +7,8 @@ use crate::validate::echo;
 use crate::warehouse::RejectRecord;
 use chrono::NaiveDate;
 use skillhouse_model::{
-    AgencyType, IdNumber, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason,
-    fold_cell, mask_id_text, normalize_key, parse_date,
+    AgencyType, IdNumber, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason, fold_cell,
+    mask_id_text, normalize_key, parse_date,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -51,12 +51,7 @@ fn reference_column(dir: &Path, file: &str, column: &str) -> Result<Vec<(usize, 
 
 impl ReportedReference {
     /// Reads `reportable_indicators.csv`, `targets.csv` and `regions.csv` of `dir`.
-    pub(crate) fn load(
-        dir: &Path,
-        computed: &BTreeSet<String>,
-        years: (i32, i32),
-        as_of: NaiveDate,
-    ) -> Result<Self> {
+    pub(crate) fn load(dir: &Path, computed: &BTreeSet<String>, years: (i32, i32), as_of: NaiveDate) -> Result<Self> {
         let ids = reference_column(dir, REPORTABLE_FILE, "indicator_id")?;
         let units = reference_column(dir, REPORTABLE_FILE, "unit")?;
         let mut reportable = HashMap::new();
@@ -185,8 +180,8 @@ pub(crate) fn validate_row(cells: &ReportedCells, reference: &ReportedReference)
         return Err(reject(Reason::ValueNegative, "value", echo(&value_text)));
     }
     let date_text = required("reported_on");
-    let reported_on = parse_date(&date_text)
-        .ok_or_else(|| reject(Reason::ReportedOnInvalid, "reported_on", echo(&date_text)))?;
+    let reported_on =
+        parse_date(&date_text).ok_or_else(|| reject(Reason::ReportedOnInvalid, "reported_on", echo(&date_text)))?;
     if reported_on > reference.as_of {
         return Err(reject(Reason::ReportedOnInvalid, "reported_on", format!("{reported_on} > {}", reference.as_of)));
     }
@@ -209,11 +204,8 @@ fn row_json(cells: &ReportedCells) -> String {
     let mut object = serde_json::Map::new();
     for (column, cell) in REPORTED_COLUMNS.iter().zip(cells) {
         let Some(raw) = cell else { continue };
-        let value = if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) {
-            mask_id_text(raw)
-        } else {
-            raw.clone()
-        };
+        let value =
+            if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) { mask_id_text(raw) } else { raw.clone() };
         object.insert((*column).to_string(), serde_json::Value::String(value));
     }
     serde_json::Value::Object(object).to_string()

@@ -9,7 +9,8 @@ use skillhouse_model::ReportedRejectReason as Reason;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const HEADER: &str = "indicator_id,region_code,year,programme,agency_type,value,unit,reported_by,reported_on,source_note";
+const HEADER: &str =
+    "indicator_id,region_code,year,programme,agency_type,value,unit,reported_by,reported_on,source_note";
 
 fn bundled_reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/reference")
@@ -122,7 +123,10 @@ fn good_rows_are_kept_bad_rows_quarantined_and_a_later_file_replaces_a_key() {
     let files = text_column(&figures, "source_file");
     let values: Vec<f64> = figures.column("value").expect("value").f64().expect("f64").iter().flatten().collect();
     let at = ids.iter().position(|i| i.as_deref() == Some("national_high_skill_bases_new")).expect("bases row");
-    assert_eq!((values[at], by[at].as_deref(), files[at].as_deref()), (5.0, Some("省人社厅"), Some("reported/2025-q3.csv")));
+    assert_eq!(
+        (values[at], by[at].as_deref(), files[at].as_deref()),
+        (5.0, Some("省人社厅"), Some("reported/2025-q3.csv"))
+    );
     let on = figures.column("reported_on").expect("date").cast(&DataType::String).expect("text");
     assert_eq!(on.str().expect("text").get(at), Some("2025-06-20"));
     let kept = 1 - at;
