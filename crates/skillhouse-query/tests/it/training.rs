@@ -67,9 +67,8 @@ async fn the_certificate_indicators_do_not_change_when_training_is_added() {
     let (before, after) = (csv(&without, &certificate_rows).await, csv(&with, &certificate_rows).await);
     assert_eq!(before.lines().count(), 1 + 212 + 56, "{before}");
     assert_eq!(before, after);
-    let training_rows = format!(
-        "SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id IN ({training}) AND basis = 'computed'"
-    );
+    let training_rows =
+        format!("SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id IN ({training}) AND basis = 'computed'");
     assert_eq!(csv(&without, &training_rows).await, "n\n0\n");
     assert_eq!(csv(&with, &training_rows).await, "n\n146\n");
     // The models the certificate indicators read are the same too.
