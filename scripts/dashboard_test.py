@@ -11,6 +11,8 @@ written here:
   - switching region shows that region's API values (cards, gauge caption, trend series);
   - the training section (DESIGN §16): training and subsidised 人次 cards with the API's target status, every
     programme's training and high-skilled cells, every region's 持证率 and non-compliant-class cells;
+  - the all-targets section (DESIGN §17): every seed target grouped by document and clause with the API's status
+    and basis, "—" where the API has no value; its XLSX and CSV exports;
   - sorting the regions table orders it; switching language changes the labels and the API-supplied names;
   - polling sends If-None-Match (the page counts 304 answers) and a newly published snapshot replaces the shown one;
   - the map (issue 29): ECharts registers the vendored boundaries (18 features), every reporting unit is drawn with
@@ -473,6 +475,53 @@ def check_pace(binary, work, driver, key_file, screenshot):
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+def check_targets(page, driver, api, base):
+    """The all-targets section (DESIGN §17, targets.js) against /api/v1/targets/progress: one row per target, grouped
+    by document and clause, each with the API's status and basis (its Chinese words), "—" for a value the API does
+    not give; the XLSX and CSV exports answer with the same rows. Returns (targets, bases counted)."""
+    answer = api.get("/api/v1/targets/progress")
+    rows = answer["data"]
+    assert rows, "the API serves no target"
+    page.wait(lambda: page.js("return document.getElementById('targets-panel').dataset.ready") == "true",
+              "the all-targets section")
+    assert page.by_id("targets-panel").get_attribute("data-snapshot-id") == answer["snapshot_id"]
+    shown = {tr.get_attribute("data-target-id"): tr
+             for tr in driver.find_elements(By.CSS_SELECTOR, "#targets-panel tr[data-target-id]")}
+    assert len(shown) == len(rows), f"{len(shown)} target rows shown, API has {len(rows)}"
+    documents = sorted({r["document"] for r in rows})
+    sections = [s.get_attribute("data-document")
+                for s in driver.find_elements(By.CSS_SELECTOR, "#targets-panel section.targets-document")]
+    assert sections == documents, f"documents shown {sections}, API {documents}"
+    clauses = len({(r["document"], r["clause"]) for r in rows})
+    clause_rows = len(driver.find_elements(By.CSS_SELECTOR, "#targets-panel tr.clause"))
+    assert clause_rows >= clauses, f"{clause_rows} clause rows for {clauses} clauses"
+    bases = {}
+    for row in rows:
+        tr = shown[row["target_id"]]
+        status = "suppressed" if row["suppressed"] else row["status"]
+        assert tr.get_attribute("data-status") == status, f"{row['target_id']}: status {tr.get_attribute('data-status')} vs {row}"
+        assert tr.get_attribute("data-basis") == row["basis"], f"{row['target_id']}: basis vs {row}"
+        basis_text = tr.find_element(By.CSS_SELECTOR, ".basis").text.strip()
+        assert basis_text == row["basis_zh"], f"{row['target_id']}: basis shown {basis_text!r} vs {row['basis_zh']!r}"
+        value_text = tr.find_element(By.CSS_SELECTOR, ".value-cell").text.strip()
+        if row["value"] is None:
+            assert value_text == "—", f"{row['target_id']}: no value, shown {value_text!r}"
+        else:
+            assert value_text != "—" and re.search(r"\d", value_text), f"{row['target_id']}: {value_text!r} vs {row}"
+        bases[row["basis"]] = bases.get(row["basis"], 0) + 1
+    assert bases.get("no_data", 0) > 0 and bases.get("computed", 0) > 0, bases
+    for fmt, media in (("xlsx", "spreadsheetml.sheet"), ("csv", "text/csv")):
+        href = page.by_id(f"targets-export-{fmt}").get_attribute("href")
+        assert href.endswith(f"/api/v1/targets/progress?format={fmt}"), href
+        with urllib.request.urlopen(href, timeout=10) as response:
+            body = response.read()
+            assert media in response.headers["Content-Type"], response.headers["Content-Type"]
+        if fmt == "xlsx":
+            assert body[:2] == b"PK", "a workbook is a zip archive"
+        else:
+            lines = body.decode("utf-8").strip().split("\r\n")
+            assert len(lines) == len(rows) + 1, f"CSV has {len(lines)} lines for {len(rows)} targets"
+    return len(rows), bases
 
 
 def main():
@@ -604,6 +653,10 @@ def main():
         assert api_total["value"] is not None and not api_total["suppressed"], f"training 人次 {year}: {api_total}"
         log(f"training 人次 {year}: page {shown_total!r} = API {api_total['value']} "
             f"(target {api_total['target']}, status {api_total['status']})")
+
+        # The all-targets section (issue 23): every seed target with the API's status and basis; its exports.
+        targets_count, bases = check_targets(page, driver, api, base)
+        log(f"all-targets section: {targets_count} targets match the API (bases {bases}); XLSX and CSV exports answer")
 
         # A tooltip on every chart: they must work under the page's CSP (an inline style would log an error).
         for chart_id in ("chart-programmes", "chart-regions", "chart-trend-shares", "chart-trend-counts"):

@@ -3,8 +3,8 @@
 -- title_en: References to the dimensions resolve
 -- description: Every certificate's region_code is a region, its occupation_code (when present) an occupation and
 -- description: its agency_id an agency of the registry; every duplicate claim names a certificate of the snapshot;
--- description: every indicator value's region is a region. Returns one row per offending certificate, claim or
--- description: value, naming the first reference at fault.
+-- description: every indicator value's region is a region (a `no_data` row's is its target's, and may not be).
+-- description: Returns one row per offending certificate, claim or value, naming the first reference at fault.
 SELECT
     c.cert_no,
     CASE
@@ -33,4 +33,6 @@ UNION ALL
 SELECT CAST(NULL AS VARCHAR) AS cert_no, 'indicator_values.region_code' AS column_name, v.region_code AS value
 FROM indicator_values AS v
 LEFT JOIN regions AS r ON r.region_code = v.region_code
-WHERE v.region_code IS NOT NULL AND r.region_code IS NULL
+-- A `no_data` row carries its target's region, which may be no reporting unit on purpose (the Youth League's
+-- provincial organs, `410000-YL`: datasets/reference/README.md); every value row's region resolves.
+WHERE v.region_code IS NOT NULL AND r.region_code IS NULL AND v.basis <> 'no_data'

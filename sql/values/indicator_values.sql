@@ -15,6 +15,11 @@
 -- description: days in the year, expected_to_date = target × elapsed_share, and pace_status `behind_pace` (value below
 -- description: the expected value; for `~` by more than the tolerance), `ahead` (completion at least $pace_band above
 -- description: the elapsed share) or `on_pace` (between), `n/a` without a value; all three null for other rows.
+-- description: Every target answers (DESIGN §17): the value rows are the indicators' rows (`basis` `computed`),
+-- description: then the figures offices reported (`reported`: the table `reported`, one row per key, the latest
+-- description: file's; `reported_by` / `reported_on` say who and when) for keys no indicator computes, then one
+-- description: `no_data` row (no value, status `n/a`) for every key of `targets` that has neither — including targets
+-- description: whose region is no reporting unit (the Youth League's `410000-YL`), which no indicator row can match.
 WITH ranked AS (
     SELECT indicator_id, region_code, year, programme, agency_type, target, comparator,
         ROW_NUMBER() OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type ORDER BY target_id) AS rn
@@ -29,10 +34,49 @@ references_offered AS (
     WHERE region_code = CAST($province_code AS VARCHAR) AND programme IS NULL AND agency_type IS NULL
       AND target IS NOT NULL AND year IS NOT NULL AND comparator IN ('>=', '<=', '~')
 ),
+computed_rows AS (
+    SELECT indicator_id, region_code, year, programme, agency_type, value, numerator, denominator,
+        'computed' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on
+    FROM indicator_rows
+),
+-- Reported figures for keys no indicator computes (ingestion refuses computed indicators; this keeps it so).
+reported_rows AS (
+    SELECT r.indicator_id, r.region_code, r.year, r.programme, r.agency_type, r.value,
+        CAST(NULL AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator,
+        'reported' AS basis, r.reported_by, r.reported_on
+    FROM reported AS r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM indicator_rows AS c
+        WHERE c.indicator_id = r.indicator_id AND c.region_code = r.region_code AND c.year = r.year
+          AND (c.programme IS NOT DISTINCT FROM r.programme) AND (c.agency_type IS NOT DISTINCT FROM r.agency_type)
+    )
+),
+answered AS (
+    SELECT * FROM computed_rows
+    UNION ALL
+    SELECT * FROM reported_rows
+),
+-- A target no value row answers: a row of its own, without a value.
+no_data_rows AS (
+    SELECT DISTINCT t.indicator_id, t.region_code, t.year, t.programme, t.agency_type,
+        CAST(NULL AS DOUBLE) AS value, CAST(NULL AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator,
+        'no_data' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on
+    FROM targets AS t
+    WHERE NOT EXISTS (
+        SELECT 1 FROM answered AS a
+        WHERE a.indicator_id = t.indicator_id AND a.region_code = t.region_code AND a.year = t.year
+          AND (a.programme IS NOT DISTINCT FROM t.programme) AND (a.agency_type IS NOT DISTINCT FROM t.agency_type)
+    )
+),
+value_rows AS (
+    SELECT * FROM answered
+    UNION ALL
+    SELECT * FROM no_data_rows
+),
 joined AS (
     SELECT v.indicator_id, v.region_code, v.year, v.programme, v.agency_type, v.value, v.numerator, v.denominator,
-        o.target, o.comparator, i.unit
-    FROM indicator_rows AS v
+        o.target, o.comparator, i.unit, v.basis, v.reported_by, v.reported_on
+    FROM value_rows AS v
     LEFT JOIN own AS o
       ON o.indicator_id = v.indicator_id AND o.region_code = v.region_code AND o.year = v.year
      -- Parenthesised: the parser would otherwise take the following `AND` into IS NOT DISTINCT FROM's right operand.
@@ -65,6 +109,7 @@ SELECT
             CASE WHEN j.value >= j.target * (1.0 - CAST($approx_tolerance AS DOUBLE)) THEN 'met' ELSE 'behind' END
         ELSE 'n/a'
     END AS status,
+    j.basis, j.reported_by, j.reported_on,
     CAST($definition_version AS VARCHAR) AS definition_version,
     CAST(c.target AS DOUBLE) AS reference_target,
     CAST(c.comparator AS VARCHAR) AS reference_comparator,

@@ -179,7 +179,7 @@ fn fold_header(raw: &str) -> String {
 
 #[test]
 fn files_are_utf8_csv_with_the_agreed_headers() {
-    let expected: [(&str, &[&str]); 8] = [
+    let expected: [(&str, &[&str]); 9] = [
         ("regions.csv", &["region_code", "name_zh", "name_en", "kind", "parent_code"]),
         ("levels.csv", &["level", "rank", "name_zh", "grade_zh", "name_en"]),
         ("cert_types.csv", &["cert_type", "name_zh", "name_en", "is_skill", "bears_level"]),
@@ -220,6 +220,7 @@ fn files_are_utf8_csv_with_the_agreed_headers() {
             ],
         ),
         ("employment.csv", &["region_code", "year", "employed", "synthetic", "note"]),
+        ("reportable_indicators.csv", &["indicator_id", "unit", "title_zh", "title_en", "kind"]),
     ];
     for (file, columns) in expected {
         let text = read_text(file);
@@ -666,5 +667,34 @@ fn header_aliases_parse_and_cover_every_design_spelling() {
                 "header_aliases.toml: DESIGN §4 spelling {s:?} must map to {field}"
             );
         }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Reportable {
+    indicator_id: String,
+    unit: String,
+    title_zh: String,
+    title_en: String,
+    kind: String,
+}
+
+/// DESIGN §17: every reportable indicator has targets, all in the unit the file gives; none is computed (a
+/// `sql/indicators/*.sql` file); titles and kind are given; no id twice.
+#[test]
+fn reportable_indicators_use_their_targets_units_and_are_not_computed() {
+    let reportable: Vec<Reportable> = load("reportable_indicators.csv");
+    assert_eq!(reportable.len(), 20, "reportable_indicators.csv: the README says 20 rows");
+    let targets = targets();
+    let indicators = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sql/indicators"));
+    let mut seen = BTreeSet::new();
+    for row in &reportable {
+        assert!(seen.insert(row.indicator_id.clone()), "reportable_indicators.csv: {} twice", row.indicator_id);
+        assert!(!row.title_zh.is_empty() && !row.title_en.is_empty() && !row.kind.is_empty(), "{row:?}");
+        let units: BTreeSet<&str> =
+            targets.iter().filter(|t| t.indicator_id == row.indicator_id).map(|t| t.unit.as_str()).collect();
+        assert_eq!(units, BTreeSet::from([row.unit.as_str()]), "{}: the unit of its targets", row.indicator_id);
+        let file = indicators.join(format!("{}.sql", row.indicator_id));
+        assert!(!file.exists(), "{} is computed ({}) and cannot be reportable", row.indicator_id, file.display());
     }
 }

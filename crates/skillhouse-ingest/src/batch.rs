@@ -45,6 +45,10 @@ pub struct IngestOptions {
     pub threads: Option<usize>,
     /// How much of the warehouse's certificate keys the batch holds in memory before spilling to disk.
     pub keys_memory: KeysMemory,
+    /// The ids of the indicators computed from the records (the query layer's `sql/indicators/`): a reported
+    /// figure for one of them is `indicator_not_reportable` (DESIGN §17). Targets' indicators that are not
+    /// reportable are refused so too, whether or not they are listed here.
+    pub computed_indicators: std::collections::BTreeSet<String>,
 }
 
 impl IngestOptions {
@@ -66,6 +70,7 @@ impl IngestOptions {
             xlsx_limits: XlsxLimits::default(),
             threads: None,
             keys_memory: KeysMemory::default(),
+            computed_indicators: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -82,7 +87,10 @@ pub fn ingest(options: &IngestOptions, progress: &dyn Progress) -> Result<BatchR
         .thread_name(|i| format!("{READER_THREAD_PREFIX}{i}"))
         .build()
         .map_err(|_| IngestError::Internal("cannot start the ingestion threads"))?;
-    ingest_in_pool(options, progress, &pool)
+    let mut report = ingest_in_pool(options, progress, &pool)?;
+    // The reported figures (DESIGN §17) after the submissions: their years are checked against the warehouse's.
+    crate::reported::ingest_reported(options, &mut report)?;
+    Ok(report)
 }
 
 /// Files committed between two intermediate ledger saves.

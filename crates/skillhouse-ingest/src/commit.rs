@@ -196,6 +196,8 @@ fn withdraw(
             state.training.keys_and_files(layout)?.0.remove_slice(&job.agency_id, &job.period, hash12)?;
             state.training.slice_files.supersede(&job.agency_id, &job.period, hash12)
         }
+        // Never a job (see `prepare::read_rows`): nothing to replace.
+        Input::Reported => Vec::new(),
     };
     state.superseded_files.extend(replaced);
     let mut report = empty_report(job, content_hash, FileOutcome::Loaded, elapsed);

@@ -68,17 +68,21 @@ pub enum Input {
     Certificates,
     /// `landing/training/<provider_id>/<YYYY-MM>.<ext>`.
     Training,
+    /// `landing/reported/<name>.<ext>`: figures only an office knows (DESIGN §17). Read by `crate::reported`
+    /// with §17's column names, not through the header aliases.
+    Reported,
 }
 
 impl Input {
-    /// Both inputs.
-    pub const ALL: [Input; 2] = [Self::Certificates, Self::Training];
+    /// Every input.
+    pub const ALL: [Input; 3] = [Self::Certificates, Self::Training, Self::Reported];
 
-    /// The ledger's `input` value: `certificates` or `training`.
+    /// The ledger's `input` value: `certificates`, `training` or `reported`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Certificates => "certificates",
             Self::Training => "training",
+            Self::Reported => "reported",
         }
     }
 
@@ -92,6 +96,7 @@ impl Input {
         match self {
             Self::Certificates => &Field::CERTIFICATE,
             Self::Training => &Field::TRAINING,
+            Self::Reported => &[],
         }
     }
 
@@ -100,6 +105,7 @@ impl Input {
         match self {
             Self::Certificates => &Field::REQUIRED,
             Self::Training => &Field::TRAINING_REQUIRED,
+            Self::Reported => &[],
         }
     }
 
@@ -264,8 +270,8 @@ impl Field {
 /// training spellings.
 #[derive(Debug, Clone)]
 pub struct HeaderAliases {
-    /// By [`Input`].
-    spellings: [HashMap<String, Field>; 2],
+    /// By [`Input`] (reported figures have none: their columns are DESIGN §17's names).
+    spellings: [HashMap<String, Field>; 3],
 }
 
 #[derive(serde::Deserialize)]
@@ -380,7 +386,7 @@ impl HeaderAliases {
         for (field, names) in TRAINING_SPELLINGS {
             let _ = add_spellings(&mut training, field, names.iter().copied(), here);
         }
-        Self { spellings: [certificates, training] }
+        Self { spellings: [certificates, training, HashMap::new()] }
     }
 
     /// Parses an alias file (`[fields] id_number = ["身份证号", …]`, `[training_fields] class_id = [...]`). The
@@ -406,7 +412,7 @@ impl HeaderAliases {
                 }
             }
         }
-        Ok(Self { spellings: [certificates, training] })
+        Ok(Self { spellings: [certificates, training, HashMap::new()] })
     }
 
     /// Reads an alias file.

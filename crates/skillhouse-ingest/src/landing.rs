@@ -94,12 +94,14 @@ const TRAINING_AT_TOP: &str = "training目录顶层的文件未读取 / a file a
 enum Reserved {
     /// `training/`: the training providers' registry and folders (DESIGN §16).
     Training,
+    /// `reported/`: reported-figures files (DESIGN §17), read by `crate::reported` after the batch.
+    Reported,
 }
 
 /// The names at the top of a landing folder that are not agency folders. Every input besides certificates gets its
-/// name here (DESIGN §17's `reported/` and §18's `revocations.csv` join when they are read), so that the certificate
-/// reader never takes one of them for an agency.
-const RESERVED: [(&str, Reserved); 1] = [("training", Reserved::Training)];
+/// name here (§18's `revocations.csv` joins when it is read), so that the certificate reader never takes one of
+/// them for an agency.
+const RESERVED: [(&str, Reserved); 2] = [("training", Reserved::Training), ("reported", Reserved::Reported)];
 
 /// The reserved meaning of a top-level name, if it has one.
 fn reserved(name: &OsStr) -> Option<Reserved> {
@@ -111,11 +113,17 @@ fn is_training_folder(path: &Path) -> bool {
     path.file_name().and_then(reserved) == Some(Reserved::Training)
 }
 
+/// Whether a folder is a reported-figures folder (`reported/`, by its name; DESIGN §17).
+pub(crate) fn is_reported_folder(path: &Path) -> bool {
+    path.file_name().and_then(reserved) == Some(Reserved::Reported)
+}
+
 /// The landing-relative prefix of an input's submissions.
 fn prefix(input: Input) -> &'static str {
     match input {
         Input::Certificates => "",
         Input::Training => "training/",
+        Input::Reported => "reported/",
     }
 }
 
@@ -362,6 +370,8 @@ impl Walker {
             }
             match self.boundary.kind(&entry) {
                 Kind::Folder if reserved(name) == Some(Reserved::Training) => self.training(&entry)?,
+                // Read after the batch by `crate::reported`, which accounts for its entries.
+                Kind::Folder if reserved(name) == Some(Reserved::Reported) => {}
                 Kind::Folder => self.agency_folder(Input::Certificates, &entry, name)?,
                 Kind::File if is_registry(&entry) => {}
                 // The generator's description of a synthetic drop (skillhouse datagen), not a submission.
@@ -395,6 +405,10 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
         let parent = path.parent();
+        // `reported/` or a file in it: read after the batch by `crate::reported`.
+        if is_reported_folder(path) || (meta.is_file() && parent.is_some_and(is_reported_folder)) {
+            continue;
+        }
         if meta.is_file() {
             if is_registry(path) {
                 walker.out.registries.push(path.clone());

@@ -61,6 +61,7 @@ mod prints;
 mod read;
 mod reference;
 mod report;
+mod reported;
 mod seen;
 mod training;
 mod validate;

@@ -108,6 +108,8 @@ fn read_rows(bytes: &[u8], format: Format, job: &FileJob, shared: &Shared<'_>) -
             skillhouse_model::fault::point("ingest.training_read");
             Ok(Prepared::Training(Box::new(read)))
         }
+        // Reported figures are read after the batch, by `crate::reported`; discovery never makes a job of one.
+        Input::Reported => Err(ReadError::Refused { problem: "reported figures are not read as submissions" }),
     }
 }
 

@@ -61,6 +61,16 @@ impl Layout {
         self.root.join(layout::TRAINING_REJECTS_DIR)
     }
 
+    /// `reported/reported.parquet`: the reported figures in force (DESIGN §17), one row per key.
+    pub fn reported_path(&self) -> PathBuf {
+        self.root.join(layout::REPORTED_DIR).join(layout::REPORTED_FILE)
+    }
+
+    /// `reported_rejects/`: rejected rows of reported-figures files, one file per submitted file.
+    pub fn reported_rejects_dir(&self) -> PathBuf {
+        self.root.join(layout::REPORTED_REJECTS_DIR)
+    }
+
     /// `providers/providers.parquet`.
     pub fn providers_path(&self) -> PathBuf {
         self.root.join(layout::PROVIDERS_DIR).join(layout::PROVIDERS_FILE)
@@ -71,6 +81,7 @@ impl Layout {
         match input {
             Input::Certificates => self.certificates_dir(),
             Input::Training => self.training_dir(),
+            Input::Reported => self.root.join(layout::REPORTED_DIR),
         }
     }
 
@@ -79,6 +90,7 @@ impl Layout {
         match input {
             Input::Certificates => self.rejects_dir(),
             Input::Training => self.training_rejects_dir(),
+            Input::Reported => self.reported_rejects_dir(),
         }
     }
 
@@ -151,7 +163,11 @@ impl Layout {
     /// data files but no ledger is refused ([`IngestError::MissingLedger`]): nothing would say which files count.
     /// `live` gives, per input, the stems of the files its `loaded` ledger rows name (`Ledger::loaded_stems`).
     pub fn clean_leftovers(&self, live: impl Fn(Input) -> HashSet<String>) -> Result<usize> {
-        let by_input = [self.data_files_of(Input::Certificates)?, self.data_files_of(Input::Training)?];
+        let by_input = [
+            self.data_files_of(Input::Certificates)?,
+            self.data_files_of(Input::Training)?,
+            self.data_files_of(Input::Reported)?,
+        ];
         if !self.ledger_path().is_file() {
             let data = by_input.iter().flatten().filter(|p| SliceName::of_path(p).is_some()).count();
             if data > 0 {
@@ -173,6 +189,7 @@ impl Layout {
             self.ledger_path(),
             self.agencies_path(),
             self.providers_path(),
+            self.reported_path(),
             self.duplicate_claims_path(),
             self.certificate_keys_path(),
         ] {
@@ -450,6 +467,12 @@ impl ReasonCode for skillhouse_model::RejectReason {
 impl ReasonCode for &'static str {
     fn code(self) -> &'static str {
         self
+    }
+}
+
+impl ReasonCode for skillhouse_model::ReportedRejectReason {
+    fn code(self) -> &'static str {
+        skillhouse_model::ReportedRejectReason::code(self)
     }
 }
 

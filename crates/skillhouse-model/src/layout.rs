@@ -48,3 +48,10 @@ pub const MODELS_DIR: &str = "models";
 pub const INDICATOR_VALUES_FILE: &str = "indicator_values.parquet";
 /// A snapshot's indicator catalogue.
 pub const INDICATORS_FILE: &str = "indicators.parquet";
+
+/// The reported figures in force (DESIGN §17), one row per key: the latest file's.
+pub const REPORTED_DIR: &str = "reported";
+/// The one file of [`REPORTED_DIR`].
+pub const REPORTED_FILE: &str = "reported.parquet";
+/// Rejected rows of reported-figures files, one file per submitted file.
+pub const REPORTED_REJECTS_DIR: &str = "reported_rejects";

@@ -30,6 +30,7 @@ mod programme;
 mod pseudonym;
 mod reason;
 mod region;
+mod reported;
 pub mod schema;
 mod text;
 mod training;
@@ -45,6 +46,7 @@ pub use programme::Programme;
 pub use pseudonym::{KeyError, PseudonymKey};
 pub use reason::{RejectReason, TrainingRejectReason};
 pub use region::{PROVINCE_CODE, ReportingUnit};
+pub use reported::{REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason};
 pub use text::fold_cell;
 pub use training::{
     ProviderType, TrainingKind, TrainingResult, YOUTH_LEAGUE, parse_organiser, parse_satisfaction, parse_whole_hours,

@@ -260,8 +260,11 @@ pub fn rebuild(settings: &Settings, lock: &WarehouseLock, observer: &dyn Observe
     let cleaned = skillhouse_query::clean_incomplete(warehouse, lock).map_err(PipelineError::Clean)?;
 
     observer.step("ingesting the landing folder");
-    let options =
+    let mut options =
         IngestOptions::new(warehouse, vec![settings.landing.clone()], settings.key.clone(), as_of, &settings.reference);
+    // Reported figures for these are refused (DESIGN §17): the indicators the build computes.
+    let catalog = skillhouse_query::SqlCatalog::bundled().map_err(PipelineError::Catalog)?;
+    options.computed_indicators = catalog.indicators.iter().map(|i| i.id().to_string()).collect();
     let batch = skillhouse_ingest::ingest(&options, observer.ingest())
         .map_err(|source| PipelineError::Ingest { warehouse: warehouse.clone(), source })?;
 

@@ -379,6 +379,10 @@
     renderRegions();
     if (window.SkillhouseMap) window.SkillhouseMap.render(mapView());
     TRAINING.render(trainingView());
+    // The all-targets section (targets.js, DESIGN §17) fetches its own table, once per snapshot.
+    if (window.SkillhouseTargets) {
+      window.SkillhouseTargets.render({ lang: state.lang, token: state.token, snapshotId: state.snapshot.snapshot_id });
+    }
     renderTrends();
     window.history.replaceState(null, '', '#region=' + state.region + '&year=' + state.year);
   }

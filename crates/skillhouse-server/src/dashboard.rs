@@ -30,9 +30,11 @@ const PAGE_CACHE_CONTROL: &str = "no-cache";
 const ASSET_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// The assets under `/assets/`: path, media type, bytes.
-const FILES: [(&str, &str, &[u8]); 10] = [
+const FILES: [(&str, &str, &[u8]); 12] = [
     ("dashboard.css", "text/css; charset=utf-8", include_bytes!("../assets/dashboard.css")),
     ("print.css", "text/css; charset=utf-8", include_bytes!("../assets/print.css")),
+    ("targets.css", "text/css; charset=utf-8", include_bytes!("../assets/targets.css")),
+    ("targets.js", "text/javascript; charset=utf-8", include_bytes!("../assets/targets.js")),
     ("dashboard.js", "text/javascript; charset=utf-8", include_bytes!("../assets/dashboard.js")),
     ("training.js", "text/javascript; charset=utf-8", include_bytes!("../assets/training.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),

@@ -62,6 +62,13 @@ pub struct ValueRow {
     pub pace_status: Option<String>,
     /// Withheld by small-cell suppression (value, numerator, denominator and gap are then null).
     pub suppressed: bool,
+    /// Where the value comes from (DESIGN §17): `computed` from the records, `reported` by an office, or `no_data`
+    /// (a target nothing answers yet: no value, status `n/a`). Snapshots built before the column are `computed`.
+    pub basis: String,
+    /// Who reported a `reported` value.
+    pub reported_by: Option<String>,
+    /// When (`YYYY-MM-DD`) a `reported` value was reported.
+    pub reported_on: Option<String>,
 }
 
 /// Everything the server keeps of one snapshot, as read from disk (before suppression and precomputation).
@@ -81,6 +88,8 @@ pub struct SnapshotFiles {
     pub targets: Table,
     /// `dims/agency_types.parquet` (empty if absent).
     pub agency_types: Table,
+    /// `dims/reportable_indicators.parquet`: the reported indicators' titles (DESIGN §17; empty if absent).
+    pub reportable: Table,
     /// Per-agency submissions summary (the `submissions` model).
     pub submissions: Table,
     /// The month-to-date cumulative flows (the `monthly_flows` model), unsuppressed; empty for a snapshot built
@@ -128,6 +137,7 @@ pub(crate) fn read_snapshot(warehouse: &Path, id: &str) -> Result<SnapshotFiles>
         programmes: read_parquet(&folder.dim_file("programmes"))?,
         targets: read_parquet(&folder.dim_file("targets"))?,
         agency_types: optional(folder.dim_file("agency_types"))?,
+        reportable: optional(folder.dim_file("reportable_indicators"))?,
         submissions,
         submissions_hash,
         manifest: folder.manifest,
@@ -242,6 +252,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
     // Likewise snapshots built before 序时进度: no pace.
     let [elapsed_share, expected_to_date, pace_status] =
         ["elapsed_share", "expected_to_date", "pace_status"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
+    // Snapshots built before DESIGN §17 have no basis: every row of theirs was computed.
+    let [basis, reported_by, reported_on] =
+        ["basis", "reported_by", "reported_on"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
     Ok(table
         .rows
         .iter()
@@ -266,6 +279,9 @@ fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
             expected_to_date: float(row, expected_to_date),
             pace_status: text(row, pace_status),
             suppressed: false,
+            basis: text(row, basis).unwrap_or_else(|| "computed".to_string()),
+            reported_by: text(row, reported_by),
+            reported_on: text(row, reported_on),
         })
         .collect())
 }

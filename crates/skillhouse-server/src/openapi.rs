@@ -4,6 +4,7 @@
 //! agency types as enums, so a client (or schemathesis) knows the values that are answered 200.
 
 use crate::monthly::MONTHLY_COLUMNS;
+use crate::progress::PROGRESS_COLUMNS;
 use crate::published::{Format, Published, SNAPSHOT_COLUMNS, VALUE_COLUMNS};
 use crate::small_counts::PUBLISHED_SUBMISSION_COLUMNS;
 use crate::table::ColumnType;
@@ -43,7 +44,7 @@ fn data_content(json_schema: Value) -> Value {
         let schema = match format {
             Format::Json => json_schema.clone(),
             Format::Csv => json!({ "type": "string" }),
-            Format::Arrow => json!({ "type": "string", "contentEncoding": "binary" }),
+            Format::Arrow | Format::Xlsx => json!({ "type": "string", "contentEncoding": "binary" }),
         };
         content.insert(media, json!({ "schema": schema }));
     }
@@ -187,6 +188,10 @@ pub fn document(snapshot: Option<&Published>) -> Value {
              序时进度 (pace against the calendar, docs/pace.md): elapsed_share (day of year of the as-of date ÷ days \
              in the year), expected_to_date (target × elapsed_share) and pace_status (ahead, on_pace, behind_pace; \
              n/a when withheld; null where pace does not apply); small cells withheld.",
+            "An indicator's values, with target, gap and status; small cells withheld. Every target has a row \
+             (DESIGN §17): `basis` says where its value comes from — `computed` from the records, `reported` by an \
+             office (`reported_by`, `reported_on`), or `no_data` (no value yet, status `n/a`) — and `basis_zh` / \
+             `basis_en` say so in Chinese and English (据记录计算 / 单位上报 / 暂无数据).",
             values,
             true,
             "indicators",
@@ -202,6 +207,19 @@ pub fn document(snapshot: Option<&Published>) -> Value {
     );
     put("/api/v1/monthly", monthly_operation(monthly));
     put("/api/v1/targets", data_operation("Reference targets.", list_schema(any_row), false, "reference"));
+    put(
+        "/api/v1/targets/progress",
+        data_operation(
+            "Every seed target (DESIGN §17) with its value, gap, status and basis, in target id order (seed document \
+             000–004, then clause): `basis` is `computed` from the records, `reported` by an office (`reported_by`, \
+             `reported_on`) or `no_data` (no value yet, status `n/a`), said in Chinese and English in `basis_zh` / \
+             `basis_en` (据记录计算 / 单位上报 / 暂无数据). The dashboard's all-targets section; `?format=xlsx` or \
+             `csv` exports it.",
+            list_schema(row_schema(&PROGRESS_COLUMNS)),
+            false,
+            "indicators",
+        ),
+    );
     put(
         "/api/v1/snapshot",
         data_operation("The served snapshot: id, as-of, build time, row counts.", snapshot_schema, false, "snapshot"),

@@ -18,6 +18,7 @@ pub const ROUTES: [&str; 15] = [
     "/api/v1/regions",
     "/api/v1/programmes",
     "/api/v1/targets",
+    "/api/v1/targets/progress",
     "/api/v1/snapshot",
     "/api/v1/submissions",
     "/api/v1/monthly",

@@ -23,11 +23,17 @@ pub enum Format {
     Csv,
     /// `application/vnd.apache.arrow.stream` (Arrow IPC stream).
     Arrow,
+    /// An Excel workbook of one sheet (the table with a header row), for people who print or file it.
+    Xlsx,
 }
 
 impl Format {
     /// Every format.
-    pub const ALL: [Self; 3] = [Self::Json, Self::Csv, Self::Arrow];
+    pub const ALL: [Self; 4] = [Self::Json, Self::Csv, Self::Arrow, Self::Xlsx];
+
+    /// The formats every unfiltered answer is prepared in when a snapshot is loaded; workbooks are written on
+    /// request (few ask, and they cost more to write).
+    pub const PREPARED: [Self; 3] = [Self::Json, Self::Csv, Self::Arrow];
 
     /// The `?format=` value.
     pub const fn name(self) -> &'static str {
@@ -35,6 +41,7 @@ impl Format {
             Self::Json => "json",
             Self::Csv => "csv",
             Self::Arrow => "arrow",
+            Self::Xlsx => "xlsx",
         }
     }
 
@@ -44,6 +51,7 @@ impl Format {
             Self::Json => "application/json",
             Self::Csv => "text/csv; charset=utf-8",
             Self::Arrow => "application/vnd.apache.arrow.stream",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -67,6 +75,8 @@ pub enum Resource {
     Submissions,
     /// `/api/v1/monthly`: month-to-date cumulative flows (序时进度's course through the year).
     Monthly,
+    /// `/api/v1/targets/progress`: every target with its value, gap, status and basis (DESIGN §17).
+    Progress,
 }
 
 impl Resource {
@@ -81,6 +91,7 @@ impl Resource {
             Self::Snapshot => "/api/v1/snapshot".into(),
             Self::Submissions => "/api/v1/submissions".into(),
             Self::Monthly => "/api/v1/monthly".into(),
+            Self::Progress => "/api/v1/targets/progress".into(),
         }
     }
 }
@@ -156,7 +167,7 @@ pub struct Prepared {
 }
 
 /// Columns of an indicator's values.
-pub const VALUE_COLUMNS: [(&str, ColumnType); 20] = [
+pub const VALUE_COLUMNS: [(&str, ColumnType); 25] = [
     ("indicator_id", ColumnType::Text),
     ("region_code", ColumnType::Text),
     ("year", ColumnType::Int),
@@ -177,7 +188,23 @@ pub const VALUE_COLUMNS: [(&str, ColumnType); 20] = [
     ("elapsed_share", ColumnType::Float),
     ("expected_to_date", ColumnType::Float),
     ("pace_status", ColumnType::Text),
+    ("basis", ColumnType::Text),
+    ("basis_zh", ColumnType::Text),
+    ("basis_en", ColumnType::Text),
+    ("reported_by", ColumnType::Text),
+    ("reported_on", ColumnType::Text),
 ];
+
+/// How a value's basis (DESIGN §17) reads, in Chinese and in English: the API's `basis_zh` / `basis_en` and the
+/// page's labels.
+pub fn basis_words(basis: &str) -> (&'static str, &'static str) {
+    match basis {
+        "computed" => ("据记录计算", "computed from the records"),
+        "reported" => ("单位上报", "reported by an office"),
+        "no_data" => ("暂无数据", "no data yet"),
+        _ => ("未知", "unknown"),
+    }
+}
 
 /// Columns of the `/api/v1/snapshot` answer in CSV and Arrow (one row per stored table).
 pub const SNAPSHOT_COLUMNS: [(&str, ColumnType); 6] = [
@@ -215,6 +242,7 @@ pub struct Published {
     submissions_hash: String,
     monthly: Vec<MonthlyRow>,
     monthly_ids: BTreeSet<String>,
+    progress: Table,
     prepared: HashMap<(Resource, Format), Prepared>,
     openapi: std::sync::OnceLock<Bytes>,
 }
@@ -230,6 +258,7 @@ impl Published {
             programmes,
             targets,
             agency_types,
+            reportable,
             submissions,
             monthly,
             submissions_hash,
@@ -263,6 +292,7 @@ impl Published {
         for row in values {
             by_indicator.entry(row.indicator_id.clone()).or_default().push(row);
         }
+        let progress = crate::progress::progress_table(&targets, &by_indicator, &catalogue, &reportable, &regions);
         let codes = |table: &Table, column: &str| -> BTreeSet<String> {
             table.text_column(column).into_iter().flatten().collect()
         };
@@ -285,6 +315,7 @@ impl Published {
             submissions_hash,
             monthly,
             monthly_ids,
+            progress,
             prepared: HashMap::new(),
             openapi: std::sync::OnceLock::new(),
         };
@@ -296,11 +327,12 @@ impl Published {
             Resource::Snapshot,
             Resource::Submissions,
             Resource::Monthly,
+            Resource::Progress,
         ];
         resources.extend(published.values.keys().cloned().map(Resource::Values));
         let unfiltered = Filters::default();
         for resource in resources {
-            for format in Format::ALL {
+            for format in Format::PREPARED {
                 let body = published
                     .render(&resource, &unfiltered, format)
                     .map_err(|source| ServerError::Encode { what: resource.path(), source })?;
@@ -475,6 +507,11 @@ impl Published {
                         row.elapsed_share.into(),
                         row.expected_to_date.into(),
                         row.pace_status.clone().into(),
+                        Cell::Text(row.basis.clone()),
+                        Cell::Text(basis_words(&row.basis).0.to_string()),
+                        Cell::Text(basis_words(&row.basis).1.to_string()),
+                        row.reported_by.clone().into(),
+                        row.reported_on.clone().into(),
                     ]);
                 }
                 table
@@ -484,6 +521,7 @@ impl Published {
             Resource::Targets => self.targets.clone(),
             Resource::Submissions => self.submissions.clone(),
             Resource::Monthly => monthly_table(self.monthly.iter().filter(|r| filters.keeps_month(r))),
+            Resource::Progress => self.progress.clone(),
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;
@@ -507,6 +545,7 @@ impl Published {
         let bytes = match format {
             Format::Csv => table.to_csv(),
             Format::Arrow => table.to_arrow_ipc()?,
+            Format::Xlsx => table.to_xlsx()?,
             Format::Json => {
                 let mut envelope = serde_json::json!({
                     "snapshot_id": self.id,
@@ -552,7 +591,8 @@ impl Published {
                     | Resource::Regions
                     | Resource::Programmes
                     | Resource::Targets
-                    | Resource::Submissions => envelope["data"] = table.json_rows(),
+                    | Resource::Submissions
+                    | Resource::Progress => envelope["data"] = table.json_rows(),
                 }
                 serde_json::to_vec(&envelope).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))?
             }

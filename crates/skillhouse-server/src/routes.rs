@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/regions", get(regions))
         .route("/api/v1/programmes", get(programmes))
         .route("/api/v1/targets", get(targets))
+        .route("/api/v1/targets/progress", get(progress))
         .route("/api/v1/snapshot", get(snapshot))
         .route("/api/v1/submissions", get(submissions))
         .route("/api/v1/monthly", get(monthly))
@@ -74,6 +75,10 @@ async fn programmes(State(state): State<AppState>, headers: HeaderMap, query: Qu
 
 async fn targets(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
     answer(&state, &headers, query, Resource::Targets)
+}
+
+async fn progress(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
+    answer(&state, &headers, query, Resource::Progress)
 }
 
 async fn snapshot(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
@@ -209,6 +214,7 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Format {
             "application/json" | "application/*" | "*/*" => Format::Json,
             "text/csv" | "text/*" => Format::Csv,
             "application/vnd.apache.arrow.stream" => Format::Arrow,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Format::Xlsx,
             _ => continue,
         };
         if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {

@@ -119,6 +119,11 @@ fn key(quantity: &str, row: &ValueRow) -> CellKey {
 /// The cells a row discloses: `(cell, count)` pairs; shares name the numerator first. A row of an indicator the
 /// catalogue does not list is protected under its own name, as a count (it has no unit to say otherwise).
 fn row_cells(row: &ValueRow, rules: &SuppressionRules) -> Vec<(CellKey, Option<i64>)> {
+    // A figure an office reported is published by that office; a `no_data` row has no figure (DESIGN §17). Neither
+    // is made of the records' counts.
+    if row.basis != "computed" {
+        return Vec::new();
+    }
     match rules.disclosures.get(&row.indicator_id) {
         Some(Disclosure::Count { quantity }) => vec![(key(quantity, row), count_of(row))],
         Some(Disclosure::Share { numerator, denominator }) => {
@@ -281,6 +286,9 @@ mod tests {
             expected_to_date: None,
             pace_status: None,
             suppressed: false,
+            basis: "computed".into(),
+            reported_by: None,
+            reported_on: None,
         }
     }
 

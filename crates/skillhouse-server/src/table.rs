@@ -219,6 +219,37 @@ impl Table {
 }
 
 impl Table {
+    /// The table as an Excel workbook of one sheet: a bold header row, then the rows — numbers as numbers, text
+    /// as text (never a formula: a text cell starting with `=` is written as a string), nulls as empty cells.
+    pub fn to_xlsx(&self) -> Result<Vec<u8>, ApiError> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let internal = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing a workbook: {e}"));
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let bold = Format::new().set_bold();
+        for (column, (name, _)) in self.columns.iter().enumerate() {
+            let column = u16::try_from(column).map_err(|_| ApiError::Internal("too many columns".into()))?;
+            sheet.write_string_with_format(0, column, name, &bold).map_err(internal)?;
+        }
+        for (index, row) in self.rows.iter().enumerate() {
+            let line = u32::try_from(index + 1).map_err(|_| ApiError::Internal("too many rows".into()))?;
+            for (column, cell) in row.iter().enumerate() {
+                let column = u16::try_from(column).map_err(|_| ApiError::Internal("too many columns".into()))?;
+                let written = match cell {
+                    Cell::Null => continue,
+                    Cell::Float(value) if !value.is_finite() => continue,
+                    Cell::Int(value) => sheet.write_number(line, column, *value as f64),
+                    Cell::Float(value) => sheet.write_number(line, column, *value),
+                    Cell::Bool(value) => sheet.write_boolean(line, column, *value),
+                    Cell::Text(text) => sheet.write_string(line, column, text),
+                    Cell::Json(value) => sheet.write_string(line, column, value.to_string()),
+                };
+                written.map_err(internal)?;
+            }
+        }
+        workbook.save_to_buffer().map_err(internal)
+    }
+
     /// The index of a column.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|(n, _)| n == name)

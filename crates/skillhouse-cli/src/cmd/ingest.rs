@@ -14,7 +14,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<Outcome> {
     let reference_dir = super::reference_dir(args.reference)?;
     let as_of = args.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
     let Some(_lock) = super::lock_warehouse(&args.warehouse.warehouse, "ingest")? else { return Ok(Outcome::Locked) };
-    let options = IngestOptions::new(&args.warehouse.warehouse, args.paths, key, as_of, reference_dir);
+    let mut options = IngestOptions::new(&args.warehouse.warehouse, args.paths, key, as_of, reference_dir);
+    // Reported figures for these are refused (DESIGN §17): the indicators the build computes.
+    let catalog = skillhouse_query::SqlCatalog::bundled().context("reading the bundled indicator definitions")?;
+    options.computed_indicators = catalog.indicators.iter().map(|i| i.id().to_string()).collect();
     let report = run_batch(&options, true)?;
     print_summary(&report, as_of);
     Ok(if report.is_partly_rejected() { Outcome::PartlyRejected } else { Outcome::Success })

@@ -11,6 +11,7 @@ mod nights;
 
 mod pgwire;
 mod privacy;
+mod reported;
 mod sql;
 
 use std::collections::BTreeMap;

@@ -45,7 +45,7 @@ fn hostile_landing(root: &Path, ids: &[&String]) -> std::path::PathBuf {
 }
 
 /// `GET path` over a plain HTTP/1.1 connection; the whole answer, head and body.
-fn http_get(addr: &str, path: &str) -> String {
+pub(crate) fn http_get(addr: &str, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("write");

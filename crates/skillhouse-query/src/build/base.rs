@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 const PARTITIONED_FOLDERS: [(&str, &str); 2] =
     [("certificates", PARTITION_COLUMN), ("training", TRAINING_PARTITION_COLUMN)];
 
-/// Folders of rejected rows, one file per submitted file.
-const REJECT_FOLDERS: [&str; 2] = ["rejects", "training_rejects"];
+/// Folders of rejected rows, one file per submitted file (`reported_rejects`: the reported figures of DESIGN §17).
+const REJECT_FOLDERS: [&str; 3] = ["rejects", "training_rejects", "reported_rejects"];
 
 /// Warehouse-relative path of the ledger.
 pub(crate) const LEDGER_FILE: &str = "ledger/ledger.parquet";
@@ -126,7 +126,7 @@ pub(crate) fn link_base_files(
                 *linked.row_counts.entry(format!("{folder}/{year}")).or_default() += rows;
                 *folder
             }
-            [folder @ ("rejects" | "training_rejects"), _] => *folder,
+            [folder @ ("rejects" | "training_rejects" | "reported_rejects"), _] => *folder,
             [_, "duplicate_claims.parquet"] => "duplicate_claims",
             _ => "ledger",
         };

@@ -46,6 +46,10 @@ pub fn indicator_values_schema() -> SchemaRef {
         Field::new("target", DataType::Float64, true),
         Field::new("gap", DataType::Float64, true),
         Field::new("status", DataType::Utf8, false),
+        // DESIGN §17: `computed`, `reported` or `no_data`; who reported a reported figure, and on which day.
+        Field::new("basis", DataType::Utf8, false),
+        Field::new("reported_by", DataType::Utf8, true),
+        Field::new("reported_on", DataType::Date32, true),
         Field::new("definition_version", DataType::Utf8, false),
         // What a value without a target of its own is measured against (`values/indicator_values.sql`).
         Field::new("reference_target", DataType::Float64, true),

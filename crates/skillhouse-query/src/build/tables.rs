@@ -16,9 +16,19 @@ use skillhouse_model::schema::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Reference tables read from `datasets/reference/<name>.csv` and stored as `dims/<name>.parquet`.
-pub const REFERENCE_TABLES: [&str; 8] =
-    ["regions", "levels", "cert_types", "agency_types", "programmes", "occupations", "targets", "employment"];
+/// Reference tables read from `datasets/reference/<name>.csv` and stored as `dims/<name>.parquet`
+/// (`reportable_indicators`: the indicators an office may report, DESIGN §17).
+pub const REFERENCE_TABLES: [&str; 9] = [
+    "regions",
+    "levels",
+    "cert_types",
+    "agency_types",
+    "programmes",
+    "occupations",
+    "targets",
+    "employment",
+    "reportable_indicators",
+];
 
 /// Columns of the reference CSVs that are not text. Every other column is read as text, so a new column in a CSV
 /// is carried through without a code change.
@@ -104,6 +114,21 @@ fn ledger_schema() -> SchemaRef {
     fields.push(Field::new("duration_ms", DataType::Int64, true));
     // `certificates` or `training`; null in a ledger written before training existed (certificates).
     fields.push(Field::new("input", DataType::Utf8, true));
+    Arc::new(Schema::new(fields))
+}
+
+/// The figures offices reported (DESIGN §17, `reported/reported.parquet`): one row per key, the latest file's, as
+/// ingestion keeps them (docs/warehouse.md).
+fn reported_schema() -> SchemaRef {
+    let mut fields = utf8(&["indicator_id", "region_code"]);
+    fields.push(Field::new("year", DataType::Int32, true));
+    fields.extend(utf8(&["programme", "agency_type"]));
+    fields.push(Field::new("value", DataType::Float64, true));
+    fields.extend(utf8(&["unit", "reported_by"]));
+    fields.push(Field::new("reported_on", DataType::Date32, true));
+    fields.extend(utf8(&["source_note", "source_file"]));
+    fields.push(Field::new("source_row", DataType::Int64, true));
+    fields.extend(utf8(&["batch_id", "content_hash"]));
     Arc::new(Schema::new(fields))
 }
 
@@ -327,6 +352,9 @@ pub async fn register_warehouse(ctx: &SessionContext, warehouse: &Path) -> Resul
     // Training rejects have the columns of `rejects`, `agency_id` holding the provider (docs/warehouse.md).
     let training_rejects = warehouse.join("training_rejects");
     register_parquet_dir(ctx, "training_rejects", &training_rejects, Some(rejects_schema())).await?;
+    // Reported figures' rejected rows (DESIGN §17), with the columns of `rejects` (`agency_id` empty).
+    let reported_rejects = warehouse.join("reported_rejects");
+    register_parquet_dir(ctx, "reported_rejects", &reported_rejects, Some(rejects_schema())).await?;
     let ledger = warehouse.join("ledger").join("ledger.parquet");
     register_parquet_file(ctx, "ledger", &ledger, Some(ledger_schema())).await?;
     with_input_column(ctx, &ledger).await
@@ -350,8 +378,9 @@ async fn with_input_column(ctx: &SessionContext, ledger: &Path) -> Result<()> {
 pub(crate) type Registry = (&'static str, fn() -> SchemaRef);
 
 /// The registries the build copies from the warehouse into the snapshot's `dims/` (as last loaded): the agency
-/// registry and the training provider registry.
-pub(crate) const REGISTRIES: [Registry; 2] = [("agencies", agencies_schema), ("providers", providers_schema)];
+/// registry, the training provider registry and the reported figures (DESIGN §17).
+pub(crate) const REGISTRIES: [Registry; 3] =
+    [("agencies", agencies_schema), ("providers", providers_schema), ("reported", reported_schema)];
 
 /// Registers the warehouse's registries (`agencies/agencies.parquet`, `providers/providers.parquet`) as `agencies`
 /// and `providers`; an empty table where a registry was never loaded.

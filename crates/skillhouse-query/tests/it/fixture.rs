@@ -55,6 +55,37 @@ pub fn write_batches(path: &Path, batches: &[RecordBatch]) {
 pub async fn write_warehouse(dir: &Path) {
     write_certificate_warehouse(dir).await;
     write_training(dir).await;
+    write_reported(dir).await;
+}
+
+/// The reported figures of DESIGN §17 (`reported.csv`) as ingestion keeps them: `reported/reported.parquet`, one
+/// row per key (the figures in force), batch and content hash constant.
+pub async fn write_reported(dir: &Path) {
+    let ctx = SessionContext::new();
+    let schema = csv_schema(&[
+        ("indicator_id", DataType::Utf8),
+        ("region_code", DataType::Utf8),
+        ("year", DataType::Int32),
+        ("programme", DataType::Utf8),
+        ("agency_type", DataType::Utf8),
+        ("value", DataType::Float64),
+        ("unit", DataType::Utf8),
+        ("reported_by", DataType::Utf8),
+        ("reported_on", DataType::Date32),
+        ("source_note", DataType::Utf8),
+        ("source_file", DataType::Utf8),
+        ("source_row", DataType::Int64),
+    ]);
+    let rows = read_fixture_csv(&ctx, "reported.csv", &schema).await;
+    ctx.register_batch("fixture_reported", concat_batches(&rows)).expect("register reported");
+    let batches = ctx
+        .sql("SELECT *, 'fixture' AS batch_id, 'fixture' AS content_hash FROM fixture_reported")
+        .await
+        .expect("plan reported")
+        .collect()
+        .await
+        .expect("run reported");
+    write_batches(&dir.join("reported/reported.parquet"), &batches);
 }
 
 /// Runs `sql` with `$slice` (an agency or a provider) and `$year` bound, once per slice and year, and writes each

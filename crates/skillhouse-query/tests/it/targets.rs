@@ -53,10 +53,10 @@ async fn the_computed_targets_of_the_bundled_reference_find_their_rows() {
     );
     // No row: every one finds its row (an empty result has no header either).
     assert_eq!(csv(unmatched).await, "");
-    // The 2025 ones carry their target in the values.
+    // The 2025 ones carry their target in the computed values (the 2022 ones answer as `no_data` rows of 2022).
     let carried = format!(
         "SELECT indicator_id, region_code, target FROM indicator_values \
-         WHERE indicator_id IN ({ids}) AND target IS NOT NULL ORDER BY indicator_id"
+         WHERE indicator_id IN ({ids}) AND target IS NOT NULL AND basis = 'computed' ORDER BY indicator_id"
     );
     assert_eq!(
         csv(carried).await,
@@ -68,5 +68,49 @@ async fn the_computed_targets_of_the_bundled_reference_find_their_rows() {
          new_technicians,410000,20000.0\n\
          new_top_grade_persons,410000,30.0\n\
          training_persons_cumulative,410200,640000.0\n"
+    );
+}
+
+/// DESIGN §17: on a warehouse built with the bundled reference, every one of the 214 seed targets has exactly one
+/// value row of its own key, with a basis; the rows without a value are `no_data` with status `n/a`, and the
+/// Youth League's provincial organs row (`410000-YL`, no reporting unit) is among them on purpose.
+#[tokio::test]
+async fn every_bundled_target_has_a_value_row_with_a_basis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fixture::write_warehouse(dir.path()).await;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).expect("date");
+    let snapshot_dir = dir.path().join("snapshots").join("bundled");
+    skillhouse_query::build_snapshot(dir.path(), &fixture::bundled_reference_dir(), as_of, &snapshot_dir)
+        .await
+        .expect("build");
+    skillhouse_query::publish_snapshot(dir.path(), "bundled").expect("publish");
+    let snapshot = skillhouse_query::open_snapshot(dir.path()).await.expect("open");
+    let csv = async |sql: &str| {
+        let batches = snapshot.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        format_batches(&batches, ResultFormat::Csv).expect("csv")
+    };
+    let matched = "SELECT COUNT(*) AS targets, COUNT(DISTINCT t.target_id) AS distinct_targets FROM targets AS t \
+        JOIN indicator_values AS v ON v.indicator_id = t.indicator_id AND v.region_code = t.region_code \
+         AND v.year = t.year AND (v.programme IS NOT DISTINCT FROM t.programme) \
+         AND (v.agency_type IS NOT DISTINCT FROM t.agency_type)";
+    assert_eq!(csv(matched).await, "targets,distinct_targets\n214,214\n", "one value row per target");
+    let bases = "SELECT basis, COUNT(*) AS n FROM indicator_values GROUP BY basis ORDER BY basis";
+    let text = csv(bases).await;
+    assert!(text.starts_with("basis,n\ncomputed,"), "{text}");
+    assert!(text.contains("no_data,"), "{text}");
+    // The fixture's two reported figures (national bases 2024, province and 郑州) match no bundled target's key.
+    assert!(text.contains("reported,2\n"), "{text}");
+    let wrong = "SELECT COUNT(*) AS n FROM indicator_values \
+        WHERE basis = 'no_data' AND (value IS NOT NULL OR status <> 'n/a' OR target IS NULL)";
+    assert_eq!(csv(wrong).await, "n\n0\n", "a no_data row has no value, status n/a, and a target");
+    let league = "SELECT indicator_id, basis, status, target FROM indicator_values \
+        WHERE region_code = '410000-YL' ORDER BY indicator_id";
+    assert_eq!(
+        csv(league).await,
+        "indicator_id,basis,status,target\n\
+         youth_league_new_high_skilled,no_data,n/a,500.0\n\
+         youth_league_new_skilled,no_data,n/a,2000.0\n\
+         youth_league_other_talent,no_data,n/a,90.0\n\
+         youth_league_training,no_data,n/a,6000.0\n"
     );
 }

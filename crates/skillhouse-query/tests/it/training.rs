@@ -57,16 +57,18 @@ async fn the_certificate_indicators_do_not_change_when_training_is_added() {
 
     // Without training the training indicators have no rows (no training years); every other row is the same, to the
     // last column, in both builds: the 212 rows of the certificate indicators and the 56 of §17's certificate and
-    // registry indicators (80_targets.slt).
+    // registry indicators (80_targets.slt). Computed rows only: the fixture snapshot also holds reported figures
+    // (96_targets_basis.slt), which this certificates-only warehouse has not, so its targets answer `no_data`.
     let training = training_ids();
     let certificate_rows = format!(
-        "SELECT * FROM indicator_values WHERE indicator_id NOT IN ({training}) \
+        "SELECT * FROM indicator_values WHERE indicator_id NOT IN ({training}) AND basis = 'computed' \
          ORDER BY indicator_id, region_code, year, programme NULLS FIRST, agency_type NULLS FIRST"
     );
     let (before, after) = (csv(&without, &certificate_rows).await, csv(&with, &certificate_rows).await);
     assert_eq!(before.lines().count(), 1 + 212 + 56, "{before}");
     assert_eq!(before, after);
-    let training_rows = format!("SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id IN ({training})");
+    let training_rows =
+        format!("SELECT COUNT(*) AS n FROM indicator_values WHERE indicator_id IN ({training}) AND basis = 'computed'");
     assert_eq!(csv(&without, &training_rows).await, "n\n0\n");
     assert_eq!(csv(&with, &training_rows).await, "n\n146\n");
     // The models the certificate indicators read are the same too.
@@ -185,10 +187,11 @@ async fn the_training_targets_of_the_bundled_reference_find_their_rows() {
            AND NOT EXISTS (SELECT 1 FROM indicator_values AS v \
                WHERE v.indicator_id = t.indicator_id AND v.region_code = t.region_code AND v.year = t.year \
                  AND (v.programme IS NOT DISTINCT FROM t.programme) \
-                 AND (v.agency_type IS NOT DISTINCT FROM t.agency_type)) \
+                 AND (v.agency_type IS NOT DISTINCT FROM t.agency_type) AND v.basis = 'computed') \
          ORDER BY t.target_id"
     );
-    // 003-204 (apprenticeship 人次 of programme 8) is per programme, which apprenticeship_training is not (§16).
+    // 003-204 (apprenticeship 人次 of programme 8) is per programme, which apprenticeship_training is not (§16): no
+    // computed row; it answers with a `no_data` row (DESIGN §17).
     assert_eq!(csv(&snapshot, &unmatched).await, "target_id\n003-204\n");
     // Kaifeng's provider-type targets (002: enterprise, college, social for 2023–2025) and 003's programme targets
     // (1, 2, 2.1–2.5, 3–10) are matched by value rows that carry them.

@@ -108,6 +108,16 @@ async fn csv_and_arrow_carry_the_same_rows_as_json() {
     assert!(lines.contains(&"new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false,,,"), "{text}");
     assert!(
         lines.contains(&"new_skilled,410200,2024,,,,,,,,n/a,2025.1,,,,,true,,,"),
+         basis,basis_zh,basis_en,reported_by,reported_on"
+    );
+    assert_eq!(lines.len(), rows + 1);
+    let computed = "computed,据记录计算,computed from the records,,";
+    assert!(
+        lines.contains(&format!("new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false,{computed}").as_str()),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&format!("new_skilled,410200,2024,,,,,,,,n/a,2025.1,,,,,true,{computed}").as_str()),
         "withheld: empty, not zero: {text}"
     );
 

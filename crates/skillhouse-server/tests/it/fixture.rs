@@ -13,7 +13,7 @@
 
 use skillhouse_query::Manifest;
 use skillhouse_query::datafusion::arrow::array::{
-    ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use skillhouse_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use skillhouse_query::datafusion::parquet::arrow::ArrowWriter;
@@ -251,6 +251,10 @@ fn values_batch(rows: &[Row]) -> RecordBatch {
         Arc::new(Float64Array::from(targets.iter().map(|t| t.map(|t| t.0)).collect::<Vec<_>>())),
         Arc::new(Float64Array::from(rows.iter().zip(&targets).map(|(r, t)| t.map(|t| r.5 - t.0)).collect::<Vec<_>>())),
         text(status),
+        // Every fixture value is computed from the records (DESIGN §17): nobody reported it.
+        text(rows.iter().map(|_| Some("computed"))),
+        text(rows.iter().map(|_| None)),
+        Arc::new(Date32Array::from(vec![None::<i32>; rows.len()])),
         text(rows.iter().map(|_| Some("2025.1"))),
         // No reference targets: the fixture's values are measured against their own targets only.
         Arc::new(Float64Array::from(vec![None::<f64>; rows.len()])),
