@@ -4,7 +4,9 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use skillhouse_model::{AgencyType, CertType, Level, PROVINCE_CODE, Programme, ReportingUnit};
+use skillhouse_model::{
+    AgencyType, CertType, Level, PROVINCE_CODE, Programme, RejectReason, ReportingUnit, TrainingRejectReason,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -179,7 +181,7 @@ fn fold_header(raw: &str) -> String {
 
 #[test]
 fn files_are_utf8_csv_with_the_agreed_headers() {
-    let expected: [(&str, &[&str]); 8] = [
+    let expected: [(&str, &[&str]); 9] = [
         ("regions.csv", &["region_code", "name_zh", "name_en", "kind", "parent_code"]),
         ("levels.csv", &["level", "rank", "name_zh", "grade_zh", "name_en"]),
         ("cert_types.csv", &["cert_type", "name_zh", "name_en", "is_skill", "bears_level"]),
@@ -220,6 +222,7 @@ fn files_are_utf8_csv_with_the_agreed_headers() {
             ],
         ),
         ("employment.csv", &["region_code", "year", "employed", "synthetic", "note"]),
+        ("reject_reasons.csv", &["input", "code", "zh", "en"]),
     ];
     for (file, columns) in expected {
         let text = read_text(file);
@@ -666,5 +669,40 @@ fn header_aliases_parse_and_cover_every_design_spelling() {
                 "header_aliases.toml: DESIGN §4 spelling {s:?} must map to {field}"
             );
         }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasonRow {
+    input: String,
+    code: String,
+    zh: String,
+    en: String,
+}
+
+#[test]
+fn reject_reasons_explain_exactly_the_reasons_of_each_input_in_both_languages() {
+    let rows: Vec<ReasonRow> = load("reject_reasons.csv");
+    let codes = |input: &str| -> Vec<String> {
+        rows.iter().filter(|r| r.input == input).map(|r| r.code.clone()).collect::<Vec<_>>()
+    };
+    // The domain crate's reasons, in checking order, and nothing else.
+    let certificates: Vec<String> = RejectReason::ALL.iter().map(|r| r.code().to_string()).collect();
+    let training: Vec<String> = TrainingRejectReason::ALL.iter().map(|r| r.code().to_string()).collect();
+    assert_eq!(codes("certificates"), certificates);
+    assert_eq!(codes("training"), training);
+    assert_eq!(rows.len(), certificates.len() + training.len(), "reject_reasons.csv: an input other than the two");
+    for row in &rows {
+        let at = format!("reject_reasons.csv {} {}", row.input, row.code);
+        assert!(row.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{at}: zh is Chinese");
+        assert!(row.zh.ends_with('。'), "{at}: zh is a sentence (what is wrong and what to do)");
+        assert!(row.en.chars().filter(char::is_ascii_alphabetic).count() > 20, "{at}: en is English");
+        assert!(row.en.ends_with('.'), "{at}: en is a sentence");
+        // The domain crate reads this very file (compiled in): its explanation is these words.
+        let explanation = match row.input.as_str() {
+            "certificates" => RejectReason::from_code(&row.code).map(RejectReason::explanation),
+            _ => TrainingRejectReason::from_code(&row.code).map(TrainingRejectReason::explanation),
+        };
+        assert_eq!(explanation, Some(format!("{} / {}", row.zh, row.en).as_str()), "{at}");
     }
 }

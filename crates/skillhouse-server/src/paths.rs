@@ -12,7 +12,7 @@ pub const SNAPSHOT_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-sn
 pub const DEFINITION_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-definition-version");
 
 /// Every route the server answers (GET and HEAD), in the order of the OpenAPI document.
-pub const ROUTES: [&str; 14] = [
+pub const ROUTES: [&str; 18] = [
     "/api/v1/indicators",
     "/api/v1/indicators/{indicator_id}",
     "/api/v1/regions",
@@ -20,6 +20,10 @@ pub const ROUTES: [&str; 14] = [
     "/api/v1/targets",
     "/api/v1/snapshot",
     "/api/v1/submissions",
+    "/api/v1/submissions/{agency_id}/{period}/receipt.xlsx",
+    "/api/v1/submissions/{agency_id}/{period}/receipt.csv",
+    "/api/v1/training/submissions/{provider_id}/{period}/receipt.xlsx",
+    "/api/v1/training/submissions/{provider_id}/{period}/receipt.csv",
     "/api/v1/openapi.json",
     "/healthz",
     "/readyz",

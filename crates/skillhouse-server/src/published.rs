@@ -92,12 +92,18 @@ pub struct Filters {
     pub programme: Option<String>,
     /// Agency type.
     pub agency_type: Option<String>,
+    /// Only this agency's row of `/api/v1/submissions`: set from an agency's own token, never from the query.
+    pub agency_id: Option<String>,
 }
 
 impl Filters {
     /// True when nothing is filtered.
     pub fn is_empty(&self) -> bool {
-        self.region.is_none() && self.year.is_none() && self.programme.is_none() && self.agency_type.is_none()
+        self.region.is_none()
+            && self.year.is_none()
+            && self.programme.is_none()
+            && self.agency_type.is_none()
+            && self.agency_id.is_none()
     }
 
     /// The filters in a fixed order (`region=…&year=…`), part of the cache key.
@@ -114,6 +120,9 @@ impl Filters {
         }
         if let Some(agency_type) = &self.agency_type {
             parts.push(format!("agency_type={agency_type}"));
+        }
+        if let Some(agency_id) = &self.agency_id {
+            parts.push(format!("agency_id={agency_id}"));
         }
         parts.join("&")
     }
@@ -437,7 +446,19 @@ impl Published {
             Resource::Regions => self.regions.clone(),
             Resource::Programmes => self.programmes.clone(),
             Resource::Targets => self.targets.clone(),
-            Resource::Submissions => self.submissions.clone(),
+            Resource::Submissions => match &filters.agency_id {
+                None => self.submissions.clone(),
+                Some(agency_id) => {
+                    let mut table = Table { columns: self.submissions.columns.clone(), rows: Vec::new() };
+                    let ids = self.submissions.text_column("agency_id");
+                    for (row, id) in self.submissions.rows.iter().zip(ids) {
+                        if id.as_deref() == Some(agency_id.as_str()) {
+                            table.rows.push(row.clone());
+                        }
+                    }
+                    table
+                }
+            },
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;

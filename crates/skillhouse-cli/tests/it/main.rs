@@ -11,6 +11,7 @@ mod nights;
 
 mod pgwire;
 mod privacy;
+mod receipts;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -38,7 +39,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SUBCOMMANDS: [&str; 7] = ["demo", "datagen", "ingest", "rebuild", "sql", "serve", "snapshots"];
+const SUBCOMMANDS: [&str; 8] = ["demo", "datagen", "ingest", "rebuild", "sql", "serve", "snapshots", "receipts"];
 
 #[test]
 fn every_subcommand_has_help() {
