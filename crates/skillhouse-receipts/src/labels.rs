@@ -13,16 +13,18 @@ static LABELS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| parse(HEADER_A
 fn parse(text: &str) -> Vec<(String, String)> {
     let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
     let first_spelling = |field: &str| {
-        ["fields", "training_fields"].iter().find_map(|section| {
-            table.get(*section)?.get(field)?.as_array()?.first()?.as_str().map(str::to_string)
-        })
+        ["fields", "training_fields"]
+            .iter()
+            .find_map(|section| table.get(*section)?.get(field)?.as_array()?.first()?.as_str().map(str::to_string))
     };
     // TOML tables do not keep their order when parsed; the file's lines do.
     let mut labels: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         let Some((key, rest)) = line.split_once('=') else { continue };
         let key = key.trim();
-        if !rest.trim_start().starts_with('[') || key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        if !rest.trim_start().starts_with('[')
+            || key.is_empty()
+            || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
         {
             continue;
         }

@@ -86,7 +86,10 @@ impl SubmissionKey {
         bytes.len() == 7
             && bytes[4] == b'-'
             && bytes.iter().enumerate().all(|(i, b)| i == 4 || b.is_ascii_digit())
-            && matches!(&self.period[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+            && matches!(
+                &self.period[5..],
+                "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+            )
     }
 
     /// `<agency_id>/<YYYY-MM>` (`training/<provider_id>/<YYYY-MM>`), as in the landing folder.

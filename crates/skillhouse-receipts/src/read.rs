@@ -92,8 +92,7 @@ impl Columns {
             columns.ints.insert((*name).to_string(), Vec::new());
         }
         for batch in builder.build().map_err(parquet)? {
-            let batch =
-                batch.map_err(|e| ReceiptError::Layout { path: path.to_path_buf(), message: e.to_string() })?;
+            let batch = batch.map_err(|e| ReceiptError::Layout { path: path.to_path_buf(), message: e.to_string() })?;
             columns.push(&batch)?;
         }
         Ok(columns)
@@ -140,8 +139,17 @@ pub fn read_ledger(base: &Path) -> Result<Vec<LedgerFile>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    const TEXT: [&str; 9] =
-        ["source_file", "content_hash", "agency_id", "period", "format", "status", "rejects_by_reason", "message", "input"];
+    const TEXT: [&str; 9] = [
+        "source_file",
+        "content_hash",
+        "agency_id",
+        "period",
+        "format",
+        "status",
+        "rejects_by_reason",
+        "message",
+        "input",
+    ];
     const INTS: [&str; 4] = ["rows_read", "rows_accepted", "rows_rejected", "ingested_at"];
     let mut columns = Columns::read(&path, &TEXT, &INTS)?;
     let (source_file, content_hash, agency_id, period) = (
@@ -158,8 +166,12 @@ pub fn read_ledger(base: &Path) -> Result<Vec<LedgerFile>> {
     );
     // A ledger written before training existed has no `input` column: all its rows are certificate files.
     let input = columns.text("input", false)?;
-    let (read, accepted, rejected, at) =
-        (columns.ints("rows_read"), columns.ints("rows_accepted"), columns.ints("rows_rejected"), columns.ints("ingested_at"));
+    let (read, accepted, rejected, at) = (
+        columns.ints("rows_read"),
+        columns.ints("rows_accepted"),
+        columns.ints("rows_rejected"),
+        columns.ints("ingested_at"),
+    );
     let mut files = Vec::with_capacity(columns.rows);
     for i in 0..columns.rows {
         let input = match input[i].as_deref() {

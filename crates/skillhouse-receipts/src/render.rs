@@ -85,7 +85,11 @@ impl Receipt {
         if let (Some(latest), Some(current)) = (latest, current)
             && latest.status == "unreadable"
         {
-            let note = format!("最近一次报送的文件 {} 无法读取；本月仍以此前受理的文件 {} 为准", latest.file_name(), current.file_name());
+            let note = format!(
+                "最近一次报送的文件 {} 无法读取；本月仍以此前受理的文件 {} 为准",
+                latest.file_name(),
+                current.file_name()
+            );
             overview.push(vec!["注意".into(), note.into()]);
         }
         overview.push(vec![
@@ -97,9 +101,17 @@ impl Receipt {
 
         let files = Section {
             title: "提交记录",
-            header: ["文件名", "读取时间（北京时间）", "处理结果", "读取行数", "接收行数", "拒收行数", "无法读取的原因"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "文件名",
+                "读取时间（北京时间）",
+                "处理结果",
+                "读取行数",
+                "接收行数",
+                "拒收行数",
+                "无法读取的原因",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows: self
                 .files
                 .iter()
@@ -191,9 +203,9 @@ impl Receipt {
         let mut workbook = Workbook::new();
         let bold = Format::new().set_bold();
         let sections = self.sections();
-        let (detail, summary) = sections.split_last().ok_or_else(|| {
-            error(rust_xlsxwriter::XlsxError::ParameterError("a receipt has sections".into()))
-        })?;
+        let (detail, summary) = sections
+            .split_last()
+            .ok_or_else(|| error(rust_xlsxwriter::XlsxError::ParameterError("a receipt has sections".into())))?;
         let sheet = workbook.add_worksheet();
         sheet.set_name("回执").map_err(error)?;
         sheet.set_column_width(0, 24).map_err(error)?;

@@ -123,7 +123,8 @@ fn the_workbook_holds_the_same_rows() {
     // A formula typed by a clerk stays text in the workbook.
     assert_eq!(rows[1][6], "=HYPERLINK(\"x\")");
     let summary = workbook.worksheet_range("回执").expect("summary sheet");
-    let text: Vec<String> = summary.rows().flat_map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>()).collect();
+    let text: Vec<String> =
+        summary.rows().flat_map(|r| r.iter().map(ToString::to_string).collect::<Vec<_>>()).collect();
     assert!(text.iter().any(|t| t == "A001"));
     assert!(text.iter().all(|t| !t.contains(ID)));
 }

@@ -97,10 +97,7 @@ impl Submitters {
                 return Err("an entry has an empty agency_id or provider_id".into());
             }
             if token.chars().count() < MIN_TOKEN_LENGTH {
-                return Err(format!(
-                    "the token of {} is shorter than {MIN_TOKEN_LENGTH} characters",
-                    submitter.id
-                ));
+                return Err(format!("the token of {} is shorter than {MIN_TOKEN_LENGTH} characters", submitter.id));
             }
             let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
             if entries.iter().any(|(d, _)| *d == digest) {
@@ -271,7 +268,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("users.toml");
         let write = |text: &str| std::fs::write(&path, text).expect("write");
-        write("[[agency]]\nagency_id = \"A\"\ntoken = \"0123456789abcdef\"\n[[provider]]\nprovider_id = \"P\"\ntoken = \"fedcba9876543210\"\n");
+        write(
+            "[[agency]]\nagency_id = \"A\"\ntoken = \"0123456789abcdef\"\n[[provider]]\nprovider_id = \"P\"\ntoken = \"fedcba9876543210\"\n",
+        );
         let users = Submitters::from_file(&path).expect("a users file");
         assert_eq!(users.find("0123456789abcdef").map(|s| s.id.as_str()), Some("A"));
         assert_eq!(users.find("fedcba9876543210").map(|s| s.input), Some(Input::Training));

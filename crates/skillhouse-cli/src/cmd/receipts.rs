@@ -40,7 +40,10 @@ pub fn run(args: ReceiptsArgs) -> anyhow::Result<Outcome> {
     let (mut written, mut rejected_rows) = (0usize, 0usize);
     for key in &keys {
         if !is_plain_name(&key.agency_id) {
-            eprintln!("skillhouse receipts: skipping {}: the submitter's code is not usable as a folder name", key.slice());
+            eprintln!(
+                "skillhouse receipts: skipping {}: the submitter's code is not usable as a folder name",
+                key.slice()
+            );
             continue;
         }
         let Some(receipt) = Receipt::read(base, &folder.id, &ledger, key)
