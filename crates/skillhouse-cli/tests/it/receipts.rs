@@ -127,7 +127,7 @@ fn reason_counts(sections: &BTreeMap<String, Vec<Vec<String>>>) -> BTreeMap<Stri
 }
 
 /// Every text of a workbook's cells.
-fn xlsx_text(path: &Path) -> String {
+pub(crate) fn xlsx_text(path: &Path) -> String {
     use calamine::{Reader, Xlsx, open_workbook};
     let mut workbook: Xlsx<_> = open_workbook(path).expect("a workbook");
     let mut text = String::new();
