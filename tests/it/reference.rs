@@ -4,7 +4,9 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use skillhouse_model::{AgencyType, CertType, Level, PROVINCE_CODE, Programme, ReportingUnit};
+use skillhouse_model::{
+    AgencyType, CertType, Level, PROVINCE_CODE, Programme, RejectReason, ReportingUnit, TrainingRejectReason,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -221,6 +223,7 @@ fn files_are_utf8_csv_with_the_agreed_headers() {
         ),
         ("employment.csv", &["region_code", "year", "employed", "synthetic", "note"]),
         ("reportable_indicators.csv", &["indicator_id", "unit", "title_zh", "title_en", "kind"]),
+        ("reject_reasons.csv", &["input", "code", "zh", "en"]),
     ];
     for (file, columns) in expected {
         let text = read_text(file);
@@ -696,5 +699,40 @@ fn reportable_indicators_use_their_targets_units_and_are_not_computed() {
         assert_eq!(units, BTreeSet::from([row.unit.as_str()]), "{}: the unit of its targets", row.indicator_id);
         let file = indicators.join(format!("{}.sql", row.indicator_id));
         assert!(!file.exists(), "{} is computed ({}) and cannot be reportable", row.indicator_id, file.display());
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasonRow {
+    input: String,
+    code: String,
+    zh: String,
+    en: String,
+}
+
+#[test]
+fn reject_reasons_explain_exactly_the_reasons_of_each_input_in_both_languages() {
+    let rows: Vec<ReasonRow> = load("reject_reasons.csv");
+    let codes = |input: &str| -> Vec<String> {
+        rows.iter().filter(|r| r.input == input).map(|r| r.code.clone()).collect::<Vec<_>>()
+    };
+    // The domain crate's reasons, in checking order, and nothing else.
+    let certificates: Vec<String> = RejectReason::ALL.iter().map(|r| r.code().to_string()).collect();
+    let training: Vec<String> = TrainingRejectReason::ALL.iter().map(|r| r.code().to_string()).collect();
+    assert_eq!(codes("certificates"), certificates);
+    assert_eq!(codes("training"), training);
+    assert_eq!(rows.len(), certificates.len() + training.len(), "reject_reasons.csv: an input other than the two");
+    for row in &rows {
+        let at = format!("reject_reasons.csv {} {}", row.input, row.code);
+        assert!(row.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{at}: zh is Chinese");
+        assert!(row.zh.ends_with('。'), "{at}: zh is a sentence (what is wrong and what to do)");
+        assert!(row.en.chars().filter(char::is_ascii_alphabetic).count() > 20, "{at}: en is English");
+        assert!(row.en.ends_with('.'), "{at}: en is a sentence");
+        // The domain crate reads this very file (compiled in): its explanation is these words.
+        let explanation = match row.input.as_str() {
+            "certificates" => RejectReason::from_code(&row.code).map(RejectReason::explanation),
+            _ => TrainingRejectReason::from_code(&row.code).map(TrainingRejectReason::explanation),
+        };
+        assert_eq!(explanation, Some(format!("{} / {}", row.zh, row.en).as_str()), "{at}");
     }
 }

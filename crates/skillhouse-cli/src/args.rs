@@ -35,6 +35,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// List snapshots or roll back to one.
     Snapshots(SnapshotsArgs),
+    /// Write a receipt (回执, XLSX and CSV) for every submission: what happened to each agency's and provider's file.
+    Receipts(ReceiptsArgs),
 }
 
 /// Where the warehouse is and which key pseudonymises IDs.
@@ -254,6 +256,10 @@ pub struct ServeArgs {
     /// File of accepted bearer tokens, one per line (`#` comments allowed); without it or --api-tokens, no auth.
     #[arg(long, env = "SKILLHOUSE_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+    /// Agencies' and training providers' own tokens (TOML: `[[agency]] agency_id, token`, `[[provider]]
+    /// provider_id, token`): each sees its own receipts and submissions only (docs/operations.md).
+    #[arg(long, env = "SKILLHOUSE_API_USERS")]
+    pub api_users: Option<PathBuf>,
     /// Accepted bearer tokens, comma-separated (prefer the environment variable to the flag: flags show in `ps`).
     #[arg(long, env = "SKILLHOUSE_API_TOKENS", value_delimiter = ',', hide_env_values = true)]
     pub api_tokens: Vec<String>,
@@ -299,6 +305,25 @@ pub struct PgArgs {
 /// `HH:MM` (24-hour clock).
 fn parse_time_of_day(text: &str) -> Result<chrono::NaiveTime, String> {
     chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| format!("`{text}` is not a time as HH:MM"))
+}
+
+/// Arguments of `receipts`.
+#[derive(Debug, Args)]
+pub struct ReceiptsArgs {
+    #[command(flatten)]
+    pub warehouse: WarehouseArgs,
+    /// Only this agency's (or training provider's) submissions.
+    #[arg(long, env = "SKILLHOUSE_RECEIPTS_AGENCY")]
+    pub agency: Option<String>,
+    /// Only this month's submissions (YYYY-MM).
+    #[arg(long, env = "SKILLHOUSE_RECEIPTS_PERIOD")]
+    pub period: Option<String>,
+    /// Output folder: `<agency_id>/<YYYY-MM>.receipt.xlsx|csv`, training providers' under `training/`.
+    #[arg(long, env = "SKILLHOUSE_RECEIPTS_OUT")]
+    pub out: PathBuf,
+    /// Read this snapshot instead of the published one.
+    #[arg(long, env = "SKILLHOUSE_SNAPSHOT")]
+    pub snapshot: Option<String>,
 }
 
 /// Arguments of `snapshots`.

@@ -6,8 +6,9 @@
 //! validation ([`IdNumber`]), the 22-character certificate-number rule ([`check_skill_level_cert_no`]), the date
 //! spellings agencies use ([`parse_date`]), the normal form of identifiers compared as keys ([`normalize_key`]),
 //! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`],
-//! [`TrainingRejectReason`]), the training vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`],
-//! [`TrainingResult`]) and the column names of the warehouse's records ([`schema`]).
+//! [`TrainingRejectReason`]) with their explanations from the reference data ([`reason_text`]), the training
+//! vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`], [`TrainingResult`]) and the column names of the
+//! warehouse's records ([`schema`]).
 //!
 //! Every parser accepts what clerks really type: surrounding spaces, full-width digits and letters, Chinese and
 //! English spellings. Parsing is total — a value either maps to exactly one variant or is refused — and every
@@ -29,6 +30,7 @@ mod level;
 mod programme;
 mod pseudonym;
 mod reason;
+mod reason_texts;
 mod region;
 mod reported;
 pub mod schema;
@@ -45,6 +47,7 @@ pub use level::Level;
 pub use programme::Programme;
 pub use pseudonym::{KeyError, PseudonymKey};
 pub use reason::{RejectReason, TrainingRejectReason};
+pub use reason_texts::{ReasonText, reason_text, reason_texts};
 pub use region::{PROVINCE_CODE, ReportingUnit};
 pub use reported::{REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason};
 pub use text::fold_cell;

@@ -27,8 +27,11 @@ pub struct ServerConfig {
     pub suppress_k: i64,
     /// `Cache-Control` of successful data answers.
     pub cache_control: String,
-    /// Accepted bearer tokens; empty means no authentication.
+    /// Accepted dashboard bearer tokens (aggregates); empty means the aggregates need no token.
     pub tokens: Tokens,
+    /// Agencies' and training providers' own tokens (`--api-users FILE`): their receipts and submissions only
+    /// ([`crate::access`]).
+    pub submitters: crate::access::Submitters,
     /// Origins allowed by CORS; empty means CORS is off. `*` allows any origin.
     pub cors_origins: Vec<String>,
     /// Requests handled at once; more are answered 503 at once.
@@ -51,6 +54,7 @@ impl ServerConfig {
             suppress_k: crate::suppress::DEFAULT_SUPPRESSION_K,
             cache_control: DEFAULT_CACHE_CONTROL.to_string(),
             tokens: Tokens::default(),
+            submitters: crate::access::Submitters::default(),
             cors_origins: Vec::new(),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -73,6 +77,11 @@ impl ServerConfig {
         }
         if axum::http::HeaderValue::from_str(&self.cache_control).is_err() {
             return Err(ServerError::Config(format!("`{}` is not a valid Cache-Control value", self.cache_control)));
+        }
+        if self.submitters.overlaps(&self.tokens) {
+            return Err(ServerError::Config(
+                "a token is both a dashboard token and an agency's or provider's token; give each its own".into(),
+            ));
         }
         for origin in &self.cors_origins {
             if axum::http::HeaderValue::from_str(origin).is_err() {
@@ -131,6 +140,15 @@ impl Tokens {
     /// True when no token is configured (authentication off).
     pub fn is_empty(&self) -> bool {
         self.digests.is_empty()
+    }
+
+    /// Whether a token's SHA-256 digest is one of the tokens' (constant time, as [`Tokens::accepts`]).
+    pub(crate) fn accepts_digest(&self, digest: &[u8; 32]) -> bool {
+        let mut found = subtle::Choice::from(0);
+        for candidate in &self.digests {
+            found |= candidate.as_slice().ct_eq(digest.as_slice());
+        }
+        found.into()
     }
 
     /// Whether `presented` is one of the tokens. Digests of equal length are compared in constant time, and every

@@ -144,6 +144,13 @@ pub enum ApiError {
     /// A missing or wrong bearer token.
     #[error("a valid bearer token is required (Authorization: Bearer <token>)")]
     Unauthorized,
+    /// A valid token that may not see this resource (another agency's receipt; a receipt asked with a dashboard
+    /// token; aggregates asked with an agency's token).
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// Why, in general terms (never whose resource it is).
+        message: String,
+    },
     /// A request body larger than the limit (the API takes no bodies).
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge {
@@ -187,6 +194,7 @@ impl ApiError {
             Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden"),
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -207,6 +215,7 @@ impl ApiError {
             Self::NotFound { .. }
             | Self::MethodNotAllowed
             | Self::Unauthorized
+            | Self::Forbidden { .. }
             | Self::PayloadTooLarge { .. }
             | Self::Overloaded
             | Self::Timeout { .. }
@@ -255,6 +264,7 @@ impl IntoResponse for ApiError {
             | Self::UnknownRegion { .. }
             | Self::BadParameter { .. }
             | Self::NotFound { .. }
+            | Self::Forbidden { .. }
             | Self::PayloadTooLarge { .. }
             | Self::MalformedRequest
             | Self::UriTooLong

@@ -1,8 +1,9 @@
 //! The guard around every route: body-size limit, load shedding at the concurrency limit (503 at once, never a
-//! queue), bearer tokens, the request timeout, the snapshot header on every answer, and metrics.
+//! queue), bearer tokens and what each may see ([`crate::access`]), the request timeout, the snapshot header on
+//! every answer, and metrics.
 
 use crate::error::ApiError;
-use crate::paths::{SNAPSHOT_HEADER, is_probe, is_public, with_snapshot};
+use crate::paths::{SNAPSHOT_HEADER, is_probe, with_snapshot};
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -25,7 +26,7 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     response
 }
 
-async fn guarded(state: &AppState, route: &str, request: Request, next: Next) -> Response {
+async fn guarded(state: &AppState, route: &str, mut request: Request, next: Next) -> Response {
     let config = state.config();
     let declared = request
         .headers()
@@ -46,15 +47,17 @@ async fn guarded(state: &AppState, route: &str, request: Request, next: Next) ->
             }
         }
     };
-    if !config.tokens.is_empty() && !is_public(route) {
-        let presented = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-        if !presented.is_some_and(|token| config.tokens.accepts(token.trim())) {
-            return ApiError::Unauthorized.into_response();
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    match crate::access::decide(route, presented, config) {
+        Ok(access) => {
+            request.extensions_mut().insert(access);
         }
+        Err(error) => return error.into_response(),
     }
     match tokio::time::timeout(config.request_timeout, next.run(request)).await {
         Ok(response) => response,

@@ -18,13 +18,19 @@
 //! server also runs the nightly rebuild itself at a time of day — a job the caller provides, so this crate stays
 //! free of ingestion — and reloads as soon as it has published.
 //!
+//! *Receipts.* An agency's or training provider's receipt (回执, `skillhouse_receipts`) for one month's file, as XLSX
+//! or CSV, read from the served snapshot's ledger and reject file when asked — to that submitter's own token only
+//! ([`access`]): a receipt lists the rows of one agency's file (IDs masked), never an aggregate.
+//!
 //! *Hardening.* One guard around every route ([`guard`]): body-size limit, a global concurrency limit that sheds
-//! with 503 at once (probes exempt), optional bearer tokens compared in constant time, a request timeout, metrics.
+//! with 503 at once (probes exempt), optional bearer tokens compared in constant time (dashboard tokens for the
+//! aggregates, submitter tokens for receipts), a request timeout, metrics.
 //! CORS is off unless origins are configured. Errors are JSON `{"error": "<stable_code>", "message": "…"}` from one
 //! exhaustive match ([`error::ApiError::status_and_code`]); internal details are logged, never returned.
 //!
 //! *What it must not do.* Hold SQL, return a raw ID number, name, or any count below k of a breakdown.
 
+mod access;
 mod config;
 mod dashboard;
 mod error;
@@ -38,6 +44,7 @@ mod progress;
 mod protocol;
 mod published;
 mod rebuild;
+mod receipts;
 mod routes;
 mod schedule;
 mod small_counts;
@@ -45,6 +52,7 @@ mod state;
 mod suppress;
 mod table;
 
+pub use access::{Access, MIN_TOKEN_LENGTH, Submitter, Submitters};
 pub use config::{ServerConfig, Tokens};
 pub use dashboard::{ASSETS, CONTENT_SECURITY_POLICY};
 pub use error::{ApiError, Result, ServerError, chain as error_chain};

@@ -5,7 +5,8 @@
 //! once per snapshot, and a plain read keeps it free of SQL text (STYLE: the server holds no SQL). Which files
 //! those are, and where a snapshot keeps them, is the query layer's [`SnapshotFolder`]'s to say. The per-agency
 //! submissions summary is one of the build's models (`models/submissions.parquet`, `sql/models/submissions.sql`):
-//! no file name or row of the ledger reaches the server.
+//! no file name or row of the ledger is kept in memory. (A receipt, asked by one agency with its own token, reads
+//! the snapshot's ledger and that agency's reject file when asked: `crate::receipts`.)
 
 use crate::error::{Result, ServerError};
 use crate::table::{Cell, ColumnType, Table};

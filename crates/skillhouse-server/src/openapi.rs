@@ -72,6 +72,7 @@ fn data_operation(summary: &str, json_schema: Value, filters: bool, tag: &str) -
         "304": { "description": "Not modified: the If-None-Match ETag is current." },
         "400": error_response("A bad parameter (`bad_parameter`), or a request that is not valid HTTP/1.1 (`malformed_request`)."),
         "401": error_response("A bearer token is required (`unauthorized`), when tokens are configured."),
+        "403": error_response("An agency's or provider's own token, which sees its receipts and its row of `/api/v1/submissions` only (`forbidden`)."),
         "414": error_response("The request URI is longer than 64 KiB (`uri_too_long`)."),
         "431": error_response("Too many or too large request headers (`headers_too_large`)."),
         "503": error_response("Not ready, overloaded or timed out (`not_ready`, `overloaded`, `timeout`).")
@@ -101,6 +102,47 @@ fn monthly_operation(json_schema: Value) -> Value {
     operation["responses"]["404"] =
         error_response("Unknown indicator or region (`unknown_indicator`, `unknown_region`).");
     operation
+}
+
+/// A receipt route (issue 24): one submitter's file of one month, only to that submitter's token.
+fn receipt_operation(route: &str, input: skillhouse_receipts::Input) -> Value {
+    let (who, id) = match input {
+        skillhouse_receipts::Input::Certificates => ("evaluation agency's certificate file", "agency_id"),
+        skillhouse_receipts::Input::Training => ("training provider's trainee file", "provider_id"),
+    };
+    let (media, schema) = if route.ends_with(".xlsx") {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            json!({ "type": "string", "contentEncoding": "binary" }),
+        )
+    } else {
+        ("text/csv", json!({ "type": "string" }))
+    };
+    json!({
+        "summary": format!(
+            "The receipt (回执) of an {who} for one month, in Chinese: files submitted, rows read, accepted and \
+             rejected, rejects by reason with what to do, and every rejected row with its row number and the ID \
+             number masked (first 6 and last 1 shown). Only to that submitter's own token."
+        ),
+        "tags": ["receipts"],
+        "security": [{ "bearer": [] }],
+        "parameters": [
+            { "name": id, "in": "path", "required": true, "schema": { "type": "string" } },
+            { "name": "period", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$" } }
+        ],
+        "responses": {
+            "200": {
+                "description": "The receipt, from the served snapshot's ledger and reject file.",
+                "headers": { "X-SkillHouse-Snapshot": { "$ref": "#/components/headers/Snapshot" } },
+                "content": { media: { "schema": schema } }
+            },
+            "400": error_response("The period is not a month (`bad_parameter`)."),
+            "401": error_response("No token, or one nobody was given (`unauthorized`)."),
+            "403": error_response("Another submitter's receipt, or a dashboard token (`forbidden`)."),
+            "404": error_response("No file of that submitter and month in the served snapshot (`not_found`)."),
+            "503": error_response("No snapshot loaded yet (`not_ready`).")
+        }
+    })
 }
 
 fn list_schema(row: Value) -> Value {
@@ -228,12 +270,16 @@ pub fn document(snapshot: Option<&Published>) -> Value {
         "/api/v1/submissions",
         data_operation(
             "Per-agency ledger summary: files and rows by outcome. Row counts below the suppression threshold k are \
-             null, with whatever would give them back (DESIGN §7); `suppressed` says a row withheld something.",
+             null, with whatever would give them back (DESIGN §7); `suppressed` says a row withheld something. \
+             Asked with an agency's own token: that agency's row only.",
             list_schema(row_schema(&PUBLISHED_SUBMISSION_COLUMNS)),
             false,
             "snapshot",
         ),
     );
+    for (route, input) in crate::access::RECEIPT_ROUTES {
+        put(route, receipt_operation(route, input));
+    }
     put(
         "/api/v1/openapi.json",
         plain_operation("This document.", "application/json", json!({ "type": "object" }), false),

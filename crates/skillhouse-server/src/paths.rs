@@ -12,7 +12,7 @@ pub const SNAPSHOT_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-sn
 pub const DEFINITION_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-definition-version");
 
 /// Every route the server answers (GET and HEAD), in the order of the OpenAPI document.
-pub const ROUTES: [&str; 15] = [
+pub const ROUTES: [&str; 19] = [
     "/api/v1/indicators",
     "/api/v1/indicators/{indicator_id}",
     "/api/v1/regions",
@@ -22,6 +22,10 @@ pub const ROUTES: [&str; 15] = [
     "/api/v1/snapshot",
     "/api/v1/submissions",
     "/api/v1/monthly",
+    "/api/v1/submissions/{agency_id}/{period}/receipt.xlsx",
+    "/api/v1/submissions/{agency_id}/{period}/receipt.csv",
+    "/api/v1/training/submissions/{provider_id}/{period}/receipt.xlsx",
+    "/api/v1/training/submissions/{provider_id}/{period}/receipt.csv",
     "/api/v1/openapi.json",
     "/healthz",
     "/readyz",

@@ -109,6 +109,8 @@ pub struct Filters {
     pub programme: Option<String>,
     /// Agency type.
     pub agency_type: Option<String>,
+    /// Only this agency's row of `/api/v1/submissions`: set from an agency's own token, never from the query.
+    pub agency_id: Option<String>,
 }
 
 impl Filters {
@@ -119,6 +121,7 @@ impl Filters {
             && self.year.is_none()
             && self.programme.is_none()
             && self.agency_type.is_none()
+            && self.agency_id.is_none()
     }
 
     /// The filters in a fixed order (`region=…&year=…`), part of the cache key.
@@ -138,6 +141,9 @@ impl Filters {
         }
         if let Some(agency_type) = &self.agency_type {
             parts.push(format!("agency_type={agency_type}"));
+        }
+        if let Some(agency_id) = &self.agency_id {
+            parts.push(format!("agency_id={agency_id}"));
         }
         parts.join("&")
     }
@@ -519,9 +525,21 @@ impl Published {
             Resource::Regions => self.regions.clone(),
             Resource::Programmes => self.programmes.clone(),
             Resource::Targets => self.targets.clone(),
-            Resource::Submissions => self.submissions.clone(),
             Resource::Monthly => monthly_table(self.monthly.iter().filter(|r| filters.keeps_month(r))),
             Resource::Progress => self.progress.clone(),
+            Resource::Submissions => match &filters.agency_id {
+                None => self.submissions.clone(),
+                Some(agency_id) => {
+                    let mut table = Table { columns: self.submissions.columns.clone(), rows: Vec::new() };
+                    let ids = self.submissions.text_column("agency_id");
+                    for (row, id) in self.submissions.rows.iter().zip(ids) {
+                        if id.as_deref() == Some(agency_id.as_str()) {
+                            table.rows.push(row.clone());
+                        }
+                    }
+                    table
+                }
+            },
             Resource::Snapshot => {
                 let mut table = Table::new(&SNAPSHOT_COLUMNS);
                 let m = &self.manifest;

@@ -1,11 +1,13 @@
 //! The router and its thin handlers: decode the request (path, query, `Accept`, `If-None-Match`), take the served
 //! snapshot once, and answer from its precomputed bodies — 304 before any rendering when the ETag matches.
 
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::guard::guard;
 use crate::paths::{DEFINITION_HEADER, SNAPSHOT_HEADER, with_snapshot};
 use crate::published::{Filters, Format, Published, Resource};
 use crate::state::AppState;
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -19,7 +21,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// The application: every route, the guard (body limit, load shedding, timeout, tokens, metrics) and CORS when
 /// origins are configured.
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
+    let mut router = Router::new();
+    for (route, handler) in crate::receipts::routes() {
+        router = router.route(route, handler);
+    }
+    let mut router = router
         .route("/api/v1/indicators", get(catalogue))
         .route("/api/v1/indicators/{indicator_id}", get(indicator_values))
         .route("/api/v1/regions", get(regions))
@@ -85,8 +91,18 @@ async fn snapshot(State(state): State<AppState>, headers: HeaderMap, query: Quer
     answer(&state, &headers, query, Resource::Snapshot)
 }
 
-async fn submissions(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
-    answer(&state, &headers, query, Resource::Submissions)
+async fn submissions(
+    State(state): State<AppState>,
+    access: Option<Extension<Access>>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    // An agency's own token sees its own row only (the guard let no other submitter token through).
+    let agency_id = match access {
+        Some(Extension(Access::Submitter(submitter))) => Some(submitter.id),
+        _ => None,
+    };
+    answer_for(&state, &headers, query, Resource::Submissions, agency_id)
 }
 
 async fn monthly(State(state): State<AppState>, headers: HeaderMap, query: QueryPairs) -> Response {
@@ -107,8 +123,19 @@ async fn indicator_values(
 
 /// Decodes, answers from the snapshot taken once here, encodes.
 fn answer(state: &AppState, headers: &HeaderMap, query: QueryPairs, resource: Resource) -> Response {
+    answer_for(state, headers, query, resource, None)
+}
+
+/// [`answer`], for one agency's rows only when `agency_id` is given.
+fn answer_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: QueryPairs,
+    resource: Resource,
+    agency_id: Option<String>,
+) -> Response {
     let Some(published) = state.current() else { return ApiError::NotReady.into_response() };
-    match respond(state, &published, headers, query, &resource) {
+    match respond(state, &published, headers, query, &resource, agency_id) {
         Ok(response) => response,
         Err(error) => with_snapshot(error.into_response(), &published),
     }
@@ -120,13 +147,15 @@ fn respond(
     headers: &HeaderMap,
     query: QueryPairs,
     resource: &Resource,
+    agency_id: Option<String>,
 ) -> Result<Response, ApiError> {
     let filter_names: &[&str] = match resource {
         Resource::Values(_) => &VALUE_FILTERS,
         Resource::Monthly => &MONTHLY_FILTERS,
         _ => &[],
     };
-    let (format_param, filters) = parse_query(query, filter_names)?;
+    let (format_param, mut filters) = parse_query(query, filter_names)?;
+    filters.agency_id = agency_id;
     published.validate(resource, &filters)?;
     let format = format_param.unwrap_or_else(|| negotiate(headers));
     let etag = match (filters.is_empty(), published.prepared_etag(resource, format)) {

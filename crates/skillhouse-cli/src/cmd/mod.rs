@@ -5,6 +5,7 @@ mod demo;
 mod ingest;
 mod pg;
 mod rebuild;
+mod receipts;
 mod scoreboard;
 mod serve;
 mod snapshots;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Sql(args) => sql::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Snapshots(args) => snapshots::run(args),
+        Command::Receipts(args) => receipts::run(args),
     }
 }
 

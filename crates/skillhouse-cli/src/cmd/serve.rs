@@ -26,6 +26,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<Outcome> {
         tokens = tokens.merged(Tokens::from_file(path)?);
     }
     config.tokens = tokens;
+    if let Some(path) = &args.api_users {
+        config.submitters = skillhouse_server::Submitters::from_file(path)?;
+    }
     config.rebuild = rebuild;
     // The Postgres port plans analysts' statements on these threads: give them the stack the guard's depth limit
     // was measured with.

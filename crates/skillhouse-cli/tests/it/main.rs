@@ -12,6 +12,7 @@ mod nights;
 mod pgwire;
 mod privacy;
 mod reported;
+mod receipts;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -39,7 +40,7 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const SUBCOMMANDS: [&str; 7] = ["demo", "datagen", "ingest", "rebuild", "sql", "serve", "snapshots"];
+const SUBCOMMANDS: [&str; 8] = ["demo", "datagen", "ingest", "rebuild", "sql", "serve", "snapshots", "receipts"];
 
 #[test]
 fn every_subcommand_has_help() {

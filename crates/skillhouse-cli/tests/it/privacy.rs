@@ -1,6 +1,6 @@
 //! The privacy scan (issue 27): the sample plus a malformed file whose rows carry ID numbers and names, rebuilt with
 //! the log at debug level; then every table, every file of the warehouse that is not Parquet, the server's log and
-//! every API answer are searched for the input's ID numbers and names. None may appear anywhere.
+//! every API answer and every receipt are searched for the input's ID numbers and names. None may appear anywhere.
 
 use super::pgwire::{copy_dir, free_port};
 use super::sql::{id_like_tokens, sample_id_numbers};
@@ -124,6 +124,30 @@ fn no_id_number_or_name_in_the_warehouse_its_logs_or_any_api_answer() {
             }
         }
     }
+
+    // Every receipt handed back to agencies and providers (issue 24), CSV and workbook.
+    let receipts = dir.path().join("receipts");
+    let written = run(&mut skillhouse(&["receipts", "--warehouse", wh, "--out", receipts.to_str().expect("utf-8")]));
+    assert!(written.status.success(), "{}", stderr(&written));
+    let mut stack = vec![receipts];
+    let mut scanned = 0;
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).expect("list receipts") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = if path.extension().is_some_and(|e| e == "xlsx") {
+                super::receipts::xlsx_text(&path)
+            } else {
+                std::fs::read_to_string(&path).expect("a CSV receipt")
+            };
+            assert_eq!(leaks(&text, &ids), Vec::<String>::new(), "{}", path.display());
+            scanned += 1;
+        }
+    }
+    assert!(scanned > 20, "receipts of the sample's submissions: {scanned}");
 
     // Every API answer, in JSON and CSV, and the server's own log at debug level.
     let addr = format!("127.0.0.1:{}", free_port());
