@@ -134,6 +134,9 @@ pub fn suppress_monthly(rows: &mut [MonthlyRow], rules: &SuppressionRules) -> us
                 elapsed_share: None,
                 expected_to_date: None,
                 pace_status: None,
+                basis: "computed".into(),
+                reported_by: None,
+                reported_on: None,
                 suppressed: false,
             }
         })

@@ -229,8 +229,7 @@ pub fn document(snapshot: Option<&Published>) -> Value {
             "An indicator's values, with target, gap and status, and for a yearly flow target of the as-of year \
              序时进度 (pace against the calendar, docs/pace.md): elapsed_share (day of year of the as-of date ÷ days \
              in the year), expected_to_date (target × elapsed_share) and pace_status (ahead, on_pace, behind_pace; \
-             n/a when withheld; null where pace does not apply); small cells withheld.",
-            "An indicator's values, with target, gap and status; small cells withheld. Every target has a row \
+             n/a when withheld; null where pace does not apply); small cells withheld. Every target has a row \
              (DESIGN §17): `basis` says where its value comes from — `computed` from the records, `reported` by an \
              office (`reported_by`, `reported_on`), or `no_data` (no value yet, status `n/a`) — and `basis_zh` / \
              `basis_en` say so in Chinese and English (据记录计算 / 单位上报 / 暂无数据).",

@@ -12,7 +12,7 @@ pub const SNAPSHOT_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-sn
 pub const DEFINITION_HEADER: HeaderName = HeaderName::from_static("x-skillhouse-definition-version");
 
 /// Every route the server answers (GET and HEAD), in the order of the OpenAPI document.
-pub const ROUTES: [&str; 19] = [
+pub const ROUTES: [&str; 20] = [
     "/api/v1/indicators",
     "/api/v1/indicators/{indicator_id}",
     "/api/v1/regions",

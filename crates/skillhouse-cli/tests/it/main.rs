@@ -11,8 +11,8 @@ mod nights;
 
 mod pgwire;
 mod privacy;
-mod reported;
 mod receipts;
+mod reported;
 mod sql;
 
 use std::collections::BTreeMap;

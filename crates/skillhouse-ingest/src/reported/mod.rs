@@ -159,7 +159,7 @@ pub(crate) fn ingest_reported(options: &IngestOptions, report: &mut BatchReport)
             report.files.push(empty_report(&job, &content_hash, FileOutcome::Skipped, start.elapsed()));
             continue;
         }
-        let read = crate::batch::guarded(|| {
+        let read = crate::prepare::guarded(|| {
             read::read_reported(&bytes, job.format.unwrap_or(Format::Csv), &options.xlsx_limits)
         });
         let table = match read {
