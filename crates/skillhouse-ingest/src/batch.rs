@@ -168,6 +168,10 @@ fn read_rows(bytes: &[u8], format: Format, job: &FileJob, shared: &Shared<'_>) -
             skillhouse_model::fault::point("ingest.training_read");
             Ok(Prepared::Training(Box::new(read)))
         }
+        // Never a job: discovery hands the registers to `revocations.rs`.
+        Input::Revocations | Input::Renewals => {
+            Err(ReadError::Refused { problem: "a register is not a submission (read by revocations.rs)" })
+        }
     }
 }
 
@@ -274,6 +278,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         providers.merge(Providers::load(path)?);
     }
     let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    let registers = std::mem::take(&mut discovery.registers);
     if discovery.jobs.is_empty() && CertKeys::up_to_date(&layout)? {
         // Nothing to read, and the duplicate claims are those of the files on disk: the keys (24 bytes per
         // certificate in the warehouse) are not loaded. A night's rebuild with an empty landing comes here.
@@ -284,8 +289,11 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         if !providers.is_empty() {
             write_providers(&layout, &providers)?;
         }
+        let mut ledger = ledger;
+        let files = read_registers(&layout, &registers, options.as_of, &batch_id, &mut ledger, progress)?;
         return Ok(BatchReport {
             batch_id,
+            files,
             leftovers_removed,
             ignored,
             duplicate_claims: CertKeys::claims_on_disk(&layout)?,
@@ -387,8 +395,33 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         None if CertKeys::up_to_date(&layout)? => CertKeys::claims_on_disk(&layout)?,
         None => pool.install(|| load_cert_keys(&layout, options.keys_memory)?.update_duplicate_claims(&layout))?,
     };
+    let register_reports = read_registers(&layout, &registers, options.as_of, &batch_id, &mut state.ledger, progress)?;
+    report.files.extend(register_reports);
     report.duration = batch_start.elapsed();
     Ok(report)
+}
+
+/// Reads the HR office's registers (DESIGN §18) after the batch's submissions, so they may name certificates the
+/// batch brought, and saves the ledger when one was loaded or found unreadable.
+fn read_registers(
+    layout: &Layout,
+    registers: &[(Input, PathBuf)],
+    as_of: NaiveDate,
+    batch_id: &str,
+    ledger: &mut Ledger,
+    progress: &dyn Progress,
+) -> Result<Vec<FileReport>> {
+    if registers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reports = crate::revocations::ingest_registers(layout, registers, as_of, batch_id, ledger)?;
+    if reports.iter().any(|r| r.outcome != FileOutcome::Skipped) {
+        ledger.save(layout)?;
+    }
+    for report in &reports {
+        progress.file_done(report);
+    }
+    Ok(reports)
 }
 
 /// Where a batch's time goes (wall time of each phase; reading a window overlaps committing the previous one).
@@ -547,6 +580,9 @@ fn commit(
                 Input::Training => {
                     state.training.keys_and_files(layout)?.0.remove_slice(&job.agency_id, &job.period, hash12)?;
                     state.training.slice_files.supersede(&job.agency_id, &job.period, hash12)
+                }
+                Input::Revocations | Input::Renewals => {
+                    return Err(IngestError::Internal("a register withdrawn as a submission"));
                 }
             };
             state.superseded_files.extend(replaced);

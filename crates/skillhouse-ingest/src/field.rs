@@ -68,17 +68,27 @@ pub enum Input {
     Certificates,
     /// `landing/training/<provider_id>/<YYYY-MM>.<ext>`.
     Training,
+    /// `landing/revocations.csv|.xlsx`: the HR office's revocation register (DESIGN §18), read by
+    /// `revocations.rs`, not by the submission readers.
+    Revocations,
+    /// `landing/renewals.csv|.xlsx`: the renewal register (复审, DESIGN §18), read like the revocations.
+    Renewals,
 }
 
 impl Input {
-    /// Both inputs.
-    pub const ALL: [Input; 2] = [Self::Certificates, Self::Training];
+    /// The inputs submitted as one file per slice (an agency's or provider's month), in path order.
+    pub const SUBMISSIONS: [Input; 2] = [Self::Certificates, Self::Training];
 
-    /// The ledger's `input` value: `certificates` or `training`.
+    /// Every input the ledger records.
+    pub const ALL: [Input; 4] = [Self::Certificates, Self::Training, Self::Revocations, Self::Renewals];
+
+    /// The ledger's `input` value: `certificates`, `training`, `revocations` or `renewals`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Certificates => "certificates",
             Self::Training => "training",
+            Self::Revocations => "revocations",
+            Self::Renewals => "renewals",
         }
     }
 
@@ -92,6 +102,8 @@ impl Input {
         match self {
             Self::Certificates => &Field::CERTIFICATE,
             Self::Training => &Field::TRAINING,
+            // The registers have their own reader (`revocations.rs`) and no fields of the submission readers.
+            Self::Revocations | Self::Renewals => &[],
         }
     }
 
@@ -100,6 +112,7 @@ impl Input {
         match self {
             Self::Certificates => &Field::REQUIRED,
             Self::Training => &Field::TRAINING_REQUIRED,
+            Self::Revocations | Self::Renewals => &[],
         }
     }
 
@@ -422,7 +435,8 @@ impl HeaderAliases {
 
     /// The field a header cell of a file of `input` names, if any.
     pub fn field_of_in(&self, input: Input, header: &str) -> Option<Field> {
-        self.spellings[input.index()].get(&normalise_header(header)).copied()
+        // The registers (revocations, renewals) have no spellings here: nothing maps.
+        self.spellings.get(input.index())?.get(&normalise_header(header)).copied()
     }
 
     /// Maps a header row of a file of `input` to fields: for each field, the index of the first column naming it.
@@ -443,7 +457,7 @@ impl HeaderAliases {
 
     /// The spellings accepted for a field of a file of `input`, sorted, for messages.
     pub fn spellings_in(&self, input: Input, field: Field) -> Vec<&str> {
-        let map = &self.spellings[input.index()];
+        let Some(map) = self.spellings.get(input.index()) else { return Vec::new() };
         let mut out: Vec<&str> = map.iter().filter(|(_, f)| **f == field).map(|(s, _)| s.as_str()).collect();
         out.sort_unstable();
         out

@@ -52,6 +52,7 @@ pub(crate) fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutco
         rows_rejected: 0,
         rejects_by_reason: BTreeMap::new(),
         training_rejects_by_reason: BTreeMap::new(),
+        register_rejects_by_reason: BTreeMap::new(),
         superseded: Vec::new(),
         duration: elapsed,
     }

@@ -2,7 +2,7 @@
 
 use crate::field::Input;
 pub use crate::landing::IgnoredEntry;
-use skillhouse_model::{RejectReason, TrainingRejectReason};
+use skillhouse_model::{RejectReason, RevocationRejectReason, TrainingRejectReason};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -52,6 +52,8 @@ pub struct FileReport {
     pub rejects_by_reason: BTreeMap<RejectReason, u64>,
     /// Rejected rows of a training file per reason.
     pub training_rejects_by_reason: BTreeMap<TrainingRejectReason, u64>,
+    /// Rejected rows per reason of a revocation or renewal register (DESIGN §18).
+    pub register_rejects_by_reason: BTreeMap<RevocationRejectReason, u64>,
     /// Source files of the same agency and month this file replaced.
     pub superseded: Vec<String>,
     /// Wall time spent on the file.
@@ -62,7 +64,9 @@ impl FileReport {
     /// Rejected rows per reason code, whichever the input.
     pub fn reject_codes(&self) -> BTreeMap<&'static str, u64> {
         let certificates = self.rejects_by_reason.iter().map(|(r, n)| (r.code(), *n));
-        certificates.chain(self.training_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n))).collect()
+        let training = self.training_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n));
+        let registers = self.register_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n));
+        certificates.chain(training).chain(registers).collect()
     }
 }
 

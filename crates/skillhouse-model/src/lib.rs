@@ -6,7 +6,7 @@
 //! validation ([`IdNumber`]), the 22-character certificate-number rule ([`check_skill_level_cert_no`]), the date
 //! spellings agencies use ([`parse_date`]), the normal form of identifiers compared as keys ([`normalize_key`]),
 //! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`],
-//! [`TrainingRejectReason`]), the training vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`],
+//! [`TrainingRejectReason`], [`RevocationRejectReason`]), the training vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`],
 //! [`TrainingResult`]) and the column names of the warehouse's records ([`schema`]).
 //!
 //! Every parser accepts what clerks really type: surrounding spaces, full-width digits and letters, Chinese and
@@ -30,6 +30,7 @@ mod programme;
 mod pseudonym;
 mod reason;
 mod region;
+mod revocation;
 pub mod schema;
 mod text;
 mod training;
@@ -45,6 +46,7 @@ pub use programme::Programme;
 pub use pseudonym::{KeyError, PseudonymKey};
 pub use reason::{RejectReason, TrainingRejectReason};
 pub use region::{PROVINCE_CODE, ReportingUnit};
+pub use revocation::RevocationRejectReason;
 pub use text::fold_cell;
 pub use training::{
     ProviderType, TrainingKind, TrainingResult, YOUTH_LEAGUE, parse_organiser, parse_satisfaction, parse_whole_hours,

@@ -6,6 +6,7 @@ mod hostile;
 mod incremental;
 mod interop;
 mod privacy;
+mod revocations;
 mod sample;
 mod training;
 mod unreadable;
