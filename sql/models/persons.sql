@@ -157,6 +157,8 @@ SELECT
     first_skill_date,
     first_cert_date
 FROM unpacked
+-- A refallen person's whole history gives year ends before $from_year too: those are taken over, not returned.
+WHERE year >= CAST($from_year AS INT)
 UNION ALL
 SELECT
     b.person_key,

@@ -240,6 +240,7 @@ pub fn revocations_as_of() -> NaiveDate {
 /// `tests/fixtures/revocations/*.csv` as ingestion writes them (certificates, duplicate claims, the agency registry
 /// with `deregistered_on`, the revocation and renewal registers), with the golden reference tables plus the bundled
 /// `validity_periods.csv` (特种作业操作证: 6 years). Built once per test run.
+#[allow(dead_code, reason = "the golden binary's; the `it` binary builds its own nights from the same files")]
 pub fn revocations_warehouse() -> &'static Path {
     static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
     WAREHOUSE.get_or_init(|| {
@@ -249,17 +250,7 @@ pub fn revocations_warehouse() -> &'static Path {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             runtime.block_on(async {
                 let _ = std::fs::remove_dir_all(&build_dir);
-                let source = fixtures_dir().join("revocations");
-                write_certificates_from(&build_dir, &source, &["B1", "B2", "B3"], 2018..=2025).await;
-                write_registers(&build_dir, &source).await;
-                let reference = build_dir.join("reference");
-                std::fs::create_dir_all(&reference).expect("reference folder");
-                for entry in std::fs::read_dir(fixtures_dir().join("reference")).expect("fixture reference") {
-                    let path = entry.expect("entry").path();
-                    std::fs::copy(&path, reference.join(path.file_name().expect("name"))).expect("copy reference");
-                }
-                std::fs::copy(bundled_reference_dir().join("validity_periods.csv"), reference.join("validity_periods.csv"))
-                    .expect("copy validity periods");
+                let reference = write_revocations_warehouse(&build_dir).await;
                 let snapshot = build_dir.join("snapshots").join("fixture");
                 skillhouse_query::build_snapshot(&build_dir, &reference, revocations_as_of(), &snapshot)
                     .await
@@ -271,6 +262,23 @@ pub fn revocations_warehouse() -> &'static Path {
         .expect("revocations fixture build thread");
         dir
     })
+}
+
+/// Writes the revocations fixture's warehouse into `dir` (no snapshot) and its reference folder into
+/// `dir/reference`: the golden reference tables plus the bundled `validity_periods.csv`. Returns the reference folder.
+pub async fn write_revocations_warehouse(dir: &Path) -> PathBuf {
+    let source = fixtures_dir().join("revocations");
+    write_certificates_from(dir, &source, &["B1", "B2", "B3"], 2018..=2025).await;
+    write_registers(dir, &source).await;
+    let reference = dir.join("reference");
+    std::fs::create_dir_all(&reference).expect("reference folder");
+    for entry in std::fs::read_dir(fixtures_dir().join("reference")).expect("fixture reference") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, reference.join(path.file_name().expect("name"))).expect("copy reference");
+    }
+    std::fs::copy(bundled_reference_dir().join("validity_periods.csv"), reference.join("validity_periods.csv"))
+        .expect("copy validity periods");
+    reference
 }
 
 /// The revocation and renewal registers of `source` as ingestion writes them (columns of
