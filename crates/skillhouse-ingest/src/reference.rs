@@ -123,7 +123,12 @@ const REGISTRY_HEADERS: [(&str, &[&str]); 6] = [
 impl Registry {
     /// Reads a registry file (CSV in UTF-8/GBK, or XLSX).
     pub fn load(path: &Path) -> Result<Self> {
-        let rows = registry_rows(path, &REGISTRY_HEADERS, &[0, 2, 3], "no header with agency_id, agency_type and region_code")?;
+        let rows = registry_rows(
+            path,
+            &REGISTRY_HEADERS,
+            &[0, 2, 3],
+            "no header with agency_id, agency_type and region_code",
+        )?;
         let mut agencies = BTreeMap::new();
         for (row, [agency_id, name, agency_type, region_code, registered_on, deregistered_on]) in rows {
             let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };

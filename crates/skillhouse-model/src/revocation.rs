@@ -74,9 +74,7 @@ impl RevocationRejectReason {
             Self::UnknownCertNo => "库中没有该证书编号 / no accepted certificate has this number",
             Self::DateBeforeIssue => "日期早于发证日期 / the date is before the certificate's issue date",
             Self::DateFuture => "日期晚于统计截止日 / the date is after the as-of date",
-            Self::ValidUntilBeforeRenewal => {
-                "有效期至不晚于复审日期 / valid_until must be after the renewal date"
-            }
+            Self::ValidUntilBeforeRenewal => "有效期至不晚于复审日期 / valid_until must be after the renewal date",
             Self::DuplicateRevocation => "该证书已在本表中撤销 / this certificate is already revoked above",
             Self::DuplicateRenewal => "该证书同一日期的复审已在本表中 / this renewal is already listed above",
         }

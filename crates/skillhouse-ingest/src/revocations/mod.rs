@@ -148,8 +148,12 @@ fn ingest_register(
             crate::decode::decode_text(&bytes).map(|(_, encoding)| encoding.label().to_string()).unwrap_or_default();
     }
     let (headers, no_header) = match kind {
-        RegisterKind::Revocations => (&REVOCATION_HEADERS, "没有含证书编号和撤销日期的表头 / no header with cert_no and revoked_on"),
-        RegisterKind::Renewals => (&RENEWAL_HEADERS, "没有含证书编号和复审日期的表头 / no header with cert_no and renewed_on"),
+        RegisterKind::Revocations => {
+            (&REVOCATION_HEADERS, "没有含证书编号和撤销日期的表头 / no header with cert_no and revoked_on")
+        }
+        RegisterKind::Renewals => {
+            (&RENEWAL_HEADERS, "没有含证书编号和复审日期的表头 / no header with cert_no and renewed_on")
+        }
     };
     let rows = match registry_rows(path, headers, &[0, 1], no_header) {
         Ok(rows) => rows,
@@ -176,7 +180,13 @@ fn ingest_register(
             Ok(row) => accepted.push((source_row, row)),
             Err((reason, field, detail)) => {
                 *report.register_rejects_by_reason.entry(reason).or_default() += 1;
-                rejects.push(RejectRecord { source_row, reason, field: Some(field), detail, row_json: row_json(kind, cells) });
+                rejects.push(RejectRecord {
+                    source_row,
+                    reason,
+                    field: Some(field),
+                    detail,
+                    row_json: row_json(kind, cells),
+                });
             }
         }
     }
@@ -191,7 +201,13 @@ fn ingest_register(
 }
 
 /// Adds the file's ledger row.
-fn record(ledger: &mut Ledger, mut report: FileReport, batch_id: &str, status: LedgerStatus, start: Instant) -> FileReport {
+fn record(
+    ledger: &mut Ledger,
+    mut report: FileReport,
+    batch_id: &str,
+    status: LedgerStatus,
+    start: Instant,
+) -> FileReport {
     report.duration = start.elapsed();
     ledger.push(ledger_entry(&report, batch_id, status));
     report

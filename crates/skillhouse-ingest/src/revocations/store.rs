@@ -4,7 +4,7 @@
 use super::validate::{RegisterKind, RegisterRow};
 use crate::error::{IngestError, Result};
 use crate::warehouse::{
-    Layout, Lineage, ReasonCode, RejectRecord, date32, date_column, from_date32, i64_values, read_parquet,
+    Layout, Lineage, ReasonCode, RejectRecord, date_column, date32, from_date32, i64_values, read_parquet,
     rejects_frame, str_values, write_parquet_atomic,
 };
 use chrono::NaiveDate;
@@ -73,7 +73,9 @@ fn register_frame(kind: RegisterKind, rows: &[(i64, RegisterRow)], lineage: &Lin
         RegisterKind::Revocations => {
             Column::new("reason".into(), rows.iter().map(|(_, r)| r.reason.as_deref()).collect::<Vec<_>>())
         }
-        RegisterKind::Renewals => date_column("valid_until", rows.iter().map(|(_, r)| r.valid_until.map(date32)).collect())?,
+        RegisterKind::Renewals => {
+            date_column("valid_until", rows.iter().map(|(_, r)| r.valid_until.map(date32)).collect())?
+        }
     });
     columns.push(Column::new("source_file".into(), vec![lineage.source_file; n]));
     columns.push(Column::new("source_row".into(), rows.iter().map(|(line, _)| *line).collect::<Vec<i64>>()));

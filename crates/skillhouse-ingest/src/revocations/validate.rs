@@ -180,7 +180,10 @@ mod tests {
             ]
         );
         let first = out[0].as_ref().expect("accepted");
-        assert_eq!((first.cert_no.as_str(), first.date, first.reason.as_deref()), ("C1", day(2024, 6, 1), Some("弄虚作假")));
+        assert_eq!(
+            (first.cert_no.as_str(), first.date, first.reason.as_deref()),
+            ("C1", day(2024, 6, 1), Some("弄虚作假"))
+        );
     }
 
     #[test]
@@ -198,7 +201,13 @@ mod tests {
         let reasons: Vec<Option<Reason>> = out.iter().map(|r| r.as_ref().err().copied()).collect();
         assert_eq!(
             reasons,
-            [None, Some(Reason::DuplicateRenewal), Some(Reason::ValidUntilBeforeRenewal), Some(Reason::DateInvalid), None]
+            [
+                None,
+                Some(Reason::DuplicateRenewal),
+                Some(Reason::ValidUntilBeforeRenewal),
+                Some(Reason::DateInvalid),
+                None
+            ]
         );
         assert_eq!(out[4].as_ref().expect("accepted").valid_until, Some(day(2030, 1, 4)));
     }

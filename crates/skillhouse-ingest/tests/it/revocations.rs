@@ -77,10 +77,7 @@ fn every_reason_rows_conserved_ledger_and_parquet() {
     let renewals = file(&report, "renewals.csv");
     assert_eq!(renewals.input, Input::Renewals);
     assert_eq!((renewals.rows_read, renewals.rows_accepted, renewals.rows_rejected), (3, 1, 2));
-    assert_eq!(
-        renewals.reject_codes(),
-        codes(&[(Reason::ValidUntilBeforeRenewal, 1), (Reason::DuplicateRenewal, 1)])
-    );
+    assert_eq!(renewals.reject_codes(), codes(&[(Reason::ValidUntilBeforeRenewal, 1), (Reason::DuplicateRenewal, 1)]));
     // The registers do not count among the certificate files.
     assert_eq!(report.files_loaded(), 5);
 
@@ -109,11 +106,13 @@ fn every_reason_rows_conserved_ledger_and_parquet() {
         days,
         [Some((date(2024, 7, 1) - epoch).num_days() as i32), Some((date(2024, 8, 1) - epoch).num_days() as i32)]
     );
-    let rows: Vec<i64> = stored.column("source_row").expect("source_row").i64().expect("i64").into_no_null_iter().collect();
+    let rows: Vec<i64> =
+        stored.column("source_row").expect("source_row").i64().expect("i64").into_no_null_iter().collect();
     assert_eq!(rows, [2, 3]);
 
     // The rejected rows: reason and line of each, rows conserved (2 + 7 = 9).
-    let rejects = read_parquet(&warehouse.join("revocation_rejects/revocation_rejects.parquet"), None).expect("rejects");
+    let rejects =
+        read_parquet(&warehouse.join("revocation_rejects/revocation_rejects.parquet"), None).expect("rejects");
     let reasons: Vec<(i64, String)> = rejects
         .column("source_row")
         .expect("source_row")
@@ -149,14 +148,18 @@ fn every_reason_rows_conserved_ledger_and_parquet() {
         .expect("rewrite revocations");
     let third = run(&fixtures::options(&warehouse, vec![landing]));
     let replaced = file(&third, "revocations.csv");
-    assert_eq!((replaced.outcome.clone(), replaced.rows_accepted, replaced.superseded.len()), (FileOutcome::Loaded, 1, 1));
+    assert_eq!(
+        (replaced.outcome.clone(), replaced.rows_accepted, replaced.superseded.len()),
+        (FileOutcome::Loaded, 1, 1)
+    );
     let ledger = Ledger::load(&layout).expect("ledger");
     let statuses: Vec<LedgerStatus> =
         ledger.entries().iter().filter(|e| e.input == Input::Revocations).map(|e| e.status).collect();
     assert_eq!(statuses, [LedgerStatus::Superseded, LedgerStatus::Loaded]);
     let stored = read_parquet(&warehouse.join("revocations/revocations.parquet"), None).expect("revocations parquet");
     assert_eq!(strings(&stored, "cert_no"), [Some("ZX-2024-0001".to_string())]);
-    let rejects = read_parquet(&warehouse.join("revocation_rejects/revocation_rejects.parquet"), None).expect("rejects");
+    let rejects =
+        read_parquet(&warehouse.join("revocation_rejects/revocation_rejects.parquet"), None).expect("rejects");
     assert_eq!(rejects.height(), 0, "the old register's rejects went with it");
 }
 

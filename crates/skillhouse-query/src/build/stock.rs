@@ -484,7 +484,11 @@ fn too_many() -> DataFusionError {
 
 /// The input arguments: six, or seven with `until_year`.
 fn check_input_arity(values: &[ArrayRef]) -> Result<()> {
-    if matches!(values.len(), 6 | 7) { Ok(()) } else { exec_err!("{NAME}: expected 6 or 7 columns, got {}", values.len()) }
+    if matches!(values.len(), 6 | 7) {
+        Ok(())
+    } else {
+        exec_err!("{NAME}: expected 6 or 7 columns, got {}", values.len())
+    }
 }
 
 fn check_arity(values: &[ArrayRef], expected: usize) -> Result<()> {

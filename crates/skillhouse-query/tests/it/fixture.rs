@@ -244,7 +244,8 @@ pub fn revocations_as_of() -> NaiveDate {
 pub fn revocations_warehouse() -> &'static Path {
     static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
     WAREHOUSE.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("revocations-warehouse-", env!("CARGO_CRATE_NAME")));
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("revocations-warehouse-", env!("CARGO_CRATE_NAME")));
         let build_dir = dir.clone();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");

@@ -12,7 +12,14 @@ use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::{BuildOptions, BuildParams, Manifest, QueryConfig, SqlCatalog};
 use std::path::Path;
 
-async fn build(warehouse: &Path, reference: &Path, id: &str, as_of: NaiveDate, previous: Option<&str>, full: bool) -> Manifest {
+async fn build(
+    warehouse: &Path,
+    reference: &Path,
+    id: &str,
+    as_of: NaiveDate,
+    previous: Option<&str>,
+    full: bool,
+) -> Manifest {
     let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
     let options = BuildOptions { previous: previous_dir.as_deref(), gate: None, progress: None, full };
     skillhouse_query::build_snapshot_with_options(
@@ -61,7 +68,12 @@ async fn a_night_that_takes_years_over_sees_terms_end_like_a_build_from_nothing(
     // What the comparison is about: Q04's principal certificate lapses on 2025-06-30, after the years taken over,
     // with no certificate of its own in the years recomputed; carried over as it was at the end of 2023, it would
     // still be skilled.
-    let q04 = rows(warehouse, "night2", "SELECT year, skilled FROM persons WHERE person_key = 'Q04' AND year >= 2024 ORDER BY year").await;
+    let q04 = rows(
+        warehouse,
+        "night2",
+        "SELECT year, skilled FROM persons WHERE person_key = 'Q04' AND year >= 2024 ORDER BY year",
+    )
+    .await;
     assert!(q04.contains("| 2024 | true    |") && q04.contains("| 2025 | false   |"), "{q04}");
 
     // A new revocation register (Q05's only certificate, revoked in 2020): every year is recomputed.
@@ -82,6 +94,10 @@ async fn a_night_that_takes_years_over_sees_terms_end_like_a_build_from_nothing(
     fixture::write_batches(&revocations, &added);
     let night3 = build(warehouse, &reference, "night3", fixture::revocations_as_of(), Some("night2"), false).await;
     assert_eq!(night3.recomputed_from_year, Some(0), "a changed register recomputes every year");
-    let q05 = rows(warehouse, "night3", "SELECT year, skilled FROM persons WHERE person_key = 'Q05' ORDER BY year").await;
-    assert!(q05.contains("| 2019 | true    |") && q05.contains("| 2020 | false   |") && q05.contains("| 2025 | false   |"), "{q05}");
+    let q05 =
+        rows(warehouse, "night3", "SELECT year, skilled FROM persons WHERE person_key = 'Q05' ORDER BY year").await;
+    assert!(
+        q05.contains("| 2019 | true    |") && q05.contains("| 2020 | false   |") && q05.contains("| 2025 | false   |"),
+        "{q05}"
+    );
 }
