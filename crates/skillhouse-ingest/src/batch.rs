@@ -298,7 +298,6 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
             ignored,
             duplicate_claims: CertKeys::claims_on_disk(&layout)?,
             duration: batch_start.elapsed(),
-            ..BatchReport::default()
         });
     }
     let training_slices: HashSet<(String, String)> = discovery

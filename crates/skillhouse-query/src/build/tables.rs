@@ -23,7 +23,7 @@ pub const REFERENCE_TABLES: [&str; 8] =
 
 /// Reference tables a reference folder may lack, with their columns: an empty table stands in (a folder made before
 /// the table existed). `validity_periods` (DESIGN §18): the certificate types that lapse, and after how many years.
-pub const OPTIONAL_REFERENCE_TABLES: [(&str, fn() -> SchemaRef); 1] = [("validity_periods", validity_periods_schema)];
+pub const OPTIONAL_REFERENCE_TABLES: [Registry; 1] = [("validity_periods", validity_periods_schema)];
 
 fn validity_periods_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -371,8 +371,9 @@ async fn with_input_column(ctx: &SessionContext, ledger: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A registry's table name and its columns (for a warehouse that has not loaded it yet).
-pub(crate) type Registry = (&'static str, fn() -> SchemaRef);
+/// A registry's (or an optional reference table's) name and its columns (for a warehouse that has not loaded it, a
+/// reference folder without it).
+pub type Registry = (&'static str, fn() -> SchemaRef);
 
 /// The registries the build copies from the warehouse into the snapshot's `dims/` (as last loaded): the agency
 /// registry, the training provider registry, and the HR office's registers of DESIGN §18 with their rejected rows
