@@ -29,6 +29,8 @@ fn validity_periods_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("cert_type", DataType::Utf8, true),
         Field::new("validity_years", DataType::Int32, true),
+        Field::new("source", DataType::Utf8, true),
+        Field::new("note", DataType::Utf8, true),
     ]))
 }
 
