@@ -11,7 +11,9 @@
 -- clause: 二、（二）14; 三、（二）; 正文/图表 备案评价机构
 -- description: Agencies in the registry registered on or before the year end (or the as-of date in the current year),
 -- description: by type and by the agency's region; a row with a null agency_type counts all types. An agency without a
--- description: registration date counts as registered (it is in the registry).
+-- description: registration date counts as registered (it is in the registry). An agency that left the registry
+-- description: (deregistered_on, 动态退出机制, DESIGN §18) no longer counts from that date: a year end on or after it
+-- description: does not count it.
 WITH areas AS (
     SELECT region_code FROM regions WHERE kind <> 'province'
     UNION
@@ -26,8 +28,10 @@ registered AS (
     SELECT a.agency_id, a.agency_type, a.region_code, y.year
     FROM agencies AS a
     JOIN year_ends AS y
-      ON a.registered_on IS NULL
-      OR a.registered_on <= least(make_date(y.year, 12, 31), CAST($as_of AS DATE))
+      ON (a.registered_on IS NULL
+          OR a.registered_on <= least(make_date(y.year, 12, 31), CAST($as_of AS DATE)))
+     AND (a.deregistered_on IS NULL
+          OR a.deregistered_on > least(make_date(y.year, 12, 31), CAST($as_of AS DATE)))
 ),
 counts AS (
     SELECT region_code, year, agency_type, COUNT(*) AS agencies FROM registered GROUP BY region_code, year, agency_type

@@ -5,8 +5,11 @@
 -- partition_by: year
 -- source: DESIGN §8 (stock, highest level, principal region)
 -- description: Stock at the end of `year` uses the certificates issued on or before 31 December of that year (or the
--- description: as-of date for the current year), excluding duplicate claims. Every person with at least one counted
--- description: certificate by then has a row; `skilled` needs a skill certificate (training never counts).
+-- description: as-of date for the current year) and in force then (DESIGN §18, certificate_terms: not revoked, not
+-- description: lapsed), excluding duplicate claims. Every person with at least one counted certificate issued by then
+-- description: has a row; `skilled` needs a skill certificate in force (training never counts), so a person whose only
+-- description: skill certificate was revoked keeps a row that is not skilled, and a revoked principal certificate
+-- description: makes way for the next best (highest level and region fall back).
 -- description: highest_rank is the maximum level rank over skill certificates (0 none, 1 l5 … 7 chief); region_code is
 -- description: the region of the principal certificate: the skill certificate with the highest rank, then the latest
 -- description: issue date, then the largest cert_no (null when the person is not skilled).
@@ -28,21 +31,56 @@
 -- between the two is kept. The build carries the year ends before $from_year over from the previous snapshot.
 -- On a build from nothing $from_year is 0 and persons_before empty: `$from_year > 0` then removes both branches that
 -- read it at planning, so the counted certificates are not read again to find who is touched.
-WITH counted AS (
+--
+-- In force (DESIGN §18): a certificate with rows in certificate_terms counts from each term's start to the last year
+-- end before the term's ends_on (`until_year`; null when it has not ended by the as-of date); the others count from
+-- their issue year for good. A row from persons_before stands for a principal certificate that was in force then, not
+-- for the ones behind it: a person with a term starting or ending in $from_year or later (`refallen`) may fall back
+-- to one of those, so their whole history is read again instead of continuing from persons_before. The build
+-- recomputes every year when the registers or the validity periods change (carry.rs), so the years before
+-- $from_year are right.
+WITH terms AS (
     SELECT
-        person_key,
-        issue_year,
-        issue_date,
-        CASE WHEN cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment',
-                                'special_competence')
-            THEN CAST(level_rank AS INT)
-        END AS skill_rank,
         cert_no,
-        region_code
-    FROM certificates
-    WHERE NOT duplicate_claim
-      AND issue_date <= CAST($as_of AS DATE)
-      AND issue_year >= CAST($from_year AS INT)
+        starts_on,
+        CASE WHEN ends_on <= CAST($as_of AS DATE) THEN CAST(date_part('year', ends_on) AS INT) - 1 END AS until_year
+    FROM certificate_terms
+),
+refallen AS (
+    SELECT DISTINCT person_key
+    FROM certificate_terms
+    WHERE CAST($from_year AS INT) > 0
+      AND ((ends_on <= CAST($as_of AS DATE) AND CAST(date_part('year', ends_on) AS INT) >= CAST($from_year AS INT))
+        OR (starts_on > issue_date AND CAST(date_part('year', starts_on) AS INT) >= CAST($from_year AS INT)))
+),
+in_force AS (
+    SELECT
+        c.person_key,
+        c.issue_year AS issued_year,
+        COALESCE(CAST(date_part('year', t.starts_on) AS INT), c.issue_year) AS issue_year,
+        c.issue_date,
+        CASE WHEN c.cert_type IN ('qualification', 'skill_level', 'special_operation', 'special_equipment',
+                                  'special_competence')
+            THEN CAST(c.level_rank AS INT)
+        END AS skill_rank,
+        c.cert_no,
+        c.region_code,
+        t.until_year
+    FROM certificates AS c
+    LEFT JOIN terms AS t ON t.cert_no = c.cert_no
+    WHERE NOT c.duplicate_claim
+      AND c.issue_date <= CAST($as_of AS DATE)
+),
+counted AS (
+    SELECT person_key, issue_year, issue_date, skill_rank, cert_no, region_code, until_year
+    FROM in_force AS f
+    WHERE f.issued_year >= CAST($from_year AS INT)
+      AND NOT EXISTS (SELECT 1 FROM refallen AS r WHERE r.person_key = f.person_key)
+    UNION ALL
+    SELECT person_key, issue_year, issue_date, skill_rank, cert_no, region_code, until_year
+    FROM in_force AS f
+    WHERE CAST($from_year AS INT) > 0
+      AND EXISTS (SELECT 1 FROM refallen AS r WHERE r.person_key = f.person_key)
 ),
 -- Persons with a counted certificate from $from_year on: their stock is recomputed, continuing from their row in
 -- persons_before. Everyone else keeps that row at every year end from $from_year on (the last SELECT).
@@ -57,6 +95,7 @@ merged AS (
         skill_rank,
         cert_no,
         region_code,
+        until_year,
         issue_date AS first_cert_date,
         CASE WHEN skill_rank IS NOT NULL THEN issue_date END AS first_skill_date
     FROM counted
@@ -68,17 +107,19 @@ merged AS (
         CASE WHEN b.skilled THEN b.highest_rank END AS skill_rank,
         b.principal_cert_no AS cert_no,
         b.region_code,
+        CAST(NULL AS INT) AS until_year,
         b.first_cert_date,
         b.first_skill_date
     FROM persons_before AS b
     WHERE CAST($from_year AS INT) > 0
       AND EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
+      AND NOT EXISTS (SELECT 1 FROM refallen AS r WHERE r.person_key = b.person_key)
 ),
 per_person AS (
     SELECT
         person_key,
         stock_by_year_end(issue_year, skill_rank, issue_date, cert_no, region_code,
-                          CAST(date_part('year', CAST($as_of AS DATE)) AS INT)) AS year_ends,
+                          CAST(date_part('year', CAST($as_of AS DATE)) AS INT), until_year) AS year_ends,
         MIN(first_skill_date) AS first_skill_date,
         MIN(first_cert_date) AS first_cert_date
     FROM merged
@@ -116,6 +157,8 @@ SELECT
     first_skill_date,
     first_cert_date
 FROM unpacked
+-- A refallen person's whole history gives year ends before $from_year too: those are taken over, not returned.
+WHERE year >= CAST($from_year AS INT)
 UNION ALL
 SELECT
     b.person_key,

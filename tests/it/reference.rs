@@ -181,7 +181,7 @@ fn fold_header(raw: &str) -> String {
 
 #[test]
 fn files_are_utf8_csv_with_the_agreed_headers() {
-    let expected: [(&str, &[&str]); 10] = [
+    let expected: [(&str, &[&str]); 11] = [
         ("regions.csv", &["region_code", "name_zh", "name_en", "kind", "parent_code"]),
         ("levels.csv", &["level", "rank", "name_zh", "grade_zh", "name_en"]),
         ("cert_types.csv", &["cert_type", "name_zh", "name_en", "is_skill", "bears_level"]),
@@ -224,6 +224,7 @@ fn files_are_utf8_csv_with_the_agreed_headers() {
         ("employment.csv", &["region_code", "year", "employed", "synthetic", "note"]),
         ("reportable_indicators.csv", &["indicator_id", "unit", "title_zh", "title_en", "kind"]),
         ("reject_reasons.csv", &["input", "code", "zh", "en"]),
+        ("validity_periods.csv", &["cert_type", "validity_years", "source", "note"]),
     ];
     for (file, columns) in expected {
         let text = read_text(file);

@@ -12,7 +12,7 @@ use crate::ledger::Ledger;
 use crate::prepare::{PreparedFile, Shared, prepare};
 use crate::read::XlsxLimits;
 use crate::reference::{Occupations, Providers, Registry};
-use crate::report::{BatchReport, Progress};
+use crate::report::{BatchReport, FileOutcome, FileReport, Progress};
 use crate::seen::SeenFiles;
 use crate::training::{TrainingState, read_providers, write_providers};
 use crate::warehouse::{Layout, SliceFiles, read_agencies, write_agencies};
@@ -111,6 +111,7 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
     skillhouse_model::fault::point("ingest.cleaned");
     let (shared, mut discovery) = read_references(options, &layout, &ledger)?;
     let ignored = std::mem::take(&mut discovery.ignored);
+    let registers = std::mem::take(&mut discovery.registers);
     let batch_id = format!("{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
     let mut report = BatchReport { batch_id, leftovers_removed, ignored, ..BatchReport::default() };
     if discovery.jobs.is_empty() && CertKeys::up_to_date(&layout)? {
@@ -119,6 +120,8 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         progress.started(0);
         write_registries(&layout, &shared)?;
         report.duplicate_claims = CertKeys::claims_on_disk(&layout)?;
+        let mut ledger = ledger;
+        report.files = read_registers(&layout, &registers, options.as_of, &report.batch_id, &mut ledger, progress)?;
         report.duration = batch_start.elapsed();
         return Ok(report);
     }
@@ -157,6 +160,9 @@ fn ingest_in_pool(options: &IngestOptions, progress: &dyn Progress, pool: &rayon
         None if CertKeys::up_to_date(&layout)? => CertKeys::claims_on_disk(&layout)?,
         None => pool.install(|| load_cert_keys(&layout, options.keys_memory)?.update_duplicate_claims(&layout))?,
     };
+    let batch_id = report.batch_id.clone();
+    let register_reports = read_registers(&layout, &registers, options.as_of, &batch_id, &mut state.ledger, progress)?;
+    report.files.extend(register_reports);
     report.duration = batch_start.elapsed();
     Ok(report)
 }
@@ -286,6 +292,29 @@ fn write_registries(layout: &Layout, shared: &Shared<'_>) -> Result<()> {
         skillhouse_model::fault::point("ingest.providers_written");
     }
     Ok(())
+}
+
+/// Reads the HR office's registers (DESIGN §18) after the batch's submissions, so they may name certificates the
+/// batch brought, and saves the ledger when one was loaded or found unreadable.
+fn read_registers(
+    layout: &Layout,
+    registers: &[(Input, PathBuf)],
+    as_of: NaiveDate,
+    batch_id: &str,
+    ledger: &mut Ledger,
+    progress: &dyn Progress,
+) -> Result<Vec<FileReport>> {
+    if registers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reports = crate::revocations::ingest_registers(layout, registers, as_of, batch_id, ledger)?;
+    if reports.iter().any(|r| r.outcome != FileOutcome::Skipped) {
+        ledger.save(layout)?;
+    }
+    for report in &reports {
+        progress.file_done(report);
+    }
+    Ok(reports)
 }
 
 /// Where a batch's time goes (wall time of each phase; reading a window overlaps committing the previous one).

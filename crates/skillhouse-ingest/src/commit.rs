@@ -198,6 +198,9 @@ fn withdraw(
         }
         // Never a job (see `prepare::read_rows`): nothing to replace.
         Input::Reported => Vec::new(),
+        Input::Revocations | Input::Renewals => {
+            return Err(IngestError::Internal("a register withdrawn as a submission"));
+        }
     };
     state.superseded_files.extend(replaced);
     let mut report = empty_report(job, content_hash, FileOutcome::Loaded, elapsed);

@@ -71,18 +71,29 @@ pub enum Input {
     /// `landing/reported/<name>.<ext>`: figures only an office knows (DESIGN §17). Read by `crate::reported`
     /// with §17's column names, not through the header aliases.
     Reported,
+    /// `landing/revocations.csv|.xlsx`: the HR office's revocation register (DESIGN §18), read by
+    /// `revocations.rs`, not by the submission readers.
+    Revocations,
+    /// `landing/renewals.csv|.xlsx`: the renewal register (复审, DESIGN §18), read like the revocations.
+    Renewals,
 }
 
 impl Input {
-    /// Every input.
-    pub const ALL: [Input; 3] = [Self::Certificates, Self::Training, Self::Reported];
+    /// The inputs whose files are kept one per slice in their own folders (an agency's or provider's month, a
+    /// reported-figures file), whose leftovers the ledger decides.
+    pub const SLICED: [Input; 3] = [Self::Certificates, Self::Training, Self::Reported];
 
-    /// The ledger's `input` value: `certificates`, `training` or `reported`.
+    /// Every input the ledger records.
+    pub const ALL: [Input; 5] = [Self::Certificates, Self::Training, Self::Reported, Self::Revocations, Self::Renewals];
+
+    /// The ledger's `input` value: `certificates`, `training`, `reported`, `revocations` or `renewals`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Certificates => "certificates",
             Self::Training => "training",
             Self::Reported => "reported",
+            Self::Revocations => "revocations",
+            Self::Renewals => "renewals",
         }
     }
 
@@ -96,7 +107,9 @@ impl Input {
         match self {
             Self::Certificates => &Field::CERTIFICATE,
             Self::Training => &Field::TRAINING,
-            Self::Reported => &[],
+            // Reported figures and the registers have their own readers (`reported`, `revocations.rs`) and no
+            // fields of the submission readers.
+            Self::Reported | Self::Revocations | Self::Renewals => &[],
         }
     }
 
@@ -105,7 +118,7 @@ impl Input {
         match self {
             Self::Certificates => &Field::REQUIRED,
             Self::Training => &Field::TRAINING_REQUIRED,
-            Self::Reported => &[],
+            Self::Reported | Self::Revocations | Self::Renewals => &[],
         }
     }
 
@@ -428,7 +441,8 @@ impl HeaderAliases {
 
     /// The field a header cell of a file of `input` names, if any.
     pub fn field_of_in(&self, input: Input, header: &str) -> Option<Field> {
-        self.spellings[input.index()].get(&normalise_header(header)).copied()
+        // The registers (revocations, renewals) have no spellings here: nothing maps.
+        self.spellings.get(input.index())?.get(&normalise_header(header)).copied()
     }
 
     /// Maps a header row of a file of `input` to fields: for each field, the index of the first column naming it.
@@ -449,7 +463,7 @@ impl HeaderAliases {
 
     /// The spellings accepted for a field of a file of `input`, sorted, for messages.
     pub fn spellings_in(&self, input: Input, field: Field) -> Vec<&str> {
-        let map = &self.spellings[input.index()];
+        let Some(map) = self.spellings.get(input.index()) else { return Vec::new() };
         let mut out: Vec<&str> = map.iter().filter(|(_, f)| **f == field).map(|(s, _)| s.as_str()).collect();
         out.sort_unstable();
         out

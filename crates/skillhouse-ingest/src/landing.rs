@@ -3,6 +3,9 @@
 //! folder is reserved (see [`RESERVED`]): it holds the training providers' registry and one folder per provider
 //! (DESIGN §16), read with the same rules as agency folders.
 //!
+//! `revocations.csv|.xlsx` and `renewals.csv|.xlsx` at the top are the HR office's registers (DESIGN §18), listed in
+//! [`Discovery::registers`] and read by `revocations.rs`.
+//!
 //! Every entry under a landing folder is accounted for: a submission becomes a job (loaded, or unreadable with a
 //! reason — a name that is not UTF-8 or not `<YYYY-MM>.<ext>`, a file in a sub-folder of an agency folder, a
 //! symbolic link leading out of the landing folder, something that is not a regular file), and the rest — hidden
@@ -16,6 +19,7 @@
 use crate::error::{IngestError, Result};
 use crate::field::Input;
 use crate::read::Format;
+use crate::revocations::register_input;
 use skillhouse_model::normalize_key;
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -58,6 +62,8 @@ pub(crate) struct Discovery {
     pub registries: Vec<PathBuf>,
     /// `training/providers.csv|.xlsx` files.
     pub provider_registries: Vec<PathBuf>,
+    /// The HR office's registers at the top (`revocations.csv|.xlsx`, `renewals.csv|.xlsx`, DESIGN §18), by input.
+    pub registers: Vec<(Input, PathBuf)>,
     /// Entries that are neither submissions nor registries.
     pub ignored: Vec<IgnoredEntry>,
 }
@@ -124,6 +130,8 @@ fn prefix(input: Input) -> &'static str {
         Input::Certificates => "",
         Input::Training => "training/",
         Input::Reported => "reported/",
+        // The registers are single files at the top.
+        Input::Revocations | Input::Renewals => "",
     }
 }
 
@@ -374,6 +382,7 @@ impl Walker {
                 Kind::Folder if reserved(name) == Some(Reserved::Reported) => {}
                 Kind::Folder => self.agency_folder(Input::Certificates, &entry, name)?,
                 Kind::File if is_registry(&entry) => {}
+                Kind::File if let Some(input) = register_input(&entry) => self.out.registers.push((input, entry)),
                 // The generator's description of a synthetic drop (skillhouse datagen), not a submission.
                 Kind::File if name == "manifest.json" => {}
                 Kind::File => self.ignore(lossy(name), AT_TOP),
@@ -412,6 +421,8 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
         if meta.is_file() {
             if is_registry(path) {
                 walker.out.registries.push(path.clone());
+            } else if let Some(input) = register_input(path) {
+                walker.out.registers.push((input, path.clone()));
             } else if is_provider_registry(path) {
                 walker.out.provider_registries.push(path.clone());
             } else {
@@ -447,7 +458,7 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
         let landing_boundary = Boundary::new(Some(path));
         let is_landing = entries.iter().any(|e| {
             !e.file_name().is_some_and(is_hidden)
-                && (matches!(landing_boundary.kind(e), Kind::Folder) || is_registry(e))
+                && (matches!(landing_boundary.kind(e), Kind::Folder) || is_registry(e) || register_input(e).is_some())
         });
         if is_landing {
             walker.boundary = landing_boundary;
@@ -469,6 +480,8 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery> {
         registries.sort();
         registries.dedup();
     }
+    out.registers.sort();
+    out.registers.dedup();
     Ok(out)
 }
 

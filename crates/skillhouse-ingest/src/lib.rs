@@ -42,6 +42,9 @@
 //! fingerprints (24 bytes, kept once per file and once in a hash set of certificate numbers) — not by the size of
 //! the whole input, and not by the rows' text.
 //!
+//! The HR office's registers of DESIGN §18 — `revocations.csv|.xlsx` and `renewals.csv|.xlsx` at the top of a landing
+//! folder — are read after the submissions, each as the whole register (`revocations.rs`), into the same ledger.
+//!
 //! This crate knows nothing of the query engine: Parquet is the only contract, and column names come from
 //! `skillhouse_model::schema`.
 
@@ -62,6 +65,7 @@ mod read;
 mod reference;
 mod report;
 mod reported;
+mod revocations;
 mod seen;
 mod training;
 mod validate;

@@ -53,6 +53,7 @@ pub(crate) fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutco
         rejects_by_reason: BTreeMap::new(),
         training_rejects_by_reason: BTreeMap::new(),
         reported_rejects_by_reason: BTreeMap::new(),
+        register_rejects_by_reason: BTreeMap::new(),
         superseded: Vec::new(),
         duration: elapsed,
     }

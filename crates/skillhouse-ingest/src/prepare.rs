@@ -110,6 +110,10 @@ fn read_rows(bytes: &[u8], format: Format, job: &FileJob, shared: &Shared<'_>) -
         }
         // Reported figures are read after the batch, by `crate::reported`; discovery never makes a job of one.
         Input::Reported => Err(ReadError::Refused { problem: "reported figures are not read as submissions" }),
+        // Never a job: discovery hands the registers to `revocations.rs`.
+        Input::Revocations | Input::Renewals => {
+            Err(ReadError::Refused { problem: "a register is not a submission (read by revocations.rs)" })
+        }
     }
 }
 

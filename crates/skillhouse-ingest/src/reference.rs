@@ -100,6 +100,9 @@ pub struct Agency {
     pub region_code: String,
     /// Date of registration, if given.
     pub registered_on: Option<NaiveDate>,
+    /// Date the agency left the registry (动态退出, DESIGN §18), if it has: from then on it is not counted as
+    /// registered. Its certificates issued before stay.
+    pub deregistered_on: Option<NaiveDate>,
 }
 
 /// The registry of evaluation agencies (`landing/agencies.csv` or `.xlsx`), keyed by agency code.
@@ -108,20 +111,26 @@ pub struct Registry {
     agencies: BTreeMap<String, Agency>,
 }
 
-const REGISTRY_HEADERS: [(&str, &[&str]); 5] = [
+const REGISTRY_HEADERS: [(&str, &[&str]); 6] = [
     ("agency_id", &["agency_id", "机构代码", "评价机构代码", "机构编码", "评价机构编码"]),
     ("name", &["name", "机构名称", "评价机构名称", "名称"]),
     ("agency_type", &["agency_type", "机构类型", "评价机构类型", "类型"]),
     ("region_code", &["region_code", "地区代码", "统计地区", "所属地区代码", "行政区划代码"]),
     ("registered_on", &["registered_on", "备案日期", "登记日期", "备案时间"]),
+    ("deregistered_on", &["deregistered_on", "退出日期", "注销日期", "撤销备案日期"]),
 ];
 
 impl Registry {
     /// Reads a registry file (CSV in UTF-8/GBK, or XLSX).
     pub fn load(path: &Path) -> Result<Self> {
-        let rows = registry_rows(path, &REGISTRY_HEADERS, "no header with agency_id, agency_type and region_code")?;
+        let rows = registry_rows(
+            path,
+            &REGISTRY_HEADERS,
+            &[0, 2, 3],
+            "no header with agency_id, agency_type and region_code",
+        )?;
         let mut agencies = BTreeMap::new();
-        for (row, [agency_id, name, agency_type, region_code, registered_on]) in rows {
+        for (row, [agency_id, name, agency_type, region_code, registered_on, deregistered_on]) in rows {
             let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };
             // The registry's codes are keys like the rows' and folders': the same normal form on every side.
             let agency_id = normalize_key(&agency_id).map_err(|e| problem(format!("agency_id: {e}")))?.into_owned();
@@ -134,7 +143,18 @@ impl Registry {
                 return Err(problem(format!("agency {agency_id}: region code {region_code:?} is not six digits")));
             }
             let registered_on = parse_date(&registered_on);
-            agencies.insert(agency_id.clone(), Agency { agency_id, name, agency_type, region_code, registered_on });
+            // A date that is there but cannot be read stops the batch like any unusable registry row: taken as
+            // absent, the agency would count as registered for ever.
+            let deregistered_on = match deregistered_on.as_str() {
+                "" => None,
+                text => Some(parse_date(text).ok_or_else(|| {
+                    problem(format!("agency {agency_id}: deregistered_on is not a date (e.g. 2024-05-01)"))
+                })?),
+            };
+            agencies.insert(
+                agency_id.clone(),
+                Agency { agency_id, name, agency_type, region_code, registered_on, deregistered_on },
+            );
         }
         Ok(Self { agencies })
     }
@@ -170,14 +190,19 @@ impl Registry {
     }
 }
 
-/// A registry file's data rows: the header is the first of the first 30 rows naming the id, type and region columns
-/// (the first, third and fourth of `headers`, each with its spellings); every row after it gives the folded cells of
-/// the columns in `headers`' order (empty when absent) with its 1-based row number. `no_header` is the message when
-/// no such header is found.
-fn registry_rows(path: &Path, headers: &[(&str, &[&str]); 5], no_header: &str) -> Result<Vec<(usize, [String; 5])>> {
+/// A registry file's data rows: the header is the first of the first 30 rows naming every column whose index is in
+/// `required` (e.g. the id, type and region columns of a registry; each with its spellings); every row after it
+/// gives the folded cells of the columns in `headers`' order (empty when absent) with its 1-based row number.
+/// `no_header` is the message when no such header is found.
+pub(crate) fn registry_rows<const N: usize>(
+    path: &Path,
+    headers: &[(&str, &[&str]); N],
+    required: &[usize],
+    no_header: &str,
+) -> Result<Vec<(usize, [String; N])>> {
     let rows = read_table_file(path)?;
-    let header_of = |row: &Vec<Option<String>>| -> [Option<usize>; 5] {
-        let mut cols = [None; 5];
+    let header_of = |row: &Vec<Option<String>>| -> [Option<usize>; N] {
+        let mut cols = [None; N];
         for (i, cell) in row.iter().enumerate() {
             let Some(cell) = cell else { continue };
             let cell = fold_cell(cell).to_ascii_lowercase();
@@ -192,7 +217,7 @@ fn registry_rows(path: &Path, headers: &[(&str, &[&str]); 5], no_header: &str) -
         .take(30)
         .enumerate()
         .map(|(i, r)| (i, header_of(r)))
-        .find(|(_, c)| c[0].is_some() && c[2].is_some() && c[3].is_some())
+        .find(|(_, c)| required.iter().all(|k| c[*k].is_some()))
     else {
         return Err(IngestError::ReferenceUnreadable { path: path.to_path_buf(), message: no_header.into() });
     };
@@ -207,7 +232,7 @@ fn registry_rows(path: &Path, headers: &[(&str, &[&str]); 5], no_header: &str) -
                     .map(|s| fold_cell(&s).into_owned())
                     .unwrap_or_default()
             };
-            (i + 1, [cell(0), cell(1), cell(2), cell(3), cell(4)])
+            (i + 1, std::array::from_fn(cell))
         })
         .collect();
     Ok(out)
@@ -247,7 +272,12 @@ impl Providers {
     /// used stops the batch ([`IngestError::Reference`]): an unknown provider type, a region code that is not a
     /// reporting unit of §14, a control character in a code.
     pub fn load(path: &Path) -> Result<Self> {
-        let rows = registry_rows(path, &PROVIDER_HEADERS, "no header with provider_id, provider_type and region_code")?;
+        let rows = registry_rows(
+            path,
+            &PROVIDER_HEADERS,
+            &[0, 2, 3],
+            "no header with provider_id, provider_type and region_code",
+        )?;
         let mut providers = BTreeMap::new();
         for (row, [provider_id, name, provider_type, region_code, registered_on]) in rows {
             let problem = |problem: String| IngestError::Reference { path: path.to_path_buf(), row, problem };

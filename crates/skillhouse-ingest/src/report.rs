@@ -2,7 +2,7 @@
 
 use crate::field::Input;
 pub use crate::landing::IgnoredEntry;
-use skillhouse_model::{RejectReason, ReportedRejectReason, TrainingRejectReason};
+use skillhouse_model::{RejectReason, ReportedRejectReason, RevocationRejectReason, TrainingRejectReason};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,6 +54,8 @@ pub struct FileReport {
     pub training_rejects_by_reason: BTreeMap<TrainingRejectReason, u64>,
     /// Rejected rows of a reported-figures file per reason (DESIGN §17).
     pub reported_rejects_by_reason: BTreeMap<ReportedRejectReason, u64>,
+    /// Rejected rows per reason of a revocation or renewal register (DESIGN §18).
+    pub register_rejects_by_reason: BTreeMap<RevocationRejectReason, u64>,
     /// Source files of the same agency and month this file replaced.
     pub superseded: Vec<String>,
     /// Wall time spent on the file.
@@ -67,6 +69,7 @@ impl FileReport {
         certificates
             .chain(self.training_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n)))
             .chain(self.reported_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n)))
+            .chain(self.register_rejects_by_reason.iter().map(|(r, n)| (r.code(), *n)))
             .collect()
     }
 }

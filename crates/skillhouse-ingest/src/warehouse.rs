@@ -82,6 +82,9 @@ impl Layout {
             Input::Certificates => self.certificates_dir(),
             Input::Training => self.training_dir(),
             Input::Reported => self.root.join(layout::REPORTED_DIR),
+            // The registers keep one file each, not partitioned: see `register_path`.
+            Input::Revocations => self.root.join(layout::REVOCATIONS_DIR),
+            Input::Renewals => self.root.join(layout::RENEWALS_DIR),
         }
     }
 
@@ -91,6 +94,27 @@ impl Layout {
             Input::Certificates => self.rejects_dir(),
             Input::Training => self.training_rejects_dir(),
             Input::Reported => self.reported_rejects_dir(),
+            Input::Revocations => self.root.join(layout::REVOCATION_REJECTS_DIR),
+            Input::Renewals => self.root.join(layout::RENEWAL_REJECTS_DIR),
+        }
+    }
+
+    /// The accepted rows of a register as last loaded (`revocations/revocations.parquet`,
+    /// `renewals/renewals.parquet`, DESIGN §18); `None` for the submitted inputs.
+    pub fn register_path(&self, input: Input) -> Option<PathBuf> {
+        match input {
+            Input::Revocations => Some(self.rows_dir(input).join(layout::REVOCATIONS_FILE)),
+            Input::Renewals => Some(self.rows_dir(input).join(layout::RENEWALS_FILE)),
+            Input::Certificates | Input::Training | Input::Reported => None,
+        }
+    }
+
+    /// The rejected rows of a register as last loaded (`revocation_rejects/revocation_rejects.parquet`, …).
+    pub fn register_rejects_path(&self, input: Input) -> Option<PathBuf> {
+        match input {
+            Input::Revocations => Some(self.rejects_dir_of(input).join(layout::REVOCATION_REJECTS_FILE)),
+            Input::Renewals => Some(self.rejects_dir_of(input).join(layout::RENEWAL_REJECTS_FILE)),
+            Input::Certificates | Input::Training | Input::Reported => None,
         }
     }
 
@@ -176,7 +200,7 @@ impl Layout {
         }
         let mut removed = 0usize;
         let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
-        for (input, files) in Input::ALL.into_iter().zip(by_input) {
+        for (input, files) in Input::SLICED.into_iter().zip(by_input) {
             let live = live(input);
             for file in files {
                 // A data file counts only while a `loaded` ledger row of its own input names it.
@@ -185,6 +209,10 @@ impl Layout {
                 candidates.push((file, orphan));
             }
         }
+        let registers = [Input::Revocations, Input::Renewals]
+            .into_iter()
+            .flat_map(|input| [self.register_path(input), self.register_rejects_path(input)])
+            .flatten();
         for single in [
             self.ledger_path(),
             self.agencies_path(),
@@ -192,7 +220,10 @@ impl Layout {
             self.reported_path(),
             self.duplicate_claims_path(),
             self.certificate_keys_path(),
-        ] {
+        ]
+        .into_iter()
+        .chain(registers)
+        {
             if let Some(parent) = single.parent().filter(|p| p.is_dir()) {
                 candidates.extend(read_dir_sorted(parent)?.into_iter().map(|p| (p, false)));
             }
@@ -546,6 +577,7 @@ pub fn write_agencies(layout: &Layout, registry: &Registry) -> Result<()> {
                 Column::new("agency_type".into(), agencies.iter().map(|a| a.agency_type.code()).collect::<Vec<_>>()),
                 Column::new("region_code".into(), agencies.iter().map(|a| a.region_code.as_str()).collect::<Vec<_>>()),
                 date_column("registered_on", agencies.iter().map(|a| a.registered_on.map(date32)).collect())?,
+                date_column("deregistered_on", agencies.iter().map(|a| a.deregistered_on.map(date32)).collect())?,
             ],
         )
     };
@@ -565,6 +597,11 @@ pub fn read_agencies(layout: &Layout) -> Result<Registry> {
     let types = str_values(&frame, &path, "agency_type")?;
     let regions = str_values(&frame, &path, "region_code")?;
     let registered = i64_values(&frame, &path, "registered_on")?;
+    // A registry written before agencies could leave (DESIGN §18) has no `deregistered_on`: none has left.
+    let deregistered = match frame.column("deregistered_on") {
+        Ok(_) => i64_values(&frame, &path, "deregistered_on")?,
+        Err(_) => vec![None; frame.height()],
+    };
     let mut agencies = Vec::with_capacity(ids.len());
     for i in 0..ids.len() {
         let (Some(agency_id), Some(agency_type), Some(region_code)) =
@@ -578,6 +615,7 @@ pub fn read_agencies(layout: &Layout) -> Result<Registry> {
             agency_type,
             region_code,
             registered_on: registered[i].and_then(from_date32),
+            deregistered_on: deregistered[i].and_then(from_date32),
         });
     }
     Ok(Registry::from_agencies(agencies))

@@ -38,6 +38,23 @@ pub const PROVIDERS_DIR: &str = "providers";
 /// The one file of [`PROVIDERS_DIR`].
 pub const PROVIDERS_FILE: &str = "providers.parquet";
 
+/// The HR office's revocation register as last loaded (DESIGN §18): accepted rows.
+pub const REVOCATIONS_DIR: &str = "revocations";
+/// The one file of [`REVOCATIONS_DIR`].
+pub const REVOCATIONS_FILE: &str = "revocations.parquet";
+/// Rejected rows of the revocation register as last loaded.
+pub const REVOCATION_REJECTS_DIR: &str = "revocation_rejects";
+/// The one file of [`REVOCATION_REJECTS_DIR`].
+pub const REVOCATION_REJECTS_FILE: &str = "revocation_rejects.parquet";
+/// The renewal register (复审) as last loaded: accepted rows.
+pub const RENEWALS_DIR: &str = "renewals";
+/// The one file of [`RENEWALS_DIR`].
+pub const RENEWALS_FILE: &str = "renewals.parquet";
+/// Rejected rows of the renewal register as last loaded.
+pub const RENEWAL_REJECTS_DIR: &str = "renewal_rejects";
+/// The one file of [`RENEWAL_REJECTS_DIR`].
+pub const RENEWAL_REJECTS_FILE: &str = "renewal_rejects.parquet";
+
 /// A snapshot's manifest, written last by its build.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// A snapshot's reference tables (`dims/<name>.parquet`).

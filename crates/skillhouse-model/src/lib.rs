@@ -6,9 +6,9 @@
 //! validation ([`IdNumber`]), the 22-character certificate-number rule ([`check_skill_level_cert_no`]), the date
 //! spellings agencies use ([`parse_date`]), the normal form of identifiers compared as keys ([`normalize_key`]),
 //! keyed pseudonymisation ([`PseudonymKey`]), the stable reject reason codes ([`RejectReason`],
-//! [`TrainingRejectReason`]) with their explanations from the reference data ([`reason_text`]), the training
-//! vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`], [`TrainingResult`]) and the column names of the
-//! warehouse's records ([`schema`]).
+//! [`TrainingRejectReason`], [`ReportedRejectReason`], [`RevocationRejectReason`]) with their explanations from the
+//! reference data ([`reason_text`]), the training vocabulary of DESIGN §16 ([`TrainingKind`], [`ProviderType`],
+//! [`TrainingResult`]) and the column names of the warehouse's records ([`schema`]).
 //!
 //! Every parser accepts what clerks really type: surrounding spaces, full-width digits and letters, Chinese and
 //! English spellings. Parsing is total — a value either maps to exactly one variant or is refused — and every
@@ -33,6 +33,7 @@ mod reason;
 mod reason_texts;
 mod region;
 mod reported;
+mod revocation;
 pub mod schema;
 mod text;
 mod training;
@@ -50,6 +51,7 @@ pub use reason::{RejectReason, TrainingRejectReason};
 pub use reason_texts::{ReasonText, reason_text, reason_texts};
 pub use region::{PROVINCE_CODE, ReportingUnit};
 pub use reported::{REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason};
+pub use revocation::RevocationRejectReason;
 pub use text::fold_cell;
 pub use training::{
     ProviderType, TrainingKind, TrainingResult, YOUTH_LEAGUE, parse_organiser, parse_satisfaction, parse_whole_hours,

@@ -105,3 +105,29 @@ pub const PROVIDER_COLUMNS: [Column; 5] = [
     col("region_code", "Utf8", false, "所在地区", "region code (DESIGN §14)"),
     col("registered_on", "Date32", true, "登记日期", "registration date"),
 ];
+
+/// Columns of `revocations/revocations.parquet`: the revocation register's accepted rows (DESIGN §18).
+pub const REVOCATION_COLUMNS: [Column; 6] = [
+    col("cert_no", "Utf8", false, "证书编号", "the revoked certificate (an accepted certificate's number)"),
+    col("revoked_on", "Date32", false, "撤销日期", "the certificate stops counting in every stock from this date"),
+    col("reason", "Utf8", true, "撤销原因", "the office's reason as written (e.g. 弄虚作假)"),
+    col("source_file", "Utf8", false, "来源文件", "landing-relative path of the register"),
+    col("source_row", "Int64", false, "来源行号", "1-based line/row number in the register"),
+    col("batch_id", "Utf8", false, "批次", "ingestion batch"),
+];
+
+/// Columns of `renewals/renewals.parquet`: the renewal register's accepted rows (复审, DESIGN §18).
+pub const RENEWAL_COLUMNS: [Column; 6] = [
+    col("cert_no", "Utf8", false, "证书编号", "the renewed certificate (an accepted certificate's number)"),
+    col("renewed_on", "Date32", false, "复审日期", "the renewal's date: a new term in force starts on it"),
+    col(
+        "valid_until",
+        "Date32",
+        true,
+        "有效期至",
+        "the new term's last day in force (有效期至, inclusive); null: the type's validity period from renewed_on",
+    ),
+    col("source_file", "Utf8", false, "来源文件", "landing-relative path of the register"),
+    col("source_row", "Int64", false, "来源行号", "1-based line/row number in the register"),
+    col("batch_id", "Utf8", false, "批次", "ingestion batch"),
+];

@@ -141,6 +141,21 @@ fn print_summary(report: &BatchReport, as_of: chrono::NaiveDate) {
             }
         }
     }
+    // The HR office's registers (DESIGN §18): one line each when one was read.
+    for input in [Input::Revocations, Input::Renewals] {
+        let register = report.totals(input);
+        if register.files_loaded > 0 {
+            let reasons: Vec<String> = register.rejects_by_reason.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            println!(
+                "{} register: {} rows read, {} accepted, {} rejected{}",
+                input.code(),
+                register.rows_read,
+                register.rows_accepted,
+                register.rows_rejected,
+                if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+            );
+        }
+    }
     for file in &report.files {
         if let FileOutcome::Unreadable { message } = &file.outcome {
             println!("unreadable {}: {message}", file.source_file);

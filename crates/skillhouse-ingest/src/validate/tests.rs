@@ -26,6 +26,7 @@ fn fixture() -> Fixture {
             agency_type: AgencyType::Enterprise,
             region_code: "410100".into(),
             registered_on: None,
+            deregistered_on: None,
         }]),
         occupations: Occupations::from_entries([
             ("6-31-01-03", Level::L5, Level::L1),

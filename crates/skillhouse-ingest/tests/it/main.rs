@@ -7,6 +7,7 @@ mod incremental;
 mod interop;
 mod privacy;
 mod reported;
+mod revocations;
 mod sample;
 mod training;
 mod unreadable;

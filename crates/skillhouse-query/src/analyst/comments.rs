@@ -1,14 +1,17 @@
 //! Table and column comments for analysts — the Chinese names (技能人才, 高技能人才, 发证日期 …) with an English
 //! gloss — kept in one file, `sql/comments.toml`, bundled into the binary. The columns of the warehouse contract —
 //! certificates, training records, training providers — take their comments from it
-//! (`skillhouse_model::schema::{CERTIFICATE_COLUMNS, TRAINING_COLUMNS, PROVIDER_COLUMNS}`), so they are written once.
+//! (`skillhouse_model::schema::{CERTIFICATE_COLUMNS, TRAINING_COLUMNS, PROVIDER_COLUMNS, REVOCATION_COLUMNS,
+//! RENEWAL_COLUMNS}`), so they are written once.
 //! Used by the REPL's `\d` and by the Postgres wire front end's `pg_description`.
 //!
 //! Format: one TOML table per SQL table, `comment = "…"` and a `columns` table of `column = "…"`.
 
 use crate::error::{QueryError, Result};
 use serde::Deserialize;
-use skillhouse_model::schema::{CERTIFICATE_COLUMNS, Column, PROVIDER_COLUMNS, TRAINING_COLUMNS};
+use skillhouse_model::schema::{
+    CERTIFICATE_COLUMNS, Column, PROVIDER_COLUMNS, RENEWAL_COLUMNS, REVOCATION_COLUMNS, TRAINING_COLUMNS,
+};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -16,11 +19,13 @@ use std::sync::OnceLock;
 const BUNDLED_COMMENTS: &str = include_str!("../../../../sql/comments.toml");
 
 /// Tables whose columns are records of the warehouse contract, with those records' columns.
-const CONTRACT_TABLES: [(&str, &[Column]); 4] = [
+const CONTRACT_TABLES: [(&str, &[Column]); 6] = [
     ("certificates", &CERTIFICATE_COLUMNS),
     ("certificate_files", &CERTIFICATE_COLUMNS),
     ("training", &TRAINING_COLUMNS),
     ("providers", &PROVIDER_COLUMNS),
+    ("revocations", &REVOCATION_COLUMNS),
+    ("renewals", &RENEWAL_COLUMNS),
 ];
 
 /// Comments of one table.

@@ -114,9 +114,10 @@ impl CarryPlan {
     }
 }
 
-/// A digest of everything the year-partitioned outputs depend on besides the certificates: the definition version
-/// and the text of every model. Two builds with different digests share nothing.
-pub(crate) fn models_digest(catalog: &SqlCatalog) -> String {
+/// A digest of everything the year-partitioned outputs depend on besides the certificates: the definition version,
+/// the text of every model, and what decides whether a certificate is in force (`in_force`, see
+/// [`in_force_inputs`]). Two builds with different digests share nothing.
+pub(crate) fn models_digest(catalog: &SqlCatalog, in_force: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(skillhouse_model::DEFINITION_VERSION.as_bytes());
     hasher.update(COMPACT_DIR.as_bytes());
@@ -126,7 +127,30 @@ pub(crate) fn models_digest(catalog: &SqlCatalog) -> String {
         hasher.update([0]);
         hasher.update(model.sql.as_bytes());
     }
+    hasher.update([0]);
+    hasher.update(in_force);
     hex::encode(hasher.finalize())
+}
+
+/// The bytes that decide whether a certificate is in force (DESIGN §18): the revocation and renewal registers as
+/// last loaded and the validity periods of the reference folder. A revocation dated years back changes the stock of
+/// years a build would otherwise take over, so a change to any of them recomputes every year; the registers change
+/// only when the office sends a new one, so a night without one still takes the years over. (What a term's end
+/// date passing by changes is `persons.sql`'s to find: it reads again the persons whose terms end in the years it
+/// recomputes.)
+pub(crate) fn in_force_inputs(warehouse_dir: &Path, reference_dir: &Path) -> Vec<u8> {
+    use skillhouse_model::layout::{RENEWALS_DIR, RENEWALS_FILE, REVOCATIONS_DIR, REVOCATIONS_FILE};
+    let mut out = Vec::new();
+    for path in [
+        warehouse_dir.join(REVOCATIONS_DIR).join(REVOCATIONS_FILE),
+        warehouse_dir.join(RENEWALS_DIR).join(RENEWALS_FILE),
+        reference_dir.join("validity_periods.csv"),
+    ] {
+        // A missing file and an empty one are the same: no event, no period.
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        out.extend_from_slice(&Sha256::digest(&bytes));
+    }
+    out
 }
 
 /// Decides `from_year` for a build whose linked base files are `linked`, against the previous snapshot.

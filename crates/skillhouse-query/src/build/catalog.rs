@@ -213,7 +213,8 @@ fn header_line(line: &str) -> Option<(&str, &str)> {
 /// Every model, indicator and check, each sorted by file name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SqlCatalog {
-    /// Derived tables, built first, in file-name order. A model reads base tables and dimensions only.
+    /// Derived tables, built first, in file-name order. A model reads base tables, dimensions and the models before
+    /// it (`persons` reads `certificate_terms`).
     pub models: Vec<SqlFile>,
     /// Indicators, built after the models; they read models, dimensions and base tables.
     pub indicators: Vec<SqlFile>,

@@ -229,7 +229,7 @@ pub async fn build_snapshot_with_options(
     skillhouse_model::fault::point("build.dims");
 
     // What can be taken over from the previous snapshot: the years before `from_year` (see `carry.rs`).
-    let digest = carry::models_digest(catalog);
+    let digest = carry::models_digest(catalog, &carry::in_force_inputs(warehouse_dir, reference_dir));
     let carry = if options.full {
         CarryPlan { from_year: crate::params::FULL_HISTORY, previous: None, reason: "asked for a full build".into() }
     } else {
@@ -331,6 +331,17 @@ async fn write_dims(
         let frame = tables::read_reference_csv(ctx, reference_dir, table).await?;
         let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
         tables::register_parquet_file(ctx, table, &path, None).await?;
+    }
+    for (table, schema) in tables::OPTIONAL_REFERENCE_TABLES {
+        let clock = Instant::now();
+        let frame = if reference_dir.join(format!("{table}.csv")).is_file() {
+            tables::read_reference_csv(ctx, reference_dir, table).await?
+        } else {
+            let empty = datafusion::arrow::array::RecordBatch::new_empty(schema());
+            ctx.read_batch(empty).map_err(|e| QueryError::engine(format!("an empty `{table}`"), e))?
+        };
+        let path = stored.write(&format!("dims/{table}.parquet"), frame, clock).await?;
+        tables::register_parquet_file(ctx, table, &path, Some(schema())).await?;
     }
     // The registries as last loaded into the warehouse: the snapshot keeps its own copy.
     for (done, (table, _)) in tables::REGISTRIES.iter().enumerate() {

@@ -2,22 +2,25 @@
 //! certificates. The `persons` model groups by person and unnests the list this returns.
 //!
 //! ```sql
-//! stock_by_year_end(issue_year, rank, issue_date, cert_no, region_code, last_year)
+//! stock_by_year_end(issue_year, rank, issue_date, cert_no, region_code, last_year [, until_year])
 //!   -> list of {year, rank, cert_no, region_code}
 //! ```
 //!
 //! For every year end from the group's first `issue_year` to `last_year`, one element: the best of the group's rows
-//! issued in that year or before, where a row with a `rank` (a skill certificate) beats a row without one and the best
-//! is the greatest `(rank, issue_date, cert_no)`. Its `rank`, `cert_no` and `region_code` are null at a year end
-//! before the first ranked row. A row with a null `issue_year` is ignored; rows issued after `last_year` never count.
+//! in force at that year end, where a row with a `rank` (a skill certificate) beats a row without one and the best
+//! is the greatest `(rank, issue_date, cert_no)`. A row is in force at the year ends from its `issue_year` to its
+//! `until_year` (DESIGN §18: the last year end before it was revoked or lapsed; null, or no seventh argument, for a
+//! certificate in force for good). Its `rank`, `cert_no` and `region_code` are null at a year end where no ranked
+//! row is in force — before the first, or after every one has ended. A row with a null `issue_year` is ignored; rows
+//! issued after `last_year` never count. A certificate with several terms (renewed after it lapsed) is several rows.
 //!
 //! Why an aggregate: the SQL formulation (best per person and issue year, then every per-year best replicated to each
 //! later year end and aggregated again by person and year end) hashed 21M groups of 64-character keys at 10M
 //! certificates and spilled. This groups by person only (6.6M groups) and keeps, per person, one small entry per
 //! issue year; the year ends are produced when the groups are emitted.
 //!
-//! Two-phase aggregation: the state is the list of per-issue-year bests (`year, rank, issue_date, cert_no,
-//! region_code`) and `last_year`; merging lists is the same update as for input rows, so a partial aggregation, its
+//! Two-phase aggregation: the state is the list of per-(issue year, until year) bests (`year, rank, issue_date,
+//! cert_no, region_code, until`) and `last_year`; merging lists is the same update as for input rows, so a partial aggregation, its
 //! skipping (`convert_to_state`: one row is a list of one entry) and spilling all give the same answer.
 
 use datafusion::arrow::array::{
@@ -42,10 +45,21 @@ pub const NAME: &str = "stock_by_year_end";
 /// otherwise multiply every person into thousands of rows.
 const MAX_YEAR_ENDS: i32 = 200;
 
-/// The input types, in argument order.
-fn input_types() -> [DataType; 6] {
-    [DataType::Int32, DataType::Int32, DataType::Date32, DataType::Utf8View, DataType::Utf8View, DataType::Int32]
+/// The input types, in argument order (the seventh, `until_year`, is optional).
+fn input_types() -> [DataType; 7] {
+    [
+        DataType::Int32,
+        DataType::Int32,
+        DataType::Date32,
+        DataType::Utf8View,
+        DataType::Utf8View,
+        DataType::Int32,
+        DataType::Int32,
+    ]
 }
+
+/// `until` of a row in force for good.
+const FOR_GOOD: i32 = i32::MAX;
 
 /// `{year, rank, cert_no, region_code}`: one year end of the result.
 fn output_fields() -> Fields {
@@ -65,6 +79,7 @@ fn state_fields() -> Fields {
         Field::new("issue_date", DataType::Date32, true),
         Field::new("cert_no", DataType::Utf8View, true),
         Field::new("region_code", DataType::Utf8View, true),
+        Field::new("until", DataType::Int32, true),
     ])
 }
 
@@ -92,13 +107,13 @@ impl AggregateUDFImpl for StockByYearEnd {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        if arg_types.len() != 6 {
-            return exec_err!(
-                "{NAME} takes 6 arguments (issue_year, rank, issue_date, cert_no, region_code, last_year), not {}",
-                arg_types.len()
-            );
+        match arg_types.len() {
+            6 | 7 => Ok(input_types()[..arg_types.len()].to_vec()),
+            n => exec_err!(
+                "{NAME} takes 6 or 7 arguments (issue_year, rank, issue_date, cert_no, region_code, last_year \
+                 [, until_year]), not {n}"
+            ),
         }
-        Ok(input_types().to_vec())
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -128,10 +143,13 @@ impl AggregateUDFImpl for StockByYearEnd {
 /// "No entry" / "no certificate" in the index fields.
 const NONE: u32 = u32::MAX;
 
-/// One issue year of one group: its best ranked row (`cert == NONE`: none yet), and the group's next issue year.
+/// One issue year and until year of one group: its best ranked row (`cert == NONE`: none yet), and the group's
+/// next entry (in ascending `(year, until)`).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     year: i32,
+    /// The last year end the entry is in force at ([`FOR_GOOD`]: every one).
+    until: i32,
     rank: i32,
     date: i32,
     cert: u32,
@@ -146,7 +164,7 @@ struct Texts {
     region_len: u32,
 }
 
-/// The state of every group: per group a list of entries in ascending issue year, linked through `entries` (a few
+/// The state of every group: per group a list of entries in ascending (issue year, until year), linked through `entries` (a few
 /// bytes per entry instead of a vector per group); texts are appended only when a row becomes a year's best.
 #[derive(Debug, Default)]
 struct Stock {
@@ -203,18 +221,19 @@ impl Stock {
         }
     }
 
-    /// Adds a row of issue year `year` to group `group`.
-    fn add(&mut self, group: usize, year: i32, ranked: Option<Ranked<'_>>) -> Result<()> {
+    /// Adds a row of issue year `year`, in force until the end of `until`, to group `group`.
+    fn add(&mut self, group: usize, year: i32, until: i32, ranked: Option<Ranked<'_>>) -> Result<()> {
+        let key = (year, until);
         let (mut previous, mut at) = (NONE, self.heads[group]);
-        while at != NONE && self.entries[at as usize].year < year {
+        while at != NONE && self.key(at) < key {
             previous = at;
             at = self.entries[at as usize].next;
         }
-        let index = if at != NONE && self.entries[at as usize].year == year {
+        let index = if at != NONE && self.key(at) == key {
             at
         } else {
             let new = u32::try_from(self.entries.len()).ok().filter(|id| *id != NONE).ok_or_else(too_many)?;
-            self.entries.push(Entry { year, rank: 0, date: 0, cert: NONE, next: at });
+            self.entries.push(Entry { year, until, rank: 0, date: 0, cert: NONE, next: at });
             match previous {
                 NONE => self.heads[group] = new,
                 previous => self.entries[previous as usize].next = new,
@@ -230,16 +249,23 @@ impl Stock {
         Ok(())
     }
 
+    fn key(&self, at: u32) -> (i32, i32) {
+        let entry = &self.entries[at as usize];
+        (entry.year, entry.until)
+    }
+
     fn resize(&mut self, total_num_groups: usize) {
         if self.heads.len() < total_num_groups {
             self.heads.resize(total_num_groups, NONE);
         }
     }
 
-    /// The rows of input arguments (or of [`convert_to_state`]'s entries, which have the same leading columns).
+    /// The rows of input arguments (or of [`convert_to_state`]'s entries, which have the same leading columns), with
+    /// their until years (none: every row in force for good).
     fn update_rows(
         &mut self,
         columns: &[ArrayRef],
+        untils: Option<&ArrayRef>,
         groups: impl Iterator<Item = (usize, usize)>,
         opt_filter: Option<&BooleanArray>,
     ) -> Result<()> {
@@ -248,6 +274,7 @@ impl Stock {
         let dates = columns[2].as_primitive::<Date32Type>();
         let certs = columns[3].as_string_view();
         let regions = columns[4].as_string_view();
+        let untils = untils.map(|u| u.as_primitive::<Int32Type>());
         for (row, group) in groups {
             if opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) || years.is_null(row) {
                 continue;
@@ -257,7 +284,8 @@ impl Stock {
                 let cert = if certs.is_valid(row) { certs.value(row) } else { "" };
                 (ranks.value(row), date, cert, regions.is_valid(row).then(|| regions.value(row)))
             });
-            self.add(group, years.value(row), ranked)?;
+            let until = untils.filter(|u| u.is_valid(row)).map_or(FOR_GOOD, |u| u.value(row));
+            self.add(group, years.value(row), until, ranked)?;
         }
         Ok(())
     }
@@ -268,11 +296,11 @@ impl Stock {
         group_indices: &[usize],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<()> {
-        check_arity(values, 6)?;
+        check_input_arity(values)?;
         for year in values[5].as_primitive::<Int32Type>().iter().flatten() {
             self.set_last_year(Some(year))?;
         }
-        self.update_rows(values, group_indices.iter().copied().enumerate(), opt_filter)
+        self.update_rows(values, values.get(6), group_indices.iter().copied().enumerate(), opt_filter)
     }
 
     fn merge(&mut self, values: &[ArrayRef], group_indices: &[usize]) -> Result<()> {
@@ -286,20 +314,20 @@ impl Stock {
         let rows = group_indices.iter().enumerate().filter(|(row, _)| lists.is_valid(*row)).flat_map(|(row, group)| {
             (offsets[row] as usize..offsets[row + 1] as usize).map(move |entry| (entry, *group))
         });
-        self.update_rows(entries.columns(), rows, None)
+        self.update_rows(entries.columns(), entries.columns().get(5), rows, None)
     }
 
     /// The year ends of `group`, from its first issue year to `last_year`, each with the best entry issued by then.
     fn year_ends(&self, group: usize) -> Result<YearEnds<'_>> {
         let at = self.heads[group];
         let (Some(last), true) = (self.last_year, at != NONE) else {
-            return Ok(YearEnds { stock: self, at: NONE, year: 1, last: 0, best: None });
+            return Ok(YearEnds { stock: self, head: NONE, year: 1, last: 0 });
         };
         let first = self.entries[at as usize].year;
         if last.saturating_sub(first) >= MAX_YEAR_ENDS {
             return exec_err!("{NAME}: {first} to {last} is more than {MAX_YEAR_ENDS} year ends; is last_year right?");
         }
-        Ok(YearEnds { stock: self, at, year: first, last, best: None })
+        Ok(YearEnds { stock: self, head: at, year: first, last })
     }
 
     /// The result of the groups in `groups`: one list per group.
@@ -351,12 +379,14 @@ impl Stock {
         offsets.push(0i32);
         let (mut years, mut ranks, mut dates) = (Int32Builder::new(), Int32Builder::new(), Vec::new());
         let (mut certs, mut regions) = (StringViewBuilder::new(), StringViewBuilder::new());
+        let mut untils = Int32Builder::new();
         let mut count = 0i32;
         for group in groups {
             let mut at = self.heads[group];
             while at != NONE {
                 let entry = self.entries[at as usize];
                 years.append_value(entry.year);
+                untils.append_option((entry.until != FOR_GOOD).then_some(entry.until));
                 let ranked = entry.cert != NONE;
                 ranks.append_option(ranked.then_some(entry.rank));
                 dates.push(ranked.then_some(entry.date));
@@ -373,6 +403,7 @@ impl Stock {
             Arc::new(datafusion::arrow::array::Date32Array::from(dates)),
             Arc::new(certs.finish()),
             Arc::new(regions.finish()),
+            Arc::new(untils.finish()),
         ];
         Ok(vec![list(state_fields(), offsets, columns)?, Arc::new(Int32Array::from(vec![self.last_year; rows]))])
     }
@@ -399,7 +430,7 @@ impl Stock {
                 let entry = old.entries[at as usize];
                 let ranked = (entry.cert != NONE)
                     .then(|| (entry.rank, entry.date, old.cert_no(entry.cert), old.region(entry.cert)));
-                self.add(group, entry.year, ranked)?;
+                self.add(group, entry.year, entry.until, ranked)?;
                 at = entry.next;
             }
         }
@@ -417,27 +448,31 @@ impl Stock {
 /// The year ends of one group (see [`Stock::year_ends`]).
 struct YearEnds<'a> {
     stock: &'a Stock,
-    at: u32,
+    head: u32,
     year: i32,
     last: i32,
-    best: Option<Entry>,
 }
 
 impl Iterator for YearEnds<'_> {
     type Item = (i32, Option<Entry>);
 
+    /// The best entry issued by the year end and in force at it. A group has a handful of entries, so each year end
+    /// looks at them all: an entry that ended makes way for the next best (a revoked principal certificate's
+    /// holder falls back to the next), which a running maximum could not do.
     fn next(&mut self) -> Option<Self::Item> {
         if self.year > self.last {
             return None;
         }
-        while self.at != NONE && self.stock.entries[self.at as usize].year <= self.year {
-            let entry = self.stock.entries[self.at as usize];
-            if entry.cert != NONE && self.best.is_none_or(|b| self.stock.beats(&entry, &b)) {
-                self.best = Some(entry);
+        let mut best: Option<Entry> = None;
+        let mut at = self.head;
+        while at != NONE && self.stock.entries[at as usize].year <= self.year {
+            let entry = self.stock.entries[at as usize];
+            if entry.cert != NONE && entry.until >= self.year && best.is_none_or(|b| self.stock.beats(&entry, &b)) {
+                best = Some(entry);
             }
-            self.at = entry.next;
+            at = entry.next;
         }
-        let item = (self.year, self.best);
+        let item = (self.year, best);
         self.year += 1;
         Some(item)
     }
@@ -445,6 +480,15 @@ impl Iterator for YearEnds<'_> {
 
 fn too_many() -> DataFusionError {
     DataFusionError::Execution(format!("{NAME}: more than 4 billion entries in one aggregation"))
+}
+
+/// The input arguments: six, or seven with `until_year`.
+fn check_input_arity(values: &[ArrayRef]) -> Result<()> {
+    if matches!(values.len(), 6 | 7) {
+        Ok(())
+    } else {
+        exec_err!("{NAME}: expected 6 or 7 columns, got {}", values.len())
+    }
 }
 
 fn check_arity(values: &[ArrayRef], expected: usize) -> Result<()> {
@@ -494,7 +538,7 @@ impl GroupsAccumulator for Stock {
 
     /// Each input row becomes a list of one entry (none when filtered out or without an issue year).
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
-        check_arity(values, 6)?;
+        check_input_arity(values)?;
         let rows = values[0].len();
         let keep: Vec<bool> = (0..rows)
             .map(|row| values[0].is_valid(row) && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)))
@@ -510,7 +554,7 @@ impl GroupsAccumulator for Stock {
         let ranks = values[1].as_primitive::<Int32Type>();
         // The state carries the date and texts of ranked rows only, as `state_of` does.
         let unranked = ranks.iter().map(|rank| Some(rank.is_none())).collect::<BooleanArray>();
-        let columns = values[..5]
+        let mut columns = values[..5]
             .iter()
             .enumerate()
             .map(|(i, column)| {
@@ -518,6 +562,11 @@ impl GroupsAccumulator for Stock {
                 Ok(filter(&column, &mask)?)
             })
             .collect::<Result<Vec<ArrayRef>>>()?;
+        let untils: ArrayRef = match values.get(6) {
+            Some(untils) => Arc::clone(untils),
+            None => Arc::new(Int32Array::new_null(rows)),
+        };
+        columns.push(filter(&untils, &mask)?);
         Ok(vec![list(state_fields(), offsets, columns)?, Arc::clone(&values[5])])
     }
 

@@ -11,7 +11,8 @@ use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
 use datafusion::prelude::{CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, cast, col, ident, lit};
 use datafusion::scalar::ScalarValue;
 use skillhouse_model::schema::{
-    CERTIFICATE_COLUMNS, Column, PARTITION_COLUMN, PROVIDER_COLUMNS, TRAINING_COLUMNS, TRAINING_PARTITION_COLUMN,
+    CERTIFICATE_COLUMNS, Column, PARTITION_COLUMN, PROVIDER_COLUMNS, RENEWAL_COLUMNS, REVOCATION_COLUMNS,
+    TRAINING_COLUMNS, TRAINING_PARTITION_COLUMN,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,9 +31,22 @@ pub const REFERENCE_TABLES: [&str; 9] = [
     "reportable_indicators",
 ];
 
+/// Reference tables a reference folder may lack, with their columns: an empty table stands in (a folder made before
+/// the table existed). `validity_periods` (DESIGN §18): the certificate types that lapse, and after how many years.
+pub const OPTIONAL_REFERENCE_TABLES: [Registry; 1] = [("validity_periods", validity_periods_schema)];
+
+fn validity_periods_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("cert_type", DataType::Utf8, true),
+        Field::new("validity_years", DataType::Int32, true),
+        Field::new("source", DataType::Utf8, true),
+        Field::new("note", DataType::Utf8, true),
+    ]))
+}
+
 /// Columns of the reference CSVs that are not text. Every other column is read as text, so a new column in a CSV
 /// is carried through without a code change.
-const TYPED_REFERENCE_COLUMNS: [(&str, &str, DataType); 10] = [
+const TYPED_REFERENCE_COLUMNS: [(&str, &str, DataType); 11] = [
     ("levels", "rank", DataType::Int32),
     ("cert_types", "is_skill", DataType::Boolean),
     ("cert_types", "bears_level", DataType::Boolean),
@@ -43,6 +57,7 @@ const TYPED_REFERENCE_COLUMNS: [(&str, &str, DataType); 10] = [
     ("employment", "year", DataType::Int32),
     ("employment", "employed", DataType::Int64),
     ("employment", "synthetic", DataType::Boolean),
+    ("validity_periods", "validity_years", DataType::Int32),
 ];
 
 /// Name of the raw certificate files table; `certificates` is a view over it that adds `duplicate_claim`.
@@ -93,7 +108,19 @@ fn duplicate_claims_schema() -> SchemaRef {
 fn agencies_schema() -> SchemaRef {
     let mut fields = utf8(&["agency_id", "name", "agency_type", "region_code"]);
     fields.push(Field::new("registered_on", DataType::Date32, true));
+    // Absent from registries written before agencies could leave (DESIGN §18): read as null, none has left.
+    fields.push(Field::new("deregistered_on", DataType::Date32, true));
     Arc::new(Schema::new(fields))
+}
+
+/// Columns of the revocation register (`revocations/revocations.parquet`, DESIGN §18).
+fn revocations_schema() -> SchemaRef {
+    Arc::new(Schema::new(contract_fields(&REVOCATION_COLUMNS)))
+}
+
+/// Columns of the renewal register (`renewals/renewals.parquet`, DESIGN §18).
+fn renewals_schema() -> SchemaRef {
+    Arc::new(Schema::new(contract_fields(&RENEWAL_COLUMNS)))
 }
 
 fn rejects_schema() -> SchemaRef {
@@ -374,13 +401,23 @@ async fn with_input_column(ctx: &SessionContext, ledger: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A registry's table name and its columns (for a warehouse that has not loaded it yet).
-pub(crate) type Registry = (&'static str, fn() -> SchemaRef);
+/// A registry's (or an optional reference table's) name and its columns (for a warehouse that has not loaded it, a
+/// reference folder without it).
+pub type Registry = (&'static str, fn() -> SchemaRef);
 
 /// The registries the build copies from the warehouse into the snapshot's `dims/` (as last loaded): the agency
-/// registry, the training provider registry and the reported figures (DESIGN §17).
-pub(crate) const REGISTRIES: [Registry; 3] =
-    [("agencies", agencies_schema), ("providers", providers_schema), ("reported", reported_schema)];
+/// registry, the training provider registry, the reported figures (DESIGN §17), and the HR office's registers of
+/// DESIGN §18 with their rejected rows (revocations, renewals). Each is `<table>/<table>.parquet` in the warehouse
+/// (`skillhouse_model::layout`).
+pub(crate) const REGISTRIES: [Registry; 7] = [
+    ("agencies", agencies_schema),
+    ("providers", providers_schema),
+    ("reported", reported_schema),
+    ("revocations", revocations_schema),
+    ("revocation_rejects", rejects_schema),
+    ("renewals", renewals_schema),
+    ("renewal_rejects", rejects_schema),
+];
 
 /// Registers the warehouse's registries (`agencies/agencies.parquet`, `providers/providers.parquet`) as `agencies`
 /// and `providers`; an empty table where a registry was never loaded.
@@ -388,6 +425,27 @@ pub(crate) async fn register_warehouse_registries(ctx: &SessionContext, warehous
     for (table, schema) in REGISTRIES {
         let path = warehouse.join(table).join(format!("{table}.parquet"));
         register_parquet_file(ctx, table, &path, Some(schema())).await?;
+        with_missing_columns(ctx, table, &path, &schema()).await?;
+    }
+    Ok(())
+}
+
+/// A registry written before a column of `schema` existed (the agencies' `deregistered_on`) gets it, null, so the
+/// SQL over it is the same for old and new warehouses.
+async fn with_missing_columns(ctx: &SessionContext, table: &str, path: &Path, schema: &SchemaRef) -> Result<()> {
+    let failed = |source| QueryError::Register { table: table.into(), path: path.into(), source };
+    let mut frame = ctx.table(table).await.map_err(failed)?;
+    let mut widened = false;
+    for field in schema.fields() {
+        if !frame.schema().has_column_with_unqualified_name(field.name()) {
+            let null = ScalarValue::try_from(field.data_type()).map_err(failed)?;
+            frame = frame.with_column(field.name(), cast(lit(null), field.data_type().clone())).map_err(failed)?;
+            widened = true;
+        }
+    }
+    if widened {
+        ctx.deregister_table(table).map_err(failed)?;
+        ctx.register_table(table, frame.into_view()).map_err(failed)?;
     }
     Ok(())
 }

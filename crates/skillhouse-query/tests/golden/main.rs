@@ -1,7 +1,8 @@
 //! The golden tests: every `tests/slt/*.slt` file is a test of its own, named after the file (`golden::30_flow`),
 //! run against the published fixture snapshot on a session of its own, so one file's failure names itself and
 //! `cargo test --test golden 30_flow` runs just that file. The expected values in those files were worked out by hand
-//! from the fixture CSVs; the comments in each file show the working.
+//! from the fixture CSVs; the comments in each file show the working. A file whose first line is
+//! `# fixture: revocations` runs against the revocations fixture (DESIGN §18) instead.
 
 #[allow(dead_code, reason = "shared with the `it` tests, which use more of it")]
 #[path = "../it/fixture.rs"]
@@ -142,14 +143,21 @@ fn warehouse_as_of(as_of: NaiveDate) -> PathBuf {
 
 /// Runs one `.slt` file on a fresh session over the published fixture snapshot (built as of the file's `# as_of:`
 /// date when it names one, else as of `fixture::as_of()`).
+/// The first line of a golden file that runs against the revocations fixture (`tests/fixtures/revocations/`, DESIGN
+/// §18) instead of the main one.
+const REVOCATIONS_FIXTURE_LINE: &str = "# fixture: revocations";
+
+/// Runs one `.slt` file on a fresh session over the published fixture snapshot its first line names.
 fn run_slt_file(file: &Path) -> Result<(), Failed> {
     let as_of = as_of_directive(file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let text = std::fs::read_to_string(file)?;
+    let warehouse = match as_of {
+        Some(date) => warehouse_as_of(date),
+        None if text.lines().next() == Some(REVOCATIONS_FIXTURE_LINE) => fixture::revocations_warehouse().to_path_buf(),
+        None => fixture::warehouse().to_path_buf(),
+    };
     runtime.block_on(async {
-        let warehouse = match as_of {
-            Some(date) => warehouse_as_of(date),
-            None => fixture::warehouse().to_path_buf(),
-        };
         let snapshot = skillhouse_query::open_snapshot(&warehouse).await?;
         let ctx = snapshot.ctx.clone();
         let mut runner = sqllogictest::Runner::new(move || {

@@ -92,7 +92,19 @@ pub async fn write_reported(dir: &Path) {
 /// non-empty result as `<folder_partition>=<year>/<slice>__<year>-01__fixture00000.parquet`, one file per slice and
 /// year as ingestion writes them.
 async fn write_slices(ctx: &SessionContext, dir: &Path, sql: &str, folder_partition: &str, slices: &[&str]) {
-    for year in [2023, 2024] {
+    write_slices_of_years(ctx, dir, sql, folder_partition, slices, 2023..=2024).await;
+}
+
+/// [`write_slices`] for the years given.
+async fn write_slices_of_years(
+    ctx: &SessionContext,
+    dir: &Path,
+    sql: &str,
+    folder_partition: &str,
+    slices: &[&str],
+    years: std::ops::RangeInclusive<i32>,
+) {
+    for year in years {
         for slice in slices {
             let params = ParamValues::from(vec![
                 ("slice", ScalarValue::Utf8(Some(slice.to_string()))),
@@ -117,7 +129,12 @@ async fn write_slices(ctx: &SessionContext, dir: &Path, sql: &str, folder_partit
 
 /// Reads a fixture CSV of `tests/fixtures/warehouse/` with the given column types.
 async fn read_fixture_csv(ctx: &SessionContext, csv: &str, schema: &Schema) -> Vec<RecordBatch> {
-    let path = fixtures_dir().join("warehouse").join(csv);
+    read_csv_in(ctx, &fixtures_dir().join("warehouse"), csv, schema).await
+}
+
+/// Reads a CSV of `folder` with the given column types.
+async fn read_csv_in(ctx: &SessionContext, folder: &Path, csv: &str, schema: &Schema) -> Vec<RecordBatch> {
+    let path = folder.join(csv);
     let options = CsvReadOptions::new().has_header(true).schema(schema);
     ctx.read_csv(path.to_str().expect("utf-8 path"), options)
         .await
@@ -183,7 +200,12 @@ fn concat_batches(batches: &[RecordBatch]) -> RecordBatch {
 /// Converts the certificate fixture CSVs into a warehouse at `dir`: one certificate file per agency and issue year
 /// under `certificates/issue_year=YYYY/`, sorted as ingestion sorts them, plus `duplicate_claims/` and `agencies/`.
 pub async fn write_certificate_warehouse(dir: &Path) {
-    let source = fixtures_dir().join("warehouse");
+    write_certificates_from(dir, &fixtures_dir().join("warehouse"), &["A1", "A2", "A3", "A4", "A5"], 2023..=2024).await;
+}
+
+/// The certificates, duplicate claims and agencies of the CSVs in `source` (the columns of `tests/fixtures/warehouse/`;
+/// agencies.csv may add `deregistered_on`), as ingestion writes them, for the agencies `slices` and issue `years`.
+async fn write_certificates_from(dir: &Path, source: &Path, slices: &[&str], years: std::ops::RangeInclusive<i32>) {
     let ctx = SessionContext::new();
     let certificate_columns = csv_schema(&[
         ("cert_no", DataType::Utf8),
@@ -210,7 +232,7 @@ pub async fn write_certificate_warehouse(dir: &Path) {
         FROM fixture_certificates \
         WHERE agency_id = $slice AND CAST(date_part('year', issue_date) AS INT) = $year \
         ORDER BY region_code, issue_date, cert_type, level_rank";
-    write_slices(&ctx, dir, slice_sql, "certificates/issue_year", &["A1", "A2", "A3", "A4", "A5"]).await;
+    write_slices_of_years(&ctx, dir, slice_sql, "certificates/issue_year", slices, years).await;
 
     let claims = csv_schema(&[
         ("cert_no", DataType::Utf8),
@@ -219,18 +241,109 @@ pub async fn write_certificate_warehouse(dir: &Path) {
         ("occupation_code", DataType::Utf8),
         ("level", DataType::Utf8),
     ]);
-    let agencies = csv_schema(&[
+    let mut agency_columns = vec![
         ("agency_id", DataType::Utf8),
         ("name", DataType::Utf8),
         ("agency_type", DataType::Utf8),
         ("region_code", DataType::Utf8),
         ("registered_on", DataType::Date32),
-    ]);
+    ];
+    let header = std::fs::read_to_string(source.join("agencies.csv")).expect("agencies.csv");
+    if header.lines().next().is_some_and(|h| h.contains("deregistered_on")) {
+        agency_columns.push(("deregistered_on", DataType::Date32));
+    }
+    let agencies = csv_schema(&agency_columns);
     for (csv, schema, target) in [
         ("duplicate_claims.csv", claims, "duplicate_claims/duplicate_claims.parquet"),
         ("agencies.csv", agencies, "agencies/agencies.parquet"),
     ] {
-        write_batches(&dir.join(target), &read_fixture_csv(&ctx, csv, &schema).await);
+        write_batches(&dir.join(target), &read_csv_in(&ctx, source, csv, &schema).await);
+    }
+}
+
+/// As-of date of the revocations fixture (`tests/fixtures/revocations/`): special-operation certificate D0401
+/// (issued 2019-06-30) lapses on it, D0501 (2019-07-01) the day after; D0801's revocation (2025-08-01) is later.
+pub fn revocations_as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2025, 6, 30).expect("valid date")
+}
+
+/// The revocations fixture (DESIGN §18) with snapshot `fixture` built as of [`revocations_as_of`] and published:
+/// `tests/fixtures/revocations/*.csv` as ingestion writes them (certificates, duplicate claims, the agency registry
+/// with `deregistered_on`, the revocation and renewal registers), with the golden reference tables plus the bundled
+/// `validity_periods.csv` (特种作业操作证: 6 years). Built once per test run.
+#[allow(dead_code, reason = "the golden binary's; the `it` binary builds its own nights from the same files")]
+pub fn revocations_warehouse() -> &'static Path {
+    static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
+    WAREHOUSE.get_or_init(|| {
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(concat!("revocations-warehouse-", env!("CARGO_CRATE_NAME")));
+        let build_dir = dir.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                let _ = std::fs::remove_dir_all(&build_dir);
+                let reference = write_revocations_warehouse(&build_dir).await;
+                let snapshot = build_dir.join("snapshots").join("fixture");
+                skillhouse_query::build_snapshot(&build_dir, &reference, revocations_as_of(), &snapshot)
+                    .await
+                    .expect("revocations fixture snapshot builds");
+                skillhouse_query::publish_snapshot(&build_dir, "fixture").expect("publish revocations fixture");
+            });
+        })
+        .join()
+        .expect("revocations fixture build thread");
+        dir
+    })
+}
+
+/// Writes the revocations fixture's warehouse into `dir` (no snapshot) and its reference folder into
+/// `dir/reference`: the golden reference tables plus the bundled `validity_periods.csv`. Returns the reference folder.
+pub async fn write_revocations_warehouse(dir: &Path) -> PathBuf {
+    let source = fixtures_dir().join("revocations");
+    write_certificates_from(dir, &source, &["B1", "B2", "B3"], 2018..=2025).await;
+    write_registers(dir, &source).await;
+    let reference = dir.join("reference");
+    std::fs::create_dir_all(&reference).expect("reference folder");
+    for entry in std::fs::read_dir(fixtures_dir().join("reference")).expect("fixture reference") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, reference.join(path.file_name().expect("name"))).expect("copy reference");
+    }
+    std::fs::copy(bundled_reference_dir().join("validity_periods.csv"), reference.join("validity_periods.csv"))
+        .expect("copy validity periods");
+    reference
+}
+
+/// The revocation and renewal registers of `source` as ingestion writes them (columns of
+/// `skillhouse_model::schema::REVOCATION_COLUMNS` and `RENEWAL_COLUMNS`).
+async fn write_registers(dir: &Path, source: &Path) {
+    let ctx = SessionContext::new();
+    let revocations =
+        csv_schema(&[("cert_no", DataType::Utf8), ("revoked_on", DataType::Date32), ("reason", DataType::Utf8)]);
+    let renewals =
+        csv_schema(&[("cert_no", DataType::Utf8), ("renewed_on", DataType::Date32), ("valid_until", DataType::Date32)]);
+    // Lineage columns as ingestion stamps them: the register's name, its line (header = line 1), the batch.
+    for (csv, schema, table, lineage, target) in [
+        (
+            "revocations.csv",
+            revocations,
+            "fixture_revocations",
+            "SELECT *, 'revocations.csv' AS source_file, CAST(row_number() OVER () + 1 AS BIGINT) AS source_row, \
+             'fixture' AS batch_id FROM fixture_revocations",
+            "revocations/revocations.parquet",
+        ),
+        (
+            "renewals.csv",
+            renewals,
+            "fixture_renewals",
+            "SELECT *, 'renewals.csv' AS source_file, CAST(row_number() OVER () + 1 AS BIGINT) AS source_row, \
+             'fixture' AS batch_id FROM fixture_renewals",
+            "renewals/renewals.parquet",
+        ),
+    ] {
+        let rows = read_csv_in(&ctx, source, csv, &schema).await;
+        ctx.register_batch(table, concat_batches(&rows)).expect("register register");
+        let batches = ctx.sql(lineage).await.expect("plan register").collect().await.expect("run register");
+        write_batches(&dir.join(target), &batches);
     }
 }
 

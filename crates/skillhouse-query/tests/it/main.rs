@@ -6,6 +6,7 @@
 mod analyst;
 mod fixture;
 mod plan_sql;
+mod revocations;
 mod snapshot;
 mod store;
 mod targets;

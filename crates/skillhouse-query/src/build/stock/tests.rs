@@ -226,3 +226,54 @@ async fn sql_with_and_without_group_by() {
     let flat = flatten(batches[0].column(0));
     assert_eq!(flat.into_iter().map(|(_, y, r, c, g)| (1, y, r, c, g)).collect::<Vec<_>>(), expected()[4..].to_vec());
 }
+
+/// [`ROWS`] with until years (DESIGN §18): person 0's winning rank-3 certificate `A` is in force until the end of
+/// 2022 only (revoked in 2023), so from 2023 `B` (rank 3, in force for good) is the best; person 1's `A10` ends after
+/// 2023 — before it was issued — so it never counts and `A1` wins 2024. Worked by hand:
+fn until_years() -> Vec<Option<i32>> {
+    vec![None, None, Some(2022), None, None, Some(2023), None]
+}
+
+#[allow(clippy::type_complexity)]
+const EXPECTED_UNTIL: [(usize, i32, Option<i32>, Option<&str>, Option<&str>); 6] = [
+    (0, 2021, None, None, None),
+    (0, 2022, Some(3), Some("A"), Some("410300")),
+    (0, 2023, Some(3), Some("B"), Some("410200")),
+    (0, 2024, Some(3), Some("B"), Some("410200")),
+    (1, 2023, Some(0), Some("SC"), Some("410500")),
+    (1, 2024, Some(4), Some("A1"), Some("410700")),
+];
+
+fn columns_with_until(rows: &[Row], untils: &[Option<i32>]) -> (Vec<ArrayRef>, Vec<usize>) {
+    let (mut values, groups) = columns(rows);
+    values.push(Arc::new(Int32Array::from(untils.to_vec())));
+    (values, groups)
+}
+
+#[test]
+fn an_ended_certificate_makes_way_for_the_next_best_through_every_path() {
+    let expected: Vec<YearEnd> = EXPECTED_UNTIL
+        .iter()
+        .map(|(g, y, r, c, re)| (*g, *y, *r, c.map(str::to_string), re.map(str::to_string)))
+        .collect();
+    let untils = until_years();
+    let (values, groups) = columns_with_until(&ROWS, &untils);
+    let mut stock = Stock::default();
+    stock.update_batch(&values, &groups, None, 2).expect("update");
+    assert_eq!(flatten(&stock.evaluate(EmitTo::All).expect("evaluate")), expected, "one phase");
+    for split in 0..=ROWS.len() {
+        let mut final_stage = Stock::default();
+        for (rows, untils) in [(&ROWS[..split], &untils[..split]), (&ROWS[split..], &untils[split..])] {
+            let (values, groups) = columns_with_until(rows, untils);
+            let mut partial = Stock::default();
+            partial.update_batch(&values, &groups, None, 2).expect("update");
+            let state = partial.state(EmitTo::All).expect("state");
+            final_stage.merge_batch(&state, &[0, 1][..state[0].len()], 2).expect("merge");
+        }
+        assert_eq!(flatten(&final_stage.evaluate(EmitTo::All).expect("evaluate")), expected, "split at {split}");
+    }
+    let state = Stock::default().convert_to_state(&values, None).expect("convert");
+    let mut merged = Stock::default();
+    merged.merge_batch(&state, &groups, 2).expect("merge");
+    assert_eq!(flatten(&merged.evaluate(EmitTo::All).expect("evaluate")), expected, "converted to state");
+}
