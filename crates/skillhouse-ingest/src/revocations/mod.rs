@@ -85,7 +85,7 @@ pub(crate) fn ingest_registers(
         let kind = match input {
             Input::Revocations => RegisterKind::Revocations,
             Input::Renewals => RegisterKind::Renewals,
-            Input::Certificates | Input::Training => return Err(IngestError::Internal("a submission as a register")),
+            Input::Certificates | Input::Training | Input::Reported => return Err(IngestError::Internal("a submission as a register")),
         };
         reports.push(ingest_register(layout, kind, path, as_of, batch_id, ledger)?);
         skillhouse_model::fault::point("ingest.register_written");
@@ -120,6 +120,7 @@ fn ingest_register(
         rows_rejected: 0,
         rejects_by_reason: BTreeMap::new(),
         training_rejects_by_reason: BTreeMap::new(),
+        reported_rejects_by_reason: BTreeMap::new(),
         register_rejects_by_reason: BTreeMap::new(),
         superseded: Vec::new(),
         duration: start.elapsed(),
