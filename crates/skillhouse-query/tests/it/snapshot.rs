@@ -20,13 +20,13 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
     for (table, rows) in [
         ("certificates", 23),
         ("persons", 20),
-        ("indicator_values", 414),
+        ("indicator_values", 419),
         ("indicators", 35),
         ("regions", 4),
         ("occupations", 7),
         ("agencies", 5),
         ("programmes", 6),
-        ("targets", 21),
+        ("targets", 25),
         ("rejects", 0),
         ("ledger", 0),
         ("levels", 7),
@@ -46,7 +46,9 @@ async fn the_published_snapshot_has_every_table_of_design_section_15() {
     ] {
         assert_eq!(count(&snapshot, table).await, rows, "rows of {table}");
     }
-    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&414));
+    // 414 computed rows, the fixture's two reported figures (reported.csv: national_high_skill_bases_new for 410000
+    // and 410100) and three no_data rows for targets nothing answers (T23, T24 at 410000-YL, T25 in 2022): DESIGN §17.
+    assert_eq!(snapshot.manifest.row_counts.get("indicator_values"), Some(&419));
     assert_eq!(snapshot.manifest.row_counts.get("models/persons"), Some(&20));
     assert!(snapshot.manifest.files.contains_key("dims/targets.parquet"));
 }
@@ -89,7 +91,8 @@ async fn an_empty_warehouse_builds_an_empty_snapshot() {
     )
     .await
     .expect("an empty warehouse builds");
-    assert_eq!(report.manifest.row_counts.get("indicator_values"), Some(&0));
+    // No records, no value: each of the fixture's 25 targets (T01–T25, distinct keys) answers with a no_data row.
+    assert_eq!(report.manifest.row_counts.get("indicator_values"), Some(&25));
     assert_eq!(report.manifest.row_counts.get("indicators"), Some(&35));
     skillhouse_query::publish_snapshot(dir.path(), "empty").expect("publish");
     let snapshot = skillhouse_query::open_snapshot(dir.path()).await.expect("open");

@@ -106,7 +106,7 @@ async fn csv_and_arrow_carry_the_same_rows_as_json() {
     );
     assert_eq!(lines.len(), rows + 1);
     // No pace (the fixture's rows have no yearly flow target of the as-of year), basis computed.
-    let computed = ",,,computed,据记录计算,computed from the records,,";
+    let computed = ",,,,computed,据记录计算,computed from the records,,";
     assert!(
         lines.contains(&format!("new_skilled,410100,2024,,,600,600,,,,n/a,2025.1,,,,,false{computed}").as_str()),
         "{text}"
