@@ -85,7 +85,9 @@ pub(crate) fn ingest_registers(
         let kind = match input {
             Input::Revocations => RegisterKind::Revocations,
             Input::Renewals => RegisterKind::Renewals,
-            Input::Certificates | Input::Training | Input::Reported => return Err(IngestError::Internal("a submission as a register")),
+            Input::Certificates | Input::Training | Input::Reported => {
+                return Err(IngestError::Internal("a submission as a register"));
+            }
         };
         reports.push(ingest_register(layout, kind, path, as_of, batch_id, ledger)?);
         skillhouse_model::fault::point("ingest.register_written");
