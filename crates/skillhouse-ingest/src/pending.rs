@@ -16,7 +16,6 @@ use crate::warehouse::{
 };
 use chrono::Utc;
 use polars::prelude::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,24 +37,17 @@ pub(crate) fn unreadable(
 
 pub(crate) fn empty_report(job: &FileJob, content_hash: &str, outcome: FileOutcome, elapsed: Duration) -> FileReport {
     FileReport {
-        input: job.input,
-        path: job.path.clone(),
-        source_file: job.source_file.clone(),
         agency_id: job.agency_id.clone(),
         period: job.period.clone(),
         content_hash: content_hash.to_string(),
-        format: job.format.map_or_else(|| job.extension.clone(), |f| f.label().to_string()),
-        encoding: String::new(),
-        outcome,
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        rejects_by_reason: BTreeMap::new(),
-        training_rejects_by_reason: BTreeMap::new(),
-        reported_rejects_by_reason: BTreeMap::new(),
-        register_rejects_by_reason: BTreeMap::new(),
-        superseded: Vec::new(),
         duration: elapsed,
+        ..FileReport::unread(
+            job.input,
+            job.path.clone(),
+            job.source_file.clone(),
+            job.format.map_or_else(|| job.extension.clone(), |f| f.label().to_string()),
+            outcome,
+        )
     }
 }
 

@@ -63,6 +63,37 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of a file of `input` at `path` before any row is read: no agency, period, hash or encoding yet,
+    /// no rows, nothing superseded.
+    pub(crate) fn unread(
+        input: Input,
+        path: PathBuf,
+        source_file: String,
+        format: String,
+        outcome: FileOutcome,
+    ) -> Self {
+        Self {
+            input,
+            path,
+            source_file,
+            agency_id: String::new(),
+            period: String::new(),
+            content_hash: String::new(),
+            format,
+            encoding: String::new(),
+            outcome,
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejects_by_reason: BTreeMap::new(),
+            training_rejects_by_reason: BTreeMap::new(),
+            reported_rejects_by_reason: BTreeMap::new(),
+            register_rejects_by_reason: BTreeMap::new(),
+            superseded: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
     /// Rejected rows per reason code, whichever the input.
     pub fn reject_codes(&self) -> BTreeMap<&'static str, u64> {
         let certificates = self.rejects_by_reason.iter().map(|(r, n)| (r.code(), *n));

@@ -108,24 +108,8 @@ fn ingest_register(
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let extension = Path::new(&name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let mut report = FileReport {
-        input,
-        path: path.to_path_buf(),
-        source_file: name.clone(),
-        agency_id: String::new(),
-        period: String::new(),
-        content_hash: String::new(),
-        format: extension,
-        encoding: String::new(),
-        outcome: FileOutcome::Skipped,
-        rows_read: 0,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        rejects_by_reason: BTreeMap::new(),
-        training_rejects_by_reason: BTreeMap::new(),
-        reported_rejects_by_reason: BTreeMap::new(),
-        register_rejects_by_reason: BTreeMap::new(),
-        superseded: Vec::new(),
         duration: start.elapsed(),
+        ..FileReport::unread(input, path.to_path_buf(), name.clone(), extension, FileOutcome::Skipped)
     };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
