@@ -1,0 +1,1 @@
+//! The SkillHouse build on Apache DataFusion Ballista (issue 25).
