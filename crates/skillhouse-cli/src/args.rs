@@ -37,6 +37,60 @@ pub enum Command {
     Snapshots(SnapshotsArgs),
     /// Write a receipt (回执, XLSX and CSV) for every submission: what happened to each agency's and provider's file.
     Receipts(ReceiptsArgs),
+    /// Run a Ballista scheduler that knows SkillHouse's functions (docs/distributed.md).
+    #[cfg(feature = "distributed")]
+    Scheduler(SchedulerArgs),
+    /// Run a Ballista executor that knows SkillHouse's functions (docs/distributed.md).
+    #[cfg(feature = "distributed")]
+    Executor(ExecutorArgs),
+}
+
+/// Engines the build and analysts' batch SQL run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// DataFusion in this process.
+    Local,
+    /// Apache DataFusion Ballista: in-process standalone, or the cluster of `--scheduler`
+    /// (binaries built with the `distributed` feature).
+    Ballista,
+}
+
+/// Which engine runs the SQL (`rebuild`, `sql`).
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Engine of the models, indicators and queries; `ballista` needs a binary built with the `distributed` feature.
+    #[arg(long, env = "SKILLHOUSE_ENGINE", value_enum, default_value = "local")]
+    pub engine: EngineKind,
+    /// The Ballista scheduler (`df://HOST:PORT`); without it `--engine ballista` runs standalone in the command.
+    #[arg(long, env = "SKILLHOUSE_SCHEDULER")]
+    pub scheduler: Option<String>,
+}
+
+/// Arguments of `scheduler`.
+#[cfg(feature = "distributed")]
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// Address the scheduler's gRPC service listens on.
+    #[arg(long, env = "SKILLHOUSE_SCHEDULER_BIND", default_value = "127.0.0.1:50050")]
+    pub bind: SocketAddr,
+}
+
+/// Arguments of `executor`.
+#[cfg(feature = "distributed")]
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler (`HOST:PORT` or `df://HOST:PORT`).
+    #[arg(long, env = "SKILLHOUSE_SCHEDULER")]
+    pub scheduler: String,
+    /// Address of the executor's Arrow Flight service; its gRPC service takes the next port.
+    #[arg(long, env = "SKILLHOUSE_EXECUTOR_BIND", default_value = "127.0.0.1:50051")]
+    pub bind: SocketAddr,
+    /// Folder for shuffle files (default: a temporary folder).
+    #[arg(long, env = "SKILLHOUSE_EXECUTOR_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Tasks run at once (default: the cores).
+    #[arg(long, env = "SKILLHOUSE_EXECUTOR_TASKS")]
+    pub concurrent_tasks: Option<usize>,
 }
 
 /// Where the warehouse is and which key pseudonymises IDs.
@@ -141,6 +195,8 @@ pub struct RebuildArgs {
     pub full: bool,
     #[command(flatten)]
     pub publish: PublishArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// The release gate's thresholds and snapshot retention, shared by `rebuild` and `serve --rebuild-at`.
@@ -197,6 +253,8 @@ pub struct SqlArgs {
     pub format: OutputFormat,
     #[command(flatten)]
     pub bounds: BoundsArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Bounds of analyst SQL (the shell and the Postgres wire port).

@@ -253,6 +253,18 @@ pub struct UnreadableFile {
 // downcast that picks the exit code for a broken reference file.
 #[allow(clippy::result_large_err)]
 pub fn rebuild(settings: &Settings, lock: &WarehouseLock, observer: &dyn Observer) -> Result<RebuildReport> {
+    rebuild_on(settings, lock, observer, None)
+}
+
+/// [`rebuild`] with the build's SQL run on `engine` (Ballista, issue 25) instead of a local session; ingestion,
+/// the gate's decision, publishing and retention are the same.
+#[allow(clippy::result_large_err)]
+pub fn rebuild_on(
+    settings: &Settings,
+    lock: &WarehouseLock,
+    observer: &dyn Observer,
+    engine: Option<&dyn skillhouse_query::SessionProvider>,
+) -> Result<RebuildReport> {
     let total = Instant::now();
     skillhouse_model::fault::point("rebuild.locked");
     let warehouse = &settings.warehouse;
@@ -272,13 +284,20 @@ pub fn rebuild(settings: &Settings, lock: &WarehouseLock, observer: &dyn Observe
     let previous_dir = previous.as_ref().map(|id| warehouse.join("snapshots").join(id)).filter(|d| d.is_dir());
     let snapshot_id = unique_snapshot_id(warehouse);
     let snapshot_dir = warehouse.join("snapshots").join(&snapshot_id);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(PipelineError::Runtime)?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if engine.is_some() {
+        // Ballista encodes and decodes plans recursively on these threads; its own binaries give them 32 MiB.
+        builder.thread_stack_size(32 << 20);
+    }
+    let runtime = builder.build().map_err(PipelineError::Runtime)?;
     let report_progress = |phase: &str, done: usize, of: usize| observer.build(phase, done, of);
     let options = BuildOptions {
         previous: previous_dir.as_deref(),
         gate: Some(&settings.gate),
         progress: Some(&report_progress),
         full: settings.full,
+        engine,
     };
     let catalog = skillhouse_query::SqlCatalog::bundled().map_err(PipelineError::Catalog)?;
     let built = runtime

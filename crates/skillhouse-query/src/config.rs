@@ -58,8 +58,13 @@ impl QueryConfig {
         }
         let runtime = runtime.build_arc().map_err(|e| QueryError::engine("creating the query runtime", e))?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        ctx.register_udaf(crate::stock::stock_by_year_end());
-        ctx.register_udf(crate::fingerprint::fingerprint64());
+        let functions = crate::engine::build_functions();
+        for udaf in functions.aggregate {
+            ctx.register_udaf(udaf);
+        }
+        for udf in functions.scalar {
+            ctx.register_udf(udf);
+        }
         Ok(ctx)
     }
 }

@@ -2,6 +2,7 @@
 
 mod datagen;
 mod demo;
+mod distributed;
 mod ingest;
 mod pg;
 mod rebuild;
@@ -28,6 +29,10 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
         Command::Rebuild(args) => rebuild::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "distributed")]
+        Command::Scheduler(args) => distributed::scheduler(args),
+        #[cfg(feature = "distributed")]
+        Command::Executor(args) => distributed::executor(args),
         Command::Snapshots(args) => snapshots::run(args),
         Command::Receipts(args) => receipts::run(args),
     }

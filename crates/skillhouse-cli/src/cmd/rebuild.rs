@@ -14,6 +14,7 @@ use std::sync::Mutex;
 pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     // The key is checked before anything else so a misconfigured cron job fails loudly and writes nothing.
     let key = super::load_key(&args.key)?;
+    let engine = super::distributed::engine(&args.engine)?;
     let settings = Settings {
         warehouse: args.warehouse.warehouse,
         landing: args.landing,
@@ -31,7 +32,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         }
         return Ok(Outcome::Locked);
     };
-    let report = rebuild(&settings, &lock, !args.json)?;
+    let report = rebuild_on(&settings, &lock, !args.json, super::distributed::provider(&engine))?;
     drop(lock);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -64,15 +65,25 @@ impl From<RunOutcome> for Outcome {
 /// Runs the nightly pipeline (`skillhouse_pipeline::rebuild`) holding `lock`, showing its progress when
 /// `show_progress`: bars on a terminal, plain phase lines otherwise. Shared by `rebuild` and `demo`.
 pub fn rebuild(settings: &Settings, lock: &WarehouseLock, show_progress: bool) -> anyhow::Result<RebuildReport> {
+    rebuild_on(settings, lock, show_progress, None)
+}
+
+/// [`rebuild`] with the build's SQL on `engine` (`--engine ballista`).
+fn rebuild_on(
+    settings: &Settings,
+    lock: &WarehouseLock,
+    show_progress: bool,
+    engine: Option<&dyn skillhouse_query::SessionProvider>,
+) -> anyhow::Result<RebuildReport> {
     let report = if show_progress {
         let terminal = std::io::stderr().is_terminal();
         let shown = Shown { ingest: Reporter::new(terminal), build: BuildProgress::new(true), terminal };
-        let report = skillhouse_pipeline::rebuild(settings, lock, &shown);
+        let report = skillhouse_pipeline::rebuild_on(settings, lock, &shown, engine);
         shown.ingest.finish();
         shown.build.finish();
         report
     } else {
-        skillhouse_pipeline::rebuild(settings, lock, &skillhouse_pipeline::Quiet)
+        skillhouse_pipeline::rebuild_on(settings, lock, &skillhouse_pipeline::Quiet, engine)
     };
     Ok(report?)
 }

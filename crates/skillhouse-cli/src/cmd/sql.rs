@@ -29,6 +29,9 @@ Ctrl-C clears the statement being typed, or cancels the one running.";
 
 /// Runs `-c SQL`, `-f FILE`, the statements on standard input, or the interactive shell.
 pub fn run(args: SqlArgs) -> anyhow::Result<Outcome> {
+    if let Some(engine) = super::distributed::engine(&args.engine)? {
+        return super::distributed::sql(args, engine);
+    }
     let warehouse = args.warehouse.warehouse;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the query runtime")?;
@@ -56,7 +59,7 @@ pub fn sql_bounds(args: &BoundsArgs) -> SqlBounds {
     SqlBounds { memory_limit: args.memory_limit, statement_timeout: args.statement_timeout.0 }
 }
 
-fn result_format(format: OutputFormat) -> ResultFormat {
+pub(super) fn result_format(format: OutputFormat) -> ResultFormat {
     match format {
         OutputFormat::Table => ResultFormat::Table,
         OutputFormat::Csv => ResultFormat::Csv,

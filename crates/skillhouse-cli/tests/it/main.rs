@@ -4,6 +4,8 @@
 mod carry;
 mod clients;
 mod crash;
+#[cfg(feature = "distributed")]
+mod distributed;
 mod hostile;
 mod hostile_queries;
 mod nightly;

@@ -118,6 +118,9 @@ pub struct BuildOptions<'a> {
     pub progress: Option<&'a BuildProgressFn<'a>>,
     /// Recompute every year instead of taking the unchanged ones over from `previous`.
     pub full: bool,
+    /// Run the build's SQL on this engine (Ballista, issue 25) instead of a local session; the files written are
+    /// the same.
+    pub engine: Option<&'a dyn crate::engine::SessionProvider>,
 }
 
 impl std::fmt::Debug for BuildOptions<'_> {
@@ -126,6 +129,7 @@ impl std::fmt::Debug for BuildOptions<'_> {
             .field("previous", &self.previous)
             .field("gate", &self.gate)
             .field("full", &self.full)
+            .field("engine", &self.engine.map(|e| e.name()))
             .finish()
     }
 }
@@ -216,7 +220,10 @@ pub async fn build_snapshot_with_options(
     skillhouse_model::fault::point("build.linked");
 
     let clock = Instant::now();
-    let ctx = config.session()?;
+    let ctx = match options.engine {
+        Some(engine) => engine.session(config).await?,
+        None => config.session()?,
+    };
     // The build reads the links, not the warehouse: the snapshot holds exactly what it was computed from.
     tables::register_warehouse(&ctx, snapshot_dir).await?;
     tables::register_warehouse_registries(&ctx, warehouse_dir).await?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 async fn build(warehouse: &Path, id: &str, previous: Option<&str>, gate: Option<&GateConfig>) -> Manifest {
     let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
-    let options = BuildOptions { previous: previous_dir.as_deref(), gate, progress: None, full: false };
+    let options = BuildOptions { previous: previous_dir.as_deref(), gate, progress: None, full: false, engine: None };
     skillhouse_query::build_snapshot_with_options(
         warehouse,
         &fixture::fixtures_dir().join("reference"),
