@@ -21,7 +21,7 @@ async fn build(
     full: bool,
 ) -> Manifest {
     let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
-    let options = BuildOptions { previous: previous_dir.as_deref(), gate: None, progress: None, full };
+    let options = BuildOptions { previous: previous_dir.as_deref(), gate: None, progress: None, full, engine: None };
     skillhouse_query::build_snapshot_with_options(
         warehouse,
         reference,
