@@ -9,7 +9,7 @@
 //! the snapshot's ledger and that agency's reject file when asked: `crate::receipts`.)
 
 use crate::error::{Result, ServerError};
-use crate::table::{Cell, ColumnType, Table};
+use crate::table::{Cell, ColumnType, Table, cell};
 use sha2::{Digest, Sha256};
 use skillhouse_query::datafusion::arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray};
 use skillhouse_query::datafusion::arrow::compute::cast;
@@ -19,7 +19,7 @@ use skillhouse_query::{Manifest, SnapshotFolder};
 use std::path::{Path, PathBuf};
 
 /// One row of `indicator_values` (DESIGN §8), as published after suppression.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValueRow {
     /// Indicator id.
     pub indicator_id: String,
@@ -210,79 +210,53 @@ fn push_cells(rows: &mut [Vec<Cell>], array: &dyn Array, data_type: &DataType) {
 }
 
 fn value_rows(table: &Table, path: &Path) -> Result<Vec<ValueRow>> {
-    let index = |name: &str| {
-        table
-            .column_index(name)
-            .ok_or_else(|| ServerError::Layout { path: path.to_path_buf(), message: format!("no `{name}` column") })
-    };
-    let [id, region, year, programme, agency_type, value, numerator, denominator, target, gap, status, version] = [
-        "indicator_id",
-        "region_code",
-        "year",
-        "programme",
-        "agency_type",
-        "value",
-        "numerator",
-        "denominator",
-        "target",
-        "gap",
-        "status",
-        "definition_version",
-    ]
-    .map(index);
-    let (id, region, year, programme, agency_type) = (id?, region?, year?, programme?, agency_type?);
-    let (value, numerator, denominator, target, gap, status, version) =
-        (value?, numerator?, denominator?, target?, gap?, status?, version?);
-    let text = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Text(t)) => Some(t.clone()),
-        _ => None,
-    };
-    let int = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Int(v)) => Some(*v),
-        _ => None,
-    };
-    let float = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Float(v)) => Some(*v),
-        Some(Cell::Int(v)) => Some(*v as f64),
-        _ => None,
-    };
+    let required = |name: &str| table.required_column(name, path);
+    let (id, region, year, programme) =
+        (required("indicator_id")?, required("region_code")?, required("year")?, required("programme")?);
+    let (agency_type, value, numerator, denominator) =
+        (required("agency_type")?, required("value")?, required("numerator")?, required("denominator")?);
+    let (target, gap, status, version) =
+        (required("target")?, required("gap")?, required("status")?, required("definition_version")?);
     // Snapshots built before the build decided references have none of these columns: no reference, then.
     let [reference_target, reference_comparator, reference_year, reference_status] =
         ["reference_target", "reference_comparator", "reference_year", "reference_status"]
-            .map(|name| table.column_index(name).unwrap_or(usize::MAX));
+            .map(|name| table.optional_column(name));
     // Likewise snapshots built before 序时进度: no pace.
     let [elapsed_share, expected_to_date, pace_status] =
-        ["elapsed_share", "expected_to_date", "pace_status"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
+        ["elapsed_share", "expected_to_date", "pace_status"].map(|name| table.optional_column(name));
     // Snapshots built before DESIGN §17 have no basis: every row of theirs was computed.
     let [basis, reported_by, reported_on] =
-        ["basis", "reported_by", "reported_on"].map(|name| table.column_index(name).unwrap_or(usize::MAX));
+        ["basis", "reported_by", "reported_on"].map(|name| table.optional_column(name));
     Ok(table
         .rows
         .iter()
-        .map(|row| ValueRow {
-            indicator_id: text(row, id).unwrap_or_default(),
-            region_code: text(row, region),
-            year: int(row, year),
-            programme: text(row, programme),
-            agency_type: text(row, agency_type),
-            value: float(row, value),
-            numerator: int(row, numerator),
-            denominator: int(row, denominator),
-            target: float(row, target),
-            gap: float(row, gap),
-            status: text(row, status).unwrap_or_else(|| "n/a".to_string()),
-            definition_version: text(row, version).unwrap_or_default(),
-            reference_target: float(row, reference_target),
-            reference_comparator: text(row, reference_comparator),
-            reference_year: int(row, reference_year),
-            reference_status: text(row, reference_status),
-            elapsed_share: float(row, elapsed_share),
-            expected_to_date: float(row, expected_to_date),
-            pace_status: text(row, pace_status),
-            suppressed: false,
-            basis: text(row, basis).unwrap_or_else(|| "computed".to_string()),
-            reported_by: text(row, reported_by),
-            reported_on: text(row, reported_on),
+        .map(|row| {
+            let at = |i: usize| cell(row, i);
+            ValueRow {
+                indicator_id: at(id).text().unwrap_or_default(),
+                region_code: at(region).text(),
+                year: at(year).int(),
+                programme: at(programme).text(),
+                agency_type: at(agency_type).text(),
+                value: at(value).float(),
+                numerator: at(numerator).int(),
+                denominator: at(denominator).int(),
+                target: at(target).float(),
+                gap: at(gap).float(),
+                status: at(status).text().unwrap_or_else(|| "n/a".to_string()),
+                definition_version: at(version).text().unwrap_or_default(),
+                reference_target: at(reference_target).float(),
+                reference_comparator: at(reference_comparator).text(),
+                reference_year: at(reference_year).int(),
+                reference_status: at(reference_status).text(),
+                elapsed_share: at(elapsed_share).float(),
+                expected_to_date: at(expected_to_date).float(),
+                pace_status: at(pace_status).text(),
+                suppressed: false,
+                basis: at(basis).text().unwrap_or_else(|| "computed".to_string()),
+                reported_by: at(reported_by).text(),
+                reported_on: at(reported_on).text(),
+            }
         })
         .collect())
 }

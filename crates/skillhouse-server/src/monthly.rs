@@ -11,10 +11,10 @@
 //! programme 2 less its sub-programmes') would give a withheld one back. A withheld series keeps its keys and months,
 //! with `value` null and `suppressed` true.
 
-use crate::error::{Result, ServerError};
+use crate::error::Result;
 use crate::load::ValueRow;
 use crate::suppress::{SuppressionRules, suppress};
-use crate::table::{Cell, ColumnType, Table};
+use crate::table::{Cell, ColumnType, Table, cell};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -53,38 +53,25 @@ pub struct MonthlyRow {
 
 /// The model's rows from its table (`models/monthly_flows.parquet` read whole).
 pub fn monthly_rows(table: &Table, path: &Path) -> Result<Vec<MonthlyRow>> {
-    let index = |name: &str| {
-        table
-            .column_index(name)
-            .ok_or_else(|| ServerError::Layout { path: path.to_path_buf(), message: format!("no `{name}` column") })
-    };
-    let (id, region, year, month) = (index("indicator_id")?, index("region_code")?, index("year")?, index("month")?);
-    let (month_end, programme, value) = (index("month_end")?, index("programme")?, index("value")?);
-    let text = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Text(t)) => Some(t.clone()),
-        _ => None,
-    };
-    let int = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Int(v)) => Some(*v),
-        _ => None,
-    };
-    let float = |row: &[Cell], i: usize| match row.get(i) {
-        Some(Cell::Float(v)) => Some(*v),
-        Some(Cell::Int(v)) => Some(*v as f64),
-        _ => None,
-    };
+    let required = |name: &str| table.required_column(name, path);
+    let (id, region, year, month) =
+        (required("indicator_id")?, required("region_code")?, required("year")?, required("month")?);
+    let (month_end, programme, value) = (required("month_end")?, required("programme")?, required("value")?);
     Ok(table
         .rows
         .iter()
-        .map(|row| MonthlyRow {
-            indicator_id: text(row, id).unwrap_or_default(),
-            region_code: text(row, region),
-            year: int(row, year),
-            month: int(row, month),
-            month_end: text(row, month_end),
-            programme: text(row, programme),
-            value: float(row, value),
-            suppressed: false,
+        .map(|row| {
+            let at = |i: usize| cell(row, i);
+            MonthlyRow {
+                indicator_id: at(id).text().unwrap_or_default(),
+                region_code: at(region).text(),
+                year: at(year).int(),
+                month: at(month).int(),
+                month_end: at(month_end).text(),
+                programme: at(programme).text(),
+                value: at(value).float(),
+                suppressed: false,
+            }
         })
         .collect())
 }

@@ -42,11 +42,7 @@ pub const PROGRESS_COLUMNS: [(&str, ColumnType); 26] = [
 type Key = (String, Option<String>, Option<i64>, Option<String>, Option<String>);
 
 fn float_at(table: &Table, row: &[Cell], name: &str) -> Option<f64> {
-    match table.column_index(name).and_then(|i| row.get(i)) {
-        Some(Cell::Float(v)) => Some(*v),
-        Some(Cell::Int(v)) => Some(*v as f64),
-        _ => None,
-    }
+    table.column_index(name).and_then(|i| row.get(i)).and_then(Cell::float)
 }
 
 /// indicator id → (title_zh, title_en) from a table with `indicator_id`, `title_zh`, `title_en` columns.

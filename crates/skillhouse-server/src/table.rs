@@ -2,13 +2,14 @@
 //! stream format. One table type keeps the formats consistent: a CSV or Arrow answer has exactly the columns and
 //! rows of the JSON answer's `data` array.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Result, ServerError};
 use skillhouse_query::datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
 };
 use skillhouse_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
 use skillhouse_query::datafusion::arrow::ipc::writer::StreamWriter;
 use skillhouse_query::{csv_plain_cell, csv_text_cell};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The type of a column.
@@ -87,6 +88,31 @@ impl Cell {
         }
     }
 
+    /// The cell as text; `None` for nulls and other cells.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Self::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+
+    /// The cell as an integer; `None` for nulls and other cells.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Self::Int(value) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// The cell as a float (integers widened); `None` for nulls and other cells.
+    pub fn float(&self) -> Option<f64> {
+        match self {
+            Self::Float(value) => Some(*value),
+            Self::Int(value) => Some(*value as f64),
+            _ => None,
+        }
+    }
+
     fn to_text(&self) -> Option<String> {
         match self {
             Self::Null => None,
@@ -97,6 +123,14 @@ impl Cell {
             Self::Json(value) => Some(value.to_string()),
         }
     }
+}
+
+/// The column index of an absent optional column ([`Table::optional_column`]): every row's [`cell`] there is null.
+pub const ABSENT: usize = usize::MAX;
+
+/// A row's cell at a column index, null past the row's end (an [`ABSENT`] column).
+pub fn cell(row: &[Cell], index: usize) -> &Cell {
+    row.get(index).unwrap_or(&Cell::Null)
 }
 
 /// Columns and rows.
@@ -253,6 +287,17 @@ impl Table {
     /// The index of a column.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|(n, _)| n == name)
+    }
+
+    /// The index of a column a model file must have (`path` names the file in the error).
+    pub fn required_column(&self, name: &str, path: &Path) -> Result<usize> {
+        self.column_index(name)
+            .ok_or_else(|| ServerError::Layout { path: path.to_path_buf(), message: format!("no `{name}` column") })
+    }
+
+    /// The index of a column older snapshots may lack; [`ABSENT`] (every row reads null there, [`cell`]) if absent.
+    pub fn optional_column(&self, name: &str) -> usize {
+        self.column_index(name).unwrap_or(ABSENT)
     }
 
     /// A column's values as text (numbers rendered), `None` for nulls; every row `None` if the column is absent.

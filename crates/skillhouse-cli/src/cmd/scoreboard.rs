@@ -26,42 +26,9 @@ const VALUE_WIDTH: usize = 10;
 const TARGET_WIDTH: usize = 11;
 const COMPLETION_WIDTH: usize = 8;
 
-/// One published indicator value (a row of `/api/v1/indicators/{id}`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Figure {
-    /// Indicator id.
-    pub indicator_id: String,
-    /// Region code.
-    pub region_code: Option<String>,
-    /// Year.
-    pub year: Option<i64>,
-    /// Programme code, for per-programme indicators.
-    pub programme: Option<String>,
-    /// Agency type, for per-type indicators.
-    pub agency_type: Option<String>,
-    /// The value; `None` when withheld or undefined.
-    pub value: Option<f64>,
-    /// The value's own target, if any.
-    pub target: Option<f64>,
-    /// `met`, `behind` or `n/a` against its own target.
-    pub status: String,
-    /// Without a target of its own: the province's target the build measured it against, as a reference.
-    pub reference_target: Option<f64>,
-    /// `>=`, `<=` or `~` of the reference target.
-    pub reference_comparator: Option<String>,
-    /// Year of the reference target.
-    pub reference_year: Option<i64>,
-    /// `met`, `behind` or `n/a` against the reference target.
-    pub reference_status: Option<String>,
-    /// 序时进度: the share of the year elapsed at the as-of date, for a yearly flow target of the as-of year.
-    pub elapsed_share: Option<f64>,
-    /// target × elapsed share.
-    pub expected_to_date: Option<f64>,
-    /// `ahead`, `on_pace`, `behind_pace` or `n/a`, as the build decided; `None` where pace does not apply.
-    pub pace_status: Option<String>,
-    /// Withheld by small-cell suppression.
-    pub suppressed: bool,
-}
+/// One published indicator value (a row of `/api/v1/indicators/{id}`), as the server's loader reads it: withheld
+/// cells have no value, and target, status, reference and pace are the build's decisions.
+pub type Figure = ValueRow;
 
 /// A headline indicator (`-- headline: N` in its header) with its label on the board.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,29 +109,6 @@ pub struct Board {
     pub shares: Vec<String>,
 }
 
-impl From<&ValueRow> for Figure {
-    fn from(row: &ValueRow) -> Self {
-        Self {
-            indicator_id: row.indicator_id.clone(),
-            region_code: row.region_code.clone(),
-            year: row.year,
-            programme: row.programme.clone(),
-            agency_type: row.agency_type.clone(),
-            value: row.value,
-            target: row.target,
-            status: row.status.clone(),
-            reference_target: row.reference_target,
-            reference_comparator: row.reference_comparator.clone(),
-            reference_year: row.reference_year,
-            reference_status: row.reference_status.clone(),
-            elapsed_share: row.elapsed_share,
-            expected_to_date: row.expected_to_date,
-            pace_status: row.pace_status.clone(),
-            suppressed: row.suppressed,
-        }
-    }
-}
-
 /// The catalogue's rows, as the board needs them.
 fn catalogue_entries(catalogue: &Table) -> Vec<CatalogueEntry> {
     let text = |name: &str| catalogue.text_column(name);
@@ -237,7 +181,7 @@ pub fn load(warehouse: &Path, k: i64) -> anyhow::Result<Board> {
         }
     }
     let mut figures: Vec<Figure> =
-        wanted.into_iter().flat_map(|indicator| published.values(indicator).iter().map(Figure::from)).collect();
+        wanted.into_iter().flat_map(|indicator| published.values(indicator).iter().cloned()).collect();
     figures.retain(|figure| figure.agency_type.is_none());
     Ok(Board {
         snapshot_id: published.id.clone(),
@@ -626,18 +570,10 @@ mod tests {
             region_code: Some(region.into()),
             year: Some(2025),
             programme: programme.map(Into::into),
-            agency_type: None,
             value,
             target,
             status: status.into(),
-            reference_target: None,
-            reference_comparator: None,
-            reference_year: None,
-            reference_status: None,
-            elapsed_share: None,
-            expected_to_date: None,
-            pace_status: None,
-            suppressed: false,
+            ..Figure::default()
         }
     }
 
