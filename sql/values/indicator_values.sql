@@ -34,44 +34,33 @@ references_offered AS (
     WHERE region_code = CAST($province_code AS VARCHAR) AND programme IS NULL AND agency_type IS NULL
       AND target IS NOT NULL AND year IS NOT NULL AND comparator IN ('>=', '<=', '~')
 ),
-computed_rows AS (
+-- Every key is answered once (DESIGN §17), by the first source that has it: the indicators' rows (`computed`), else
+-- the figure an office reported (ingestion refuses computed indicators; this keeps it so), else the target itself —
+-- a `no_data` row without a value. Keys match with nulls matching nulls.
+candidates AS (
     SELECT indicator_id, region_code, year, programme, agency_type, value, numerator, denominator,
-        'computed' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on
+        'computed' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on, 1 AS source
     FROM indicator_rows
-),
--- Reported figures for keys no indicator computes (ingestion refuses computed indicators; this keeps it so).
-reported_rows AS (
-    SELECT r.indicator_id, r.region_code, r.year, r.programme, r.agency_type, r.value,
-        CAST(NULL AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator,
-        'reported' AS basis, r.reported_by, r.reported_on
-    FROM reported AS r
-    WHERE NOT EXISTS (
-        SELECT 1 FROM indicator_rows AS c
-        WHERE c.indicator_id = r.indicator_id AND c.region_code = r.region_code AND c.year = r.year
-          AND (c.programme IS NOT DISTINCT FROM r.programme) AND (c.agency_type IS NOT DISTINCT FROM r.agency_type)
-    )
-),
-answered AS (
-    SELECT * FROM computed_rows
     UNION ALL
-    SELECT * FROM reported_rows
-),
--- A target no value row answers: a row of its own, without a value.
-no_data_rows AS (
-    SELECT DISTINCT t.indicator_id, t.region_code, t.year, t.programme, t.agency_type,
+    SELECT indicator_id, region_code, year, programme, agency_type, value,
+        CAST(NULL AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator,
+        'reported' AS basis, reported_by, reported_on, 2 AS source
+    FROM reported
+    UNION ALL
+    SELECT DISTINCT indicator_id, region_code, year, programme, agency_type,
         CAST(NULL AS DOUBLE) AS value, CAST(NULL AS BIGINT) AS numerator, CAST(NULL AS BIGINT) AS denominator,
-        'no_data' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on
-    FROM targets AS t
-    WHERE NOT EXISTS (
-        SELECT 1 FROM answered AS a
-        WHERE a.indicator_id = t.indicator_id AND a.region_code = t.region_code AND a.year = t.year
-          AND (a.programme IS NOT DISTINCT FROM t.programme) AND (a.agency_type IS NOT DISTINCT FROM t.agency_type)
-    )
+        'no_data' AS basis, CAST(NULL AS VARCHAR) AS reported_by, CAST(NULL AS DATE) AS reported_on, 3 AS source
+    FROM targets
 ),
 value_rows AS (
-    SELECT * FROM answered
-    UNION ALL
-    SELECT * FROM no_data_rows
+    SELECT indicator_id, region_code, year, programme, agency_type, value, numerator, denominator,
+        basis, reported_by, reported_on
+    FROM (
+        SELECT *,
+            MIN(source) OVER (PARTITION BY indicator_id, region_code, year, programme, agency_type) AS first_source
+        FROM candidates
+    ) AS c
+    WHERE source = first_source
 ),
 joined AS (
     SELECT v.indicator_id, v.region_code, v.year, v.programme, v.agency_type, v.value, v.numerator, v.denominator,
