@@ -307,12 +307,41 @@ pub fn masked_row_json(cells: &RowCells<'_>) -> String {
             Field::Name => continue,
             Field::IdNumber => mask_id_text(raw),
             // An ID typed into another column is masked too, invisible characters in it or not.
-            _ if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) => mask_id_text(raw),
-            _ => raw.to_string(),
+            _ => mask_ids_in(raw),
         };
         object.insert(field.code().to_string(), serde_json::Value::String(value));
     }
     serde_json::Value::Object(object).to_string()
+}
+
+/// A cell as it may be kept (a reject's row, a register's free-text reason): an ID number typed in it — the whole
+/// cell, invisible characters in it or not, or 18 characters inside other text — masked as the ID column is
+/// (DESIGN §7); anything else unchanged.
+pub(crate) fn mask_ids_in(raw: &str) -> String {
+    if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) {
+        return mask_id_text(raw);
+    }
+    const ID_LEN: usize = 18;
+    let chars: Vec<char> = fold_cell(raw).chars().collect();
+    let in_id = |c: char| c.is_ascii_digit() || c == 'X' || c == 'x';
+    let (mut out, mut found, mut i) = (String::with_capacity(raw.len()), false, 0);
+    while i < chars.len() {
+        let window = chars.get(i..i + ID_LEN).filter(|w| w.iter().all(|&c| in_id(c)));
+        let bounded = (i == 0 || !chars[i - 1].is_ascii_alphanumeric())
+            && chars.get(i + ID_LEN).is_none_or(|c| !c.is_ascii_alphanumeric());
+        if let Some(window) = window.filter(|_| bounded) {
+            let candidate: String = window.iter().collect::<String>().to_ascii_uppercase();
+            if IdNumber::parse(&candidate).is_ok() {
+                out.push_str(&mask_id_text(&candidate));
+                found = true;
+                i += ID_LEN;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    if found { out } else { raw.to_string() }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use crate::validate::echo;
 use crate::warehouse::RejectRecord;
 use chrono::NaiveDate;
 use skillhouse_model::{
-    AgencyType, IdNumber, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason, fold_cell,
-    mask_id_text, normalize_key, parse_date,
+    AgencyType, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason, fold_cell,
+    parse_date,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -204,9 +204,7 @@ fn row_json(cells: &ReportedCells) -> String {
     let mut object = serde_json::Map::new();
     for (column, cell) in REPORTED_COLUMNS.iter().zip(cells) {
         let Some(raw) = cell else { continue };
-        let value =
-            if normalize_key(raw).is_ok_and(|k| IdNumber::parse(&k).is_ok()) { mask_id_text(raw) } else { raw.clone() };
-        object.insert((*column).to_string(), serde_json::Value::String(value));
+        object.insert((*column).to_string(), serde_json::Value::String(crate::validate::mask_ids_in(raw)));
     }
     serde_json::Value::Object(object).to_string()
 }

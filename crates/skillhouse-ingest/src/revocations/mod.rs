@@ -26,6 +26,7 @@ use crate::ledger::{Ledger, LedgerStatus};
 use crate::pending::ledger_entry;
 use crate::reference::registry_rows;
 use crate::report::{FileOutcome, FileReport};
+use crate::validate::mask_ids_in;
 use crate::warehouse::{Layout, Lineage, RejectRecord};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -206,9 +207,10 @@ fn row_json(kind: RegisterKind, cells: &RegisterCells) -> String {
         RegisterKind::Revocations => &REVOCATION_HEADERS,
         RegisterKind::Renewals => &RENEWAL_HEADERS,
     };
-    let map: BTreeMap<&str, &str> = [headers[0].0, headers[1].0, headers[2].0]
+    // An ID number typed into any cell (a swapped column, a reason naming the holder) is masked (DESIGN §7).
+    let map: BTreeMap<&str, String> = [headers[0].0, headers[1].0, headers[2].0]
         .into_iter()
-        .zip([cells.cert_no.as_str(), cells.date.as_str(), cells.extra.as_str()])
+        .zip([&cells.cert_no, &cells.date, &cells.extra].map(|cell| mask_ids_in(cell)))
         .collect();
     serde_json::to_string(&map).unwrap_or_default()
 }

@@ -123,7 +123,8 @@ pub(crate) fn validate_register_row(
         }
     }
     let reason = match ctx.kind {
-        RegisterKind::Revocations => Some(cells.extra.clone()).filter(|r| !r.is_empty()),
+        // Free text kept in the warehouse: an ID number in it (the holder's, say) is masked (DESIGN §7).
+        RegisterKind::Revocations => Some(crate::validate::mask_ids_in(&cells.extra)).filter(|r| !r.is_empty()),
         RegisterKind::Renewals => None,
     };
     Ok(RegisterRow { cert_no, date, reason, valid_until })

@@ -197,6 +197,25 @@ fn reject_rows_mask_ids_and_drop_names() {
     assert!(json.contains(&format!("{}***********{}", &raw_id[..6], &raw_id[17..])), "{json}");
 }
 
+#[test]
+fn ids_inside_text_are_masked_and_other_text_is_kept() {
+    let raw_id = id(d(1990, 3, 15), 101);
+    let masked = format!("{}***********{}", &raw_id[..6], &raw_id[17..]);
+    assert_eq!(mask_ids_in(&raw_id), masked, "the whole cell");
+    assert_eq!(mask_ids_in(&format!(" {raw_id}\u{3000}")), masked, "spaces around it");
+    assert_eq!(mask_ids_in(&format!("持证人{raw_id}伪造材料")), format!("持证人{masked}伪造材料"), "inside text");
+    let full_width: String =
+        raw_id.chars().map(|c| char::from_u32(c as u32 - 0x21 + 0xFF01).expect("full width")).collect();
+    assert_eq!(mask_ids_in(&format!("身份证{full_width}")), format!("身份证{masked}"), "full-width digits");
+    // Not an ID: a wrong check digit, a longer run of digits, an ordinary reason, a certificate number.
+    let mut wrong = raw_id.clone();
+    let last = if wrong.ends_with('0') { "1" } else { "0" };
+    wrong.replace_range(17.., last);
+    for kept in [format!("编号{wrong}"), format!("{raw_id}7"), "伪造材料".to_string(), "S000012345678901234".to_string()] {
+        assert_eq!(mask_ids_in(&kept), kept);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, max_shrink_time: 10_000, ..ProptestConfig::default() })]
 

@@ -36,7 +36,7 @@ fn ledger(warehouse: &Path) -> Ledger {
 }
 
 /// Every text cell of every Parquet file of the warehouse.
-fn warehouse_text(warehouse: &Path) -> Vec<String> {
+pub(crate) fn warehouse_text(warehouse: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for path in parquet_files(warehouse) {
         let frame = skillhouse_ingest::read_parquet(&path, None).expect("parquet");

@@ -179,3 +179,62 @@ fn a_register_without_its_header_is_unreadable_and_the_batch_goes_on() {
     assert_eq!((entry.status, entry.rows_read), (LedgerStatus::Unreadable, None));
     assert!(!warehouse.join("revocations/revocations.parquet").exists());
 }
+
+/// Issue 27 for the registers: an ID number typed into a register — in the number's column, in the reason, inside
+/// text — reaches no warehouse file unmasked, and a register linked out of the landing folder is refused unread.
+#[cfg(unix)]
+#[test]
+fn ids_typed_into_a_register_are_masked_and_a_linked_register_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let landing = tmp.path().join("landing");
+    copy_dir(&fixtures::fixtures_dir().join("landing"), &landing);
+    let id = fixtures::persons().p1;
+    let register = format!(
+        "证书编号,撤销日期,撤销原因\n\
+         Y000141000001244000016,2024-07-01,持证人{id}材料造假\n\
+         {id},2024-07-01,x\n\
+         ZX-2024-0001,2024-07-01,{id}\n"
+    );
+    std::fs::write(landing.join("revocations.csv"), register).expect("write revocations");
+    let outside = tmp.path().join("elsewhere.csv");
+    std::fs::write(&outside, format!("cert_no,renewed_on,valid_until\nZX-2024-0002,2025-05-07,2031-05-06 {id}\n"))
+        .expect("write outside");
+    std::os::unix::fs::symlink(&outside, landing.join("renewals.csv")).expect("link");
+    let warehouse = tmp.path().join("warehouse");
+    let report = run(&fixtures::options(&warehouse, vec![landing]));
+
+    let revocations = file(&report, "revocations.csv");
+    assert_eq!((revocations.rows_read, revocations.rows_accepted, revocations.rows_rejected), (3, 2, 1));
+    assert_eq!(revocations.reject_codes(), codes(&[(Reason::UnknownCertNo, 1)]));
+    let masked = format!("{}***********{}", &id[..6], &id[17..]);
+    let stored = read_parquet(&warehouse.join("revocations/revocations.parquet"), None).expect("revocations parquet");
+    assert_eq!(strings(&stored, "reason"), [Some(format!("持证人{masked}材料造假")), Some(masked.clone())]);
+    let rejects =
+        read_parquet(&warehouse.join("revocation_rejects/revocation_rejects.parquet"), None).expect("rejects");
+    assert_eq!(rejects.height(), 1);
+    let row_json: String = strings(&rejects, "row_json").into_iter().flatten().collect();
+    assert!(row_json.contains(&masked), "{row_json}");
+
+    match &file(&report, "renewals.csv").outcome {
+        FileOutcome::Unreadable { message } => assert!(message.contains("out of the landing folder"), "{message}"),
+        other => panic!("a register linked out of the landing folder: {other:?}"),
+    }
+    // No cell of the warehouse's Parquet, and no other file of it, holds the ID number or the linked file's text.
+    let mut texts = crate::hostile::warehouse_text(&warehouse);
+    for path in walk(&warehouse).into_iter().filter(|p| p.extension().is_none_or(|e| e != "parquet")) {
+        texts.push(String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned());
+    }
+    for text in texts {
+        assert!(!text.contains(&id), "the ID number in the warehouse: {text}");
+        assert!(!text.contains("2031-05-06"), "the linked register's content in the warehouse: {text}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("list") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
