@@ -7,8 +7,7 @@ use crate::validate::echo;
 use crate::warehouse::RejectRecord;
 use chrono::NaiveDate;
 use skillhouse_model::{
-    AgencyType, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason, fold_cell,
-    parse_date,
+    AgencyType, Programme, REPORTED_COLUMNS, REPORTED_REQUIRED, ReportedRejectReason as Reason, fold_cell, parse_date,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;

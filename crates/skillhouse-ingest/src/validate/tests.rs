@@ -211,7 +211,9 @@ fn ids_inside_text_are_masked_and_other_text_is_kept() {
     let mut wrong = raw_id.clone();
     let last = if wrong.ends_with('0') { "1" } else { "0" };
     wrong.replace_range(17.., last);
-    for kept in [format!("编号{wrong}"), format!("{raw_id}7"), "伪造材料".to_string(), "S000012345678901234".to_string()] {
+    for kept in
+        [format!("编号{wrong}"), format!("{raw_id}7"), "伪造材料".to_string(), "S000012345678901234".to_string()]
+    {
         assert_eq!(mask_ids_in(&kept), kept);
     }
 }
