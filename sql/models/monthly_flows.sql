@@ -65,7 +65,7 @@ youth AS (
 ),
 in_areas AS (
     SELECT
-        a.person_key, a.year, a.region_code,
+        a.year, a.region_code,
         CAST(date_part('month', a.first_skill_date) AS INT) AS skill_month,
         CAST(date_part('month', a.first_high_skill_date) AS INT) AS high_skill_month,
         CAST(date_part('month', a.first_technician_date) AS INT) AS technician_month,
@@ -73,6 +73,15 @@ in_areas AS (
         y.person_key IS NOT NULL AS youth
     FROM (SELECT * FROM by_region UNION ALL SELECT * FROM by_person) AS a
     LEFT JOIN youth AS y ON y.person_key = a.person_key AND y.year = a.year
+),
+-- How many persons of an area and year share the same months: a small table. DataFusion plans every reference to a
+-- common table expression anew, so each large one below is read once, and fanned out to its indicators by a cross
+-- join with their names (not one UNION ALL branch per indicator, which would aggregate the certificates again for
+-- each).
+area_months AS (
+    SELECT region_code, year, skill_month, high_skill_month, technician_month, top_grade_month, youth, COUNT(*) AS n
+    FROM in_areas
+    GROUP BY region_code, year, skill_month, high_skill_month, technician_month, top_grade_month, youth
 ),
 tagged AS (
     SELECT person_key, year, programme, issue_date, level_rank FROM skill WHERE programme IS NOT NULL
@@ -89,62 +98,72 @@ by_programme AS (
     FROM tagged
     GROUP BY person_key, year, programme
 ),
-completed AS (
-    -- Training 人次 as in training_counts and the training indicators: completed rows (passed or failed), in the
-    -- year and month their class ended, in the provider's region.
-    SELECT end_year AS year, region_code, programme, subsidised, organiser,
-        CAST(date_part('month', end_date) AS INT) AS month
-    FROM training
-    WHERE end_date <= CAST($as_of AS DATE) AND result IN ('passed', 'failed')
+programme_months AS (
+    SELECT year, programme, skill_month, high_skill_month, COUNT(*) AS n
+    FROM by_programme
+    GROUP BY year, programme, skill_month, high_skill_month
 ),
-completed_in_areas AS (
-    SELECT year, region_code, subsidised, organiser, month FROM completed
-    UNION ALL
-    SELECT year, CAST($province_code AS VARCHAR) AS region_code, subsidised, organiser, month FROM completed
-),
-completed_by_programme AS (
-    SELECT year, programme, subsidised, month FROM completed WHERE programme IS NOT NULL
-    UNION ALL
-    SELECT year, split_part(programme, '.', 1) AS programme, subsidised, month FROM completed WHERE programme LIKE '%.%'
+-- Training 人次 as in training_counts and the training indicators: completed rows (passed or failed), in the year
+-- and month their class ended, in the provider's region.
+training_months AS (
+    SELECT year, region_code, programme, subsidised, organiser, month, COUNT(*) AS n
+    FROM (
+        SELECT end_year AS year, region_code, programme, subsidised, organiser,
+            CAST(date_part('month', end_date) AS INT) AS month
+        FROM training
+        WHERE end_date <= CAST($as_of AS DATE) AND result IN ('passed', 'failed')
+    ) AS completed
+    GROUP BY year, region_code, programme, subsidised, organiser, month
 ),
 -- New persons (or 人次) in each month: the month of their first qualifying certificate (or the class's end).
+fanned AS (
+    SELECT i.indicator_id, a.region_code, a.year, CAST(NULL AS VARCHAR) AS programme,
+        CASE i.indicator_id
+            WHEN 'new_skilled' THEN a.skill_month
+            WHEN 'new_high_skilled' THEN a.high_skill_month
+            WHEN 'new_top_grade_persons' THEN a.top_grade_month
+            ELSE a.technician_month
+        END AS month,
+        a.n
+    FROM area_months AS a
+    CROSS JOIN (VALUES ('new_skilled'), ('new_high_skilled'), ('new_technicians'), ('new_youth_technicians'),
+                       ('new_top_grade_persons')) AS i(indicator_id)
+    WHERE i.indicator_id <> 'new_youth_technicians' OR a.youth
+    UNION ALL
+    SELECT i.indicator_id, CAST($province_code AS VARCHAR), p.year, p.programme,
+        CASE i.indicator_id WHEN 'programme_new_skilled' THEN p.skill_month ELSE p.high_skill_month END,
+        p.n
+    FROM programme_months AS p
+    CROSS JOIN (VALUES ('programme_new_skilled'), ('programme_new_high_skilled')) AS i(indicator_id)
+    UNION ALL
+    -- Training: per region and the province (all three), per programme and a sub-programme's parent (the first
+    -- two) for the province.
+    SELECT i.indicator_id,
+        CASE i.scope WHEN 'region' THEN t.region_code ELSE CAST($province_code AS VARCHAR) END,
+        t.year,
+        CASE i.scope
+            WHEN 'programme' THEN t.programme
+            WHEN 'parent' THEN split_part(t.programme, '.', 1)
+        END,
+        t.month,
+        t.n
+    FROM training_months AS t
+    CROSS JOIN (VALUES ('training_persons', 'region'), ('training_persons', 'province'),
+                       ('training_persons', 'programme'), ('training_persons', 'parent'),
+                       ('subsidised_training', 'region'), ('subsidised_training', 'province'),
+                       ('subsidised_training', 'programme'), ('subsidised_training', 'parent'),
+                       ('youth_league_training', 'region'), ('youth_league_training', 'province'))
+        AS i(indicator_id, scope)
+    WHERE (i.indicator_id <> 'subsidised_training' OR t.subsidised)
+      AND (i.indicator_id <> 'youth_league_training' OR t.organiser = 'youth_league')
+      AND (i.scope <> 'programme' OR t.programme IS NOT NULL)
+      AND (i.scope <> 'parent' OR t.programme LIKE '%.%')
+),
 monthly AS (
-    SELECT 'new_skilled' AS indicator_id, region_code, year, CAST(NULL AS VARCHAR) AS programme,
-        skill_month AS month, COUNT(*) AS n
-    FROM in_areas WHERE skill_month IS NOT NULL GROUP BY region_code, year, skill_month
-    UNION ALL
-    SELECT 'new_high_skilled', region_code, year, CAST(NULL AS VARCHAR), high_skill_month, COUNT(*)
-    FROM in_areas WHERE high_skill_month IS NOT NULL GROUP BY region_code, year, high_skill_month
-    UNION ALL
-    SELECT 'new_technicians', region_code, year, CAST(NULL AS VARCHAR), technician_month, COUNT(*)
-    FROM in_areas WHERE technician_month IS NOT NULL GROUP BY region_code, year, technician_month
-    UNION ALL
-    SELECT 'new_youth_technicians', region_code, year, CAST(NULL AS VARCHAR), technician_month, COUNT(*)
-    FROM in_areas WHERE technician_month IS NOT NULL AND youth GROUP BY region_code, year, technician_month
-    UNION ALL
-    SELECT 'new_top_grade_persons', region_code, year, CAST(NULL AS VARCHAR), top_grade_month, COUNT(*)
-    FROM in_areas WHERE top_grade_month IS NOT NULL GROUP BY region_code, year, top_grade_month
-    UNION ALL
-    SELECT 'programme_new_skilled', CAST($province_code AS VARCHAR), year, programme, skill_month, COUNT(*)
-    FROM by_programme WHERE skill_month IS NOT NULL GROUP BY year, programme, skill_month
-    UNION ALL
-    SELECT 'programme_new_high_skilled', CAST($province_code AS VARCHAR), year, programme, high_skill_month, COUNT(*)
-    FROM by_programme WHERE high_skill_month IS NOT NULL GROUP BY year, programme, high_skill_month
-    UNION ALL
-    SELECT 'training_persons', region_code, year, CAST(NULL AS VARCHAR), month, COUNT(*)
-    FROM completed_in_areas GROUP BY region_code, year, month
-    UNION ALL
-    SELECT 'subsidised_training', region_code, year, CAST(NULL AS VARCHAR), month, COUNT(*)
-    FROM completed_in_areas WHERE subsidised GROUP BY region_code, year, month
-    UNION ALL
-    SELECT 'youth_league_training', region_code, year, CAST(NULL AS VARCHAR), month, COUNT(*)
-    FROM completed_in_areas WHERE organiser = 'youth_league' GROUP BY region_code, year, month
-    UNION ALL
-    SELECT 'training_persons', CAST($province_code AS VARCHAR), year, programme, month, COUNT(*)
-    FROM completed_by_programme GROUP BY year, programme, month
-    UNION ALL
-    SELECT 'subsidised_training', CAST($province_code AS VARCHAR), year, programme, month, COUNT(*)
-    FROM completed_by_programme WHERE subsidised GROUP BY year, programme, month
+    SELECT indicator_id, region_code, year, programme, month, SUM(n) AS n
+    FROM fanned
+    WHERE month IS NOT NULL
+    GROUP BY indicator_id, region_code, year, programme, month
 ),
 -- The years as year_ends and training_years have them: from the first year with a counted row to the as-of year.
 certificate_years AS (
