@@ -249,6 +249,7 @@ pub async fn build_snapshot_with_options(
     let clock = Instant::now();
     progress("compact", 0, 1);
     compact_certificates(&ctx, snapshot_dir, &carry, &mut stored, clock).await?;
+    compact_training(&ctx, snapshot_dir, &mut stored).await?;
     phases_ms.insert("compact".to_string(), millis(clock));
     skillhouse_model::fault::point("build.compacted");
     register_state_tables(&ctx, snapshot_dir, &carry).await?;
@@ -384,6 +385,15 @@ async fn compact_certificates(
         )
         .await?;
     tables::use_compact_certificates(ctx, &snapshot_dir.join(carry::COMPACT_DIR)).await
+}
+
+/// The base's training files (one per provider and month) read once into one file, which every model and indicator
+/// then reads as `training`. Written whole at every build: training years are not carried (the carry plan follows
+/// the certificates' files only).
+async fn compact_training(ctx: &SessionContext, snapshot_dir: &Path, stored: &mut Stored) -> Result<()> {
+    let training = ctx.table("training").await.map_err(|e| QueryError::engine("reading `training`", e))?;
+    stored.write(tables::COMPACT_TRAINING_FILE, training, Instant::now()).await?;
+    tables::use_compact_training(ctx, &snapshot_dir.join(tables::COMPACT_TRAINING_FILE)).await
 }
 
 /// The models that continue from their own rows of the year before `from_year` read them as `<id>_before`, from the

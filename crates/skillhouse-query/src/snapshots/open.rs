@@ -118,13 +118,17 @@ pub async fn register_snapshot(ctx: &SessionContext, warehouse_dir: &Path, snaps
         }
     }
     tables::register_missing_registries(ctx, snapshot_dir).await?;
-    // Snapshots built before the compacted copy existed keep reading the base files; those built before the
-    // per-year layout read their one file.
+    // Snapshots built before the compacted copies existed keep reading the base files; those built before the
+    // per-year layout read their one file of certificates.
     for compact in [snapshot_dir.join(carry::COMPACT_DIR), snapshot_dir.join(tables::COMPACT_CERTIFICATES_FILE)] {
         if compact.exists() {
             tables::use_compact_certificates(ctx, &compact).await?;
             break;
         }
+    }
+    let training = snapshot_dir.join(tables::COMPACT_TRAINING_FILE);
+    if training.is_file() {
+        tables::use_compact_training(ctx, &training).await?;
     }
     Ok(())
 }
