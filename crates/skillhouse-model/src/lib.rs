@@ -18,6 +18,9 @@
 //! ingestion, querying and serving all build on it, and it stays cheap to test exhaustively. (The one exception is
 //! [`fault`], the crash tests' fault-injection points, which reads one environment variable.)
 
+#[macro_use]
+mod reason_code;
+
 mod agency;
 mod cert_no;
 mod cert_type;

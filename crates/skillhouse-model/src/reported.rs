@@ -2,8 +2,6 @@
 //! columns such a file has. Which indicators may be reported, with their units and titles, is reference data
 //! (`datasets/reference/reportable_indicators.csv`), not code.
 
-use std::fmt;
-
 /// The columns of a reported-figures file, in DESIGN §17's order (the header names them; their order is free).
 pub const REPORTED_COLUMNS: [&str; 10] = [
     "indicator_id",
@@ -22,80 +20,39 @@ pub const REPORTED_COLUMNS: [&str; 10] = [
 pub const REPORTED_REQUIRED: [&str; 7] =
     ["indicator_id", "region_code", "year", "value", "unit", "reported_by", "reported_on"];
 
-/// Why a reported row was rejected. Checked in this order; a row gets the first that applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportedRejectReason {
-    /// A required column is empty (indicator_id, region_code, year, value, unit, reported_by, reported_on).
-    MissingField,
-    /// No indicator of that id: not reportable, not computed, no target's.
-    UnknownIndicator,
-    /// An indicator SkillHouse computes from the records, or one that is not of the reportable kind.
-    IndicatorNotReportable,
-    /// A region code that is not the province or a reporting unit.
-    UnknownRegion,
-    /// A programme that is not one of `1`–`10`, `2.1`–`2.5`.
-    UnknownProgramme,
-    /// An agency type that is not one of the four.
-    UnknownAgencyType,
-    /// A year that is not a whole number.
-    YearInvalid,
-    /// A year outside the warehouse's years (its first certificate or training year to the as-of year).
-    YearOutOfRange,
-    /// A unit other than the one the indicator's targets use.
-    UnitMismatch,
-    /// A value that is not a finite number.
-    ValueNotNumeric,
-    /// A negative value.
-    ValueNegative,
-    /// A reporting date that cannot be read or is after the as-of date.
-    ReportedOnInvalid,
-    /// The same indicator, region, year, programme and agency type again in one file: the first row counts.
-    DuplicateKey,
+reason_codes! {
+    /// Why a reported row was rejected. Checked in this order; a row gets the first that applies.
+    pub enum ReportedRejectReason {
+        /// A required column is empty (indicator_id, region_code, year, value, unit, reported_by, reported_on).
+        MissingField => "missing_field",
+        /// No indicator of that id: not reportable, not computed, no target's.
+        UnknownIndicator => "unknown_indicator",
+        /// An indicator SkillHouse computes from the records, or one that is not of the reportable kind.
+        IndicatorNotReportable => "indicator_not_reportable",
+        /// A region code that is not the province or a reporting unit.
+        UnknownRegion => "unknown_region",
+        /// A programme that is not one of `1`–`10`, `2.1`–`2.5`.
+        UnknownProgramme => "unknown_programme",
+        /// An agency type that is not one of the four.
+        UnknownAgencyType => "unknown_agency_type",
+        /// A year that is not a whole number.
+        YearInvalid => "year_invalid",
+        /// A year outside the warehouse's years (its first certificate or training year to the as-of year).
+        YearOutOfRange => "year_out_of_range",
+        /// A unit other than the one the indicator's targets use.
+        UnitMismatch => "unit_mismatch",
+        /// A value that is not a finite number.
+        ValueNotNumeric => "value_not_numeric",
+        /// A negative value.
+        ValueNegative => "value_negative",
+        /// A reporting date that cannot be read or is after the as-of date.
+        ReportedOnInvalid => "reported_on_invalid",
+        /// The same indicator, region, year, programme and agency type again in one file: the first row counts.
+        DuplicateKey => "duplicate_key",
+    }
 }
 
 impl ReportedRejectReason {
-    /// Every reason, in checking order.
-    pub const ALL: [ReportedRejectReason; 13] = [
-        Self::MissingField,
-        Self::UnknownIndicator,
-        Self::IndicatorNotReportable,
-        Self::UnknownRegion,
-        Self::UnknownProgramme,
-        Self::UnknownAgencyType,
-        Self::YearInvalid,
-        Self::YearOutOfRange,
-        Self::UnitMismatch,
-        Self::ValueNotNumeric,
-        Self::ValueNegative,
-        Self::ReportedOnInvalid,
-        Self::DuplicateKey,
-    ];
-
-    /// The stable snake_case code.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::MissingField => "missing_field",
-            Self::UnknownIndicator => "unknown_indicator",
-            Self::IndicatorNotReportable => "indicator_not_reportable",
-            Self::UnknownRegion => "unknown_region",
-            Self::UnknownProgramme => "unknown_programme",
-            Self::UnknownAgencyType => "unknown_agency_type",
-            Self::YearInvalid => "year_invalid",
-            Self::YearOutOfRange => "year_out_of_range",
-            Self::UnitMismatch => "unit_mismatch",
-            Self::ValueNotNumeric => "value_not_numeric",
-            Self::ValueNegative => "value_negative",
-            Self::ReportedOnInvalid => "reported_on_invalid",
-            Self::DuplicateKey => "duplicate_key",
-        }
-    }
-
-    /// Parses a stable code back to its reason.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == code)
-    }
-
     /// A sentence the reporting office can act on (Chinese, then English).
     pub const fn explanation(self) -> &'static str {
         match self {
@@ -124,25 +81,14 @@ impl ReportedRejectReason {
     }
 }
 
-impl fmt::Display for ReportedRejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn codes_round_trip_and_are_distinct() {
-        let mut codes: Vec<&str> = ReportedRejectReason::ALL.iter().map(|r| r.code()).collect();
+    fn every_explanation_is_chinese_then_english() {
         for reason in ReportedRejectReason::ALL {
-            assert_eq!(ReportedRejectReason::from_code(reason.code()), Some(reason));
             assert!(reason.explanation().contains(" / "), "{reason}: Chinese, then English");
         }
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), ReportedRejectReason::ALL.len());
     }
 }

@@ -4,67 +4,32 @@
 //! Both registers name certificates already in the warehouse by `cert_no` and date an event (revoked on, renewed
 //! on); they share one reason vocabulary because their rules are the same rules applied to a different date column.
 
-use std::fmt;
-
-/// Why a revocation or renewal row was rejected. As with [`crate::RejectReason`], the variants are in checking
-/// order (a row with several defects gets the first) and the codes are stable identifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RevocationRejectReason {
-    /// An empty `cert_no` or event date (`revoked_on`, `renewed_on`).
-    MissingField,
-    /// An event date (or a renewal's `valid_until`) that cannot be parsed.
-    DateInvalid,
-    /// A certificate number with a control character in it (see [`crate::normalize_key`]).
-    CertNoFormat,
-    /// No accepted certificate in the warehouse has this number.
-    UnknownCertNo,
-    /// The event is dated before the certificate's issue date.
-    DateBeforeIssue,
-    /// The event is dated after the as-of date of the ingest (it has not happened yet).
-    DateFuture,
-    /// A renewal whose `valid_until` is not after its `renewed_on`.
-    ValidUntilBeforeRenewal,
-    /// The certificate is already revoked earlier in the register: the first row counts.
-    DuplicateRevocation,
-    /// The same certificate and renewal date again in the register: the first row counts.
-    DuplicateRenewal,
+reason_codes! {
+    /// Why a revocation or renewal row was rejected. As with [`crate::RejectReason`], the variants are in checking
+    /// order (a row with several defects gets the first) and the codes are stable identifiers.
+    pub enum RevocationRejectReason {
+        /// An empty `cert_no` or event date (`revoked_on`, `renewed_on`).
+        MissingField => "missing_field",
+        /// An event date (or a renewal's `valid_until`) that cannot be parsed.
+        DateInvalid => "date_invalid",
+        /// A certificate number with a control character in it (see [`crate::normalize_key`]).
+        CertNoFormat => "cert_no_format",
+        /// No accepted certificate in the warehouse has this number.
+        UnknownCertNo => "unknown_cert_no",
+        /// The event is dated before the certificate's issue date.
+        DateBeforeIssue => "date_before_issue",
+        /// The event is dated after the as-of date of the ingest (it has not happened yet).
+        DateFuture => "date_future",
+        /// A renewal whose `valid_until` is not after its `renewed_on`.
+        ValidUntilBeforeRenewal => "valid_until_before_renewal",
+        /// The certificate is already revoked earlier in the register: the first row counts.
+        DuplicateRevocation => "duplicate_revocation",
+        /// The same certificate and renewal date again in the register: the first row counts.
+        DuplicateRenewal => "duplicate_renewal",
+    }
 }
 
 impl RevocationRejectReason {
-    /// Every reason, in checking order.
-    pub const ALL: [RevocationRejectReason; 9] = [
-        Self::MissingField,
-        Self::DateInvalid,
-        Self::CertNoFormat,
-        Self::UnknownCertNo,
-        Self::DateBeforeIssue,
-        Self::DateFuture,
-        Self::ValidUntilBeforeRenewal,
-        Self::DuplicateRevocation,
-        Self::DuplicateRenewal,
-    ];
-
-    /// The stable snake_case code.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::MissingField => "missing_field",
-            Self::DateInvalid => "date_invalid",
-            Self::CertNoFormat => "cert_no_format",
-            Self::UnknownCertNo => "unknown_cert_no",
-            Self::DateBeforeIssue => "date_before_issue",
-            Self::DateFuture => "date_future",
-            Self::ValidUntilBeforeRenewal => "valid_until_before_renewal",
-            Self::DuplicateRevocation => "duplicate_revocation",
-            Self::DuplicateRenewal => "duplicate_renewal",
-        }
-    }
-
-    /// Parses a stable code back to its reason.
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == code)
-    }
-
     /// A sentence a clerk at the HR office can act on (Chinese, then English).
     pub const fn explanation(self) -> &'static str {
         match self {
@@ -78,26 +43,5 @@ impl RevocationRejectReason {
             Self::DuplicateRevocation => "该证书已在本表中撤销 / this certificate is already revoked above",
             Self::DuplicateRenewal => "该证书同一日期的复审已在本表中 / this renewal is already listed above",
         }
-    }
-}
-
-impl fmt::Display for RevocationRejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_round_trip_and_are_distinct() {
-        let mut seen = std::collections::HashSet::new();
-        for reason in RevocationRejectReason::ALL {
-            assert_eq!(RevocationRejectReason::from_code(reason.code()), Some(reason));
-            assert!(seen.insert(reason.code()), "{reason:?}");
-        }
-        assert_eq!(RevocationRejectReason::from_code("nonsense"), None);
     }
 }
