@@ -4,6 +4,7 @@
 //! records of DESIGN §16 beside the certificates, and the seed targets DESIGN §17 computes from the records.
 
 mod analyst;
+mod builds;
 mod fixture;
 mod plan_sql;
 mod revocations;

@@ -5,43 +5,16 @@
 //!
 //! The warehouse is `tests/fixtures/revocations/` (see `tests/slt/96_revocation.slt` for its persons).
 
-use crate::fixture;
+use crate::{builds, fixture};
 use chrono::NaiveDate;
+use skillhouse_query::BuildOptions;
 use skillhouse_query::datafusion::arrow::util::pretty::pretty_format_batches;
 use skillhouse_query::datafusion::prelude::SessionContext;
-use skillhouse_query::{BuildOptions, BuildParams, Manifest, QueryConfig, SqlCatalog};
 use std::path::Path;
-
-async fn build(
-    warehouse: &Path,
-    reference: &Path,
-    id: &str,
-    as_of: NaiveDate,
-    previous: Option<&str>,
-    full: bool,
-) -> Manifest {
-    let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
-    let options = BuildOptions { previous: previous_dir.as_deref(), gate: None, progress: None, full, engine: None };
-    skillhouse_query::build_snapshot_with_options(
-        warehouse,
-        reference,
-        &warehouse.join("snapshots").join(id),
-        &BuildParams::new(as_of),
-        &SqlCatalog::bundled().expect("bundled SQL"),
-        &QueryConfig::default(),
-        &options,
-    )
-    .await
-    .expect("snapshot builds")
-    .manifest
-}
 
 /// A query's rows over a snapshot, as text.
 async fn rows(warehouse: &Path, snapshot: &str, sql: &str) -> String {
-    let ctx = SessionContext::new();
-    skillhouse_query::register_snapshot(&ctx, warehouse, &warehouse.join("snapshots").join(snapshot))
-        .await
-        .expect("register snapshot");
+    let ctx = builds::session(warehouse, snapshot).await;
     let batches = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
     pretty_format_batches(&batches).expect("format").to_string()
 }
@@ -58,10 +31,14 @@ async fn a_night_that_takes_years_over_sees_terms_end_like_a_build_from_nothing(
     let tmp = tempfile::tempdir().expect("tempdir");
     let warehouse = tmp.path();
     let reference = fixture::write_revocations_warehouse(warehouse).await;
-    build(warehouse, &reference, "night1", day(2024, 10, 1), None, false).await;
-    let night2 = build(warehouse, &reference, "night2", fixture::revocations_as_of(), Some("night1"), false).await;
+    let reference = reference.as_path();
+    let build = move |id: &'static str, as_of: NaiveDate, previous: Option<&'static str>, full: bool| {
+        builds::build(warehouse, reference, id, as_of, previous, BuildOptions { full, ..Default::default() })
+    };
+    build("night1", day(2024, 10, 1), None, false).await;
+    let night2 = build("night2", fixture::revocations_as_of(), Some("night1"), false).await;
     assert_eq!(night2.recomputed_from_year, Some(2024), "the years before 2024 are taken over");
-    let full = build(warehouse, &reference, "full", fixture::revocations_as_of(), None, true).await;
+    let full = build("full", fixture::revocations_as_of(), None, true).await;
     assert_eq!(full.recomputed_from_year, Some(0));
     let (taken_over, from_nothing) = (rows(warehouse, "night2", PERSONS).await, rows(warehouse, "full", PERSONS).await);
     assert_eq!(taken_over, from_nothing);
@@ -92,7 +69,7 @@ async fn a_night_that_takes_years_over_sees_terms_end_like_a_build_from_nothing(
         .await
         .expect("run");
     fixture::write_batches(&revocations, &added);
-    let night3 = build(warehouse, &reference, "night3", fixture::revocations_as_of(), Some("night2"), false).await;
+    let night3 = build("night3", fixture::revocations_as_of(), Some("night2"), false).await;
     assert_eq!(night3.recomputed_from_year, Some(0), "a changed register recomputes every year");
     let q05 =
         rows(warehouse, "night3", "SELECT year, skilled FROM persons WHERE person_key = 'Q05' ORDER BY year").await;

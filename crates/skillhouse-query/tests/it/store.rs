@@ -4,38 +4,23 @@
 //! The fixture warehouse (`fixture::write_warehouse`) holds 23 certificates: 9 issued in 2023 (A1 5, A2 3, A3 1) and
 //! 14 in 2024 (A1 6, A2 4, A3 3, A4 1), one file per agency and year named `<agency>__<year>-01__fixture00000`.
 
-use crate::fixture;
+use crate::{builds, fixture};
 use skillhouse_query::datafusion::arrow::array::{Array, Int64Array};
 use skillhouse_query::datafusion::prelude::SessionContext;
 use skillhouse_query::{
-    BuildOptions, BuildParams, CheckStatus, GateConfig, GateReport, Manifest, QueryConfig, QueryError, SnapshotState,
-    SqlCatalog, WarehouseLock,
+    BuildOptions, CheckStatus, GateConfig, GateReport, Manifest, QueryError, SnapshotState, WarehouseLock,
 };
 use std::path::{Path, PathBuf};
 
 async fn build(warehouse: &Path, id: &str, previous: Option<&str>, gate: Option<&GateConfig>) -> Manifest {
-    let previous_dir = previous.map(|p| warehouse.join("snapshots").join(p));
-    let options = BuildOptions { previous: previous_dir.as_deref(), gate, progress: None, full: false, engine: None };
-    skillhouse_query::build_snapshot_with_options(
-        warehouse,
-        &fixture::fixtures_dir().join("reference"),
-        &warehouse.join("snapshots").join(id),
-        &BuildParams::new(fixture::as_of()),
-        &SqlCatalog::bundled().expect("bundled SQL"),
-        &QueryConfig::default(),
-        &options,
-    )
-    .await
-    .expect("snapshot builds")
-    .manifest
+    let reference = fixture::fixtures_dir().join("reference");
+    let options = BuildOptions { gate, ..Default::default() };
+    builds::build(warehouse, &reference, id, fixture::as_of(), previous, options).await
 }
 
 /// Certificates a snapshot folder's session sees.
 async fn certificates_in(warehouse: &Path, snapshot: &str) -> i64 {
-    let ctx = SessionContext::new();
-    skillhouse_query::register_snapshot(&ctx, warehouse, &warehouse.join("snapshots").join(snapshot))
-        .await
-        .expect("register snapshot");
+    let ctx = builds::session(warehouse, snapshot).await;
     let batches = ctx.sql("SELECT COUNT(*) FROM certificates").await.expect("plan").collect().await.expect("run");
     batches[0].column(0).as_any().downcast_ref::<Int64Array>().expect("count").value(0)
 }

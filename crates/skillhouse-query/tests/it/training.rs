@@ -2,7 +2,7 @@
 //! release gate checks the training rows' keys and references, and the training targets of the bundled
 //! `targets.csv` find the rows they are meant for. The training values themselves are in `tests/slt/90_training.slt`.
 
-use crate::fixture;
+use crate::{builds, fixture};
 use skillhouse_query::datafusion::prelude::{SessionConfig, SessionContext};
 use skillhouse_query::{CheckStatus, GateConfig, ResultFormat, Snapshot, format_batches};
 use std::path::Path;
@@ -107,27 +107,10 @@ async fn the_gate_refuses_repeated_enrolments_and_unknown_references_in_training
         let found = report.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"));
         (found.status, found.measured)
     };
-    let build = |id: &'static str| {
-        let snapshot_dir = warehouse.join("snapshots").join(id);
-        let reference = reference.clone();
-        let gate = gate.clone();
-        async move {
-            let options = skillhouse_query::BuildOptions { gate: Some(&gate), ..Default::default() };
-            skillhouse_query::build_snapshot_with_options(
-                warehouse,
-                &reference,
-                &snapshot_dir,
-                &skillhouse_query::BuildParams::new(fixture::as_of()),
-                &skillhouse_query::SqlCatalog::bundled().expect("bundled SQL"),
-                &skillhouse_query::QueryConfig::default(),
-                &options,
-            )
-            .await
-            .expect("build")
-            .manifest
-            .gate
-            .expect("gate ran")
-        }
+    let (reference, gate) = (reference.as_path(), &gate);
+    let build = move |id: &'static str| async move {
+        let options = skillhouse_query::BuildOptions { gate: Some(gate), ..Default::default() };
+        builds::build(warehouse, reference, id, fixture::as_of(), None, options).await.gate.expect("gate ran")
     };
     let clean = build("clean").await;
     assert_eq!(check(&clean, "unique_training_enrolment"), (CheckStatus::Pass, Some(0.0)));
