@@ -115,6 +115,14 @@ merged AS (
       AND EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
       AND NOT EXISTS (SELECT 1 FROM refallen AS r WHERE r.person_key = b.person_key)
 ),
+-- The year ends an untouched person's row is carried to. Unnested here, not in the last SELECT: there the unnest
+-- would sit above that SELECT's filter, and a build from nothing (the filter false) would leave an unnest over an
+-- empty relation that Ballista cannot send to its scheduler (a plan's empty relation travels without its columns);
+-- as one side of a cross join the whole branch is planned away.
+carried_years AS (
+    SELECT CAST(unnest(range(CAST($from_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
+        AS INT) AS year
+),
 per_person AS (
     SELECT
         person_key,
@@ -162,8 +170,7 @@ WHERE year >= CAST($from_year AS INT)
 UNION ALL
 SELECT
     b.person_key,
-    CAST(unnest(range(CAST($from_year AS BIGINT), CAST(date_part('year', CAST($as_of AS DATE)) AS BIGINT) + 1))
-        AS INT) AS year,
+    y.year,
     b.highest_rank,
     b.highest_level,
     b.region_code,
@@ -174,5 +181,6 @@ SELECT
     b.first_skill_date,
     b.first_cert_date
 FROM persons_before AS b
+CROSS JOIN carried_years AS y
 WHERE CAST($from_year AS INT) > 0
   AND NOT EXISTS (SELECT 1 FROM touched AS t WHERE t.person_key = b.person_key)
