@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::codec::SkillhouseLogicalCodec;
-use crate::engine::server_state;
+use crate::engine::{ballista_config, server_state};
 use ballista::prelude::SessionConfigExt;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -32,10 +32,7 @@ pub async fn run_scheduler(bind: SocketAddr) -> Result<(), Error> {
         no_executors_grace_period_seconds: EXECUTOR_TIMEOUT_SECONDS,
         ..SchedulerConfig::default()
     }
-    .with_override_config_producer(Arc::new(|| {
-        SessionConfig::new_with_ballista()
-            .with_ballista_logical_extension_codec(Arc::new(SkillhouseLogicalCodec::default()))
-    }))
+    .with_override_config_producer(Arc::new(|| ballista_config(SessionConfig::new_with_ballista())))
     .with_override_session_builder(Arc::new(server_state));
     config.override_logical_codec = Some(Arc::new(SkillhouseLogicalCodec::default()));
     let cluster = BallistaCluster::new_from_config(&config)

@@ -20,6 +20,8 @@ mod codec;
 #[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
+mod leaves;
+#[cfg(feature = "engine")]
 mod sql;
 
 #[cfg(feature = "engine")]
@@ -29,7 +31,9 @@ pub use cluster::{
 #[cfg(feature = "engine")]
 pub use codec::SkillhouseLogicalCodec;
 #[cfg(feature = "engine")]
-pub use engine::{Ballista, Target, client_state, server_state};
+pub use engine::{Ballista, Target, ballista_config, client_state, server_state};
+#[cfg(feature = "engine")]
+pub use leaves::LeavesAsMemoryScans;
 #[cfg(feature = "engine")]
 pub use sql::run_statements;
 

@@ -64,7 +64,6 @@ fn model_tables(warehouse: &Path) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "hangs: the Ballista 55 build stalls on the monthly_flows model (task metrics size mismatch, see docs/distributed.md); run with --ignored"]
 fn standalone_ballista_publishes_the_local_engines_indicator_values() {
     let local = table_lines(sample_warehouse(), "indicator_values", &[]);
     let ballista = table_lines(ballista_warehouse(), "indicator_values", &[]);
@@ -77,7 +76,6 @@ fn standalone_ballista_publishes_the_local_engines_indicator_values() {
 }
 
 #[test]
-#[ignore = "hangs: the Ballista 55 build stalls on the monthly_flows model (task metrics size mismatch, see docs/distributed.md); run with --ignored"]
 fn standalone_ballista_writes_the_local_engines_models() {
     let models = model_tables(sample_warehouse());
     assert!(models.iter().any(|m| m == "persons"), "{models:?}");
@@ -202,7 +200,6 @@ fn cluster() -> Cluster {
 /// The sample rebuilt through a cluster of one scheduler and two executors publishes the local engine's values,
 /// and an analyst's query through the cluster answers as the local shell does.
 #[test]
-#[ignore = "hangs: the Ballista 55 build stalls on the monthly_flows model (task metrics size mismatch, see docs/distributed.md); run with --ignored"]
 fn a_cluster_of_two_executors_publishes_the_local_engines_values() {
     let cluster = cluster();
     let (landing, manifest) = sample();
@@ -226,7 +223,6 @@ fn a_cluster_of_two_executors_publishes_the_local_engines_values() {
 /// An executor killed while the build runs: the build completes on the other one with the local values, or fails
 /// with an error and publishes nothing.
 #[test]
-#[ignore = "hangs: the Ballista 55 build stalls on the monthly_flows model (task metrics size mismatch, see docs/distributed.md); run with --ignored"]
 fn an_executor_killed_mid_build_either_finishes_or_publishes_nothing() {
     let mut cluster = cluster();
     let (landing, manifest) = sample();
