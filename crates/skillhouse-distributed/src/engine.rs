@@ -5,8 +5,8 @@
 use crate::codec::SkillhouseLogicalCodec;
 use crate::leaves::LeavesAsMemoryScans;
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use datafusion::execution::SessionState;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use skillhouse_query::{QueryConfig, QueryError, SessionProvider};
 use std::sync::Arc;
@@ -54,18 +54,13 @@ impl SessionProvider for Ballista {
             Target::Standalone => SessionContext::standalone_with_state(state).await,
             Target::Scheduler(url) => SessionContext::remote_with_state(url, state).await,
         };
-        let ctx = started.map_err(|source| QueryError::Engine {
+        let mut ctx = started.map_err(|source| QueryError::Engine {
             context: format!("starting a session on {}", self.name()),
             source,
         })?;
         // Ballista's upgrade of the state replaces its functions with Ballista's defaults: SkillHouse's go back.
-        let functions = skillhouse_query::build_functions();
-        for udaf in functions.aggregate {
-            ctx.register_udaf(udaf);
-        }
-        for udf in functions.scalar {
-            ctx.register_udf(udf);
-        }
+        skillhouse_query::register_build_functions(&mut ctx)
+            .map_err(|source| QueryError::Engine { context: "registering SkillHouse's functions".into(), source })?;
         Ok(ctx)
     }
 
@@ -93,13 +88,7 @@ pub fn client_state(config: &QueryConfig) -> skillhouse_query::Result<SessionSta
 /// client's options, SkillHouse's functions, and [`LeavesAsMemoryScans`] (the scheduler plans with it).
 pub fn server_state(session_config: SessionConfig) -> datafusion::common::Result<SessionState> {
     let mut state = ballista_core::utils::default_session_builder(ballista_config(session_config))?;
-    let functions = skillhouse_query::build_functions();
-    for udaf in functions.aggregate {
-        state.register_udaf(Arc::new(udaf))?;
-    }
-    for udf in functions.scalar {
-        state.register_udf(Arc::new(udf))?;
-    }
+    skillhouse_query::register_build_functions(&mut state)?;
     Ok(SessionStateBuilder::new_from_existing(state)
         .with_physical_optimizer_rule(Arc::new(LeavesAsMemoryScans))
         .build())

@@ -57,14 +57,9 @@ impl QueryConfig {
             runtime = runtime.with_temp_file_path(dir.clone());
         }
         let runtime = runtime.build_arc().map_err(|e| QueryError::engine("creating the query runtime", e))?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
-        let functions = crate::engine::build_functions();
-        for udaf in functions.aggregate {
-            ctx.register_udaf(udaf);
-        }
-        for udf in functions.scalar {
-            ctx.register_udf(udf);
-        }
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
+        crate::engine::register_build_functions(&mut ctx)
+            .map_err(|e| QueryError::engine("registering SkillHouse's functions", e))?;
         Ok(ctx)
     }
 }

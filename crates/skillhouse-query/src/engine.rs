@@ -4,6 +4,7 @@
 
 use crate::config::QueryConfig;
 use crate::error::Result;
+use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -34,4 +35,17 @@ pub fn build_functions() -> BuildFunctions {
         scalar: vec![crate::fingerprint::fingerprint64()],
         aggregate: vec![crate::stock::stock_by_year_end()],
     }
+}
+
+/// Registers the functions of [`BuildFunctions`] in a session, or in a session state (a Ballista scheduler's and
+/// executors').
+pub fn register_build_functions(registry: &mut dyn FunctionRegistry) -> datafusion::common::Result<()> {
+    let functions = build_functions();
+    for udaf in functions.aggregate {
+        registry.register_udaf(std::sync::Arc::new(udaf))?;
+    }
+    for udf in functions.scalar {
+        registry.register_udf(std::sync::Arc::new(udf))?;
+    }
+    Ok(())
 }

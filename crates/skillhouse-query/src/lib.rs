@@ -64,7 +64,7 @@ pub use catalog::{GATE_COMPARE, SqlCatalog, SqlFile, SqlKind};
 pub use comments::{Comments, TableComments};
 pub use config::{DEFAULT_MEMORY_LIMIT, DEFAULT_TARGET_PARTITIONS, QueryConfig, read_only_sql_options};
 pub use disclosure::Disclosure;
-pub use engine::{BuildFunctions, SessionProvider, build_functions};
+pub use engine::{BuildFunctions, SessionProvider, build_functions, register_build_functions};
 pub use error::{QueryError, Result, error_chain};
 pub use gate::{DEFAULT_MAX_INDICATOR_CHANGE_PCT, DEFAULT_MAX_ROW_DROP_PCT, DEFAULT_MAX_ROW_GROWTH_PCT, GateConfig};
 pub use gate_report::{CheckResult, CheckStatus, GateReport};
