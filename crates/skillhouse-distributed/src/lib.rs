@@ -11,6 +11,9 @@
 //! that runs the build; results stream back to it. Executors read the snapshot's files by their paths, so on more
 //! than one machine they must see the warehouse at the same path (a shared file system).
 //!
+//! *Object storage.* [`objects`]: warehouses at `s3://bucket/prefix`, worked on through a local copy, published by a
+//! conditional put of `CURRENT`.
+//!
 //! Everything sits behind the `engine` feature, off by default, so the default build never compiles Ballista.
 
 #[cfg(feature = "engine")]
@@ -21,6 +24,8 @@ mod codec;
 mod engine;
 #[cfg(feature = "engine")]
 mod leaves;
+#[cfg(feature = "engine")]
+pub mod objects;
 #[cfg(feature = "engine")]
 mod sql;
 

@@ -4,6 +4,7 @@ mod datagen;
 mod demo;
 mod distributed;
 mod ingest;
+mod objects;
 mod pg;
 mod rebuild;
 mod receipts;
@@ -16,6 +17,7 @@ mod sql_input;
 use crate::args::{Command, KeyArgs};
 use crate::exit::Outcome;
 use anyhow::{Context, bail};
+use objects::{Access, on_warehouse};
 use skillhouse_model::PseudonymKey;
 use skillhouse_query::{QueryError, WarehouseLock};
 use std::path::{Path, PathBuf};
@@ -25,16 +27,30 @@ pub fn run(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Datagen(args) => datagen::run(args),
-        Command::Ingest(args) => ingest::run(args),
-        Command::Rebuild(args) => rebuild::run(args),
-        Command::Sql(args) => sql::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Ingest(args) => {
+            on_warehouse(args, |a| &mut a.warehouse.warehouse, Access::Write("ingest"), ingest::run)
+        }
+        Command::Rebuild(args) => {
+            on_warehouse(args, |a| &mut a.warehouse.warehouse, Access::Write("rebuild"), rebuild::run)
+        }
+        Command::Sql(args) => on_warehouse(args, |a| &mut a.warehouse.warehouse, Access::Read, sql::run),
+        Command::Serve(args) => {
+            if args.rebuild_at.is_some() && objects::is_object_url(&args.warehouse.warehouse) {
+                bail!("serve --rebuild-at over object storage: run `skillhouse rebuild` from cron against the bucket");
+            }
+            let follow = Access::Follow(args.poll_interval);
+            on_warehouse(args, |a| &mut a.warehouse.warehouse, follow, serve::run)
+        }
         #[cfg(feature = "distributed")]
         Command::Scheduler(args) => distributed::scheduler(args),
         #[cfg(feature = "distributed")]
         Command::Executor(args) => distributed::executor(args),
-        Command::Snapshots(args) => snapshots::run(args),
-        Command::Receipts(args) => receipts::run(args),
+        Command::Snapshots(args) => {
+            on_warehouse(args, |a| &mut a.warehouse.warehouse, Access::Write("snapshots"), snapshots::run)
+        }
+        Command::Receipts(args) => {
+            on_warehouse(args, |a| &mut a.warehouse.warehouse, Access::Write("receipts"), receipts::run)
+        }
     }
 }
 

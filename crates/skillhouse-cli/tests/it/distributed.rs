@@ -4,7 +4,7 @@
 
 use super::{run, sample, sample_warehouse, skillhouse, stderr};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The sample rebuilt once by standalone Ballista, with the local sample warehouse's key and as-of date.
@@ -39,11 +39,15 @@ fn rebuild(warehouse: &Path, landing: &Path, as_of: &str, key: &Path, extra: &[&
 /// The rows of `SELECT * FROM table` as CSV lines, header first, the rest sorted: engines may return rows in any
 /// order, and the comparison is of the whole table.
 fn table_lines(warehouse: &Path, table: &str, engine: &[&str]) -> Vec<String> {
-    let warehouse = warehouse.to_str().expect("utf-8");
+    query_lines(&mut skillhouse(&[]), warehouse.to_str().expect("utf-8"), table, engine)
+}
+
+/// [`table_lines`] by `command` (a `skillhouse` with its environment) on a warehouse given as text (`s3://…`).
+fn query_lines(command: &mut Command, warehouse: &str, table: &str, engine: &[&str]) -> Vec<String> {
     let statement = format!("SELECT * FROM {table}");
     let mut args = vec!["sql", "--warehouse", warehouse, "--format", "csv", "-c", &statement];
     args.extend(engine);
-    let output = run(&mut skillhouse(&args));
+    let output = run(command.args(&args));
     assert!(output.status.success(), "{table}: {}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut lines = text.lines().map(str::to_string);
@@ -197,52 +201,165 @@ fn cluster() -> Cluster {
     Cluster { url: format!("df://{bind}"), _scheduler: scheduler, executors, _work: work }
 }
 
-/// The sample rebuilt through a cluster of one scheduler and two executors publishes the local engine's values,
-/// and an analyst's query through the cluster answers as the local shell does.
+/// An S3-compatible server (moto's, from PyPI) on a free localhost port with one empty bucket, stopped when dropped;
+/// `skillhouse` commands get its endpoint and credentials through the usual `AWS_*` variables, and working copies
+/// under a folder of their own.
+struct Moto {
+    endpoint: String,
+    _server: Child,
+    cache: tempfile::TempDir,
+}
+
+const BUCKET: &str = "skillhouse-test";
+
+impl Moto {
+    fn start() -> Self {
+        let port = free_port_pair();
+        let quiet = std::process::Stdio::null;
+        let server = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("python3 -m moto.server (pip install 'moto[server]'; scripts/test installs it)");
+        let server = Child(server);
+        wait_for_port(port);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let moto = Self { endpoint, _server: server, cache: tempfile::tempdir().expect("tempdir") };
+        moto.python(&format!("s3.create_bucket(Bucket='{BUCKET}')"));
+        moto
+    }
+
+    /// Runs `code` in Python with `s3`, a boto3 client of the server; returns what it prints.
+    fn python(&self, code: &str) -> String {
+        let program = format!(
+            "import boto3\ns3 = boto3.client('s3', endpoint_url='{}', aws_access_key_id='test', \
+             aws_secret_access_key='test', region_name='us-east-1')\n{code}",
+            self.endpoint
+        );
+        let output = run(Command::new("python3").args(["-c", &program]));
+        assert!(output.status.success(), "boto3: {}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Every key of the bucket under `prefix` (all pages of the listing).
+    fn keys(&self, prefix: &str) -> Vec<String> {
+        let listing = self.python(&format!(
+            "for page in s3.get_paginator('list_objects_v2').paginate(Bucket='{BUCKET}', Prefix='{prefix}'):\n    \
+             for o in page.get('Contents', []): print(o['Key'])"
+        ));
+        listing.lines().map(str::to_string).collect()
+    }
+
+    fn skillhouse(&self, args: &[&str]) -> Command {
+        let mut command = skillhouse(args);
+        command
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("SKILLHOUSE_CACHE_DIR", self.cache.path());
+        command
+    }
+}
+
+/// The sample rebuilt through a cluster of one scheduler and two executors over a warehouse in an S3 bucket
+/// publishes the local engine's values; the bucket holds the warehouse's layout; an analyst's query through the
+/// cluster answers as the local shell does.
 #[test]
-fn a_cluster_of_two_executors_publishes_the_local_engines_values() {
+fn a_cluster_of_two_executors_over_object_storage_publishes_the_local_engines_values() {
+    let moto = Moto::start();
     let cluster = cluster();
     let (landing, manifest) = sample();
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("key.hex");
     std::fs::write(&key, "cd".repeat(32)).expect("key");
-    let warehouse = dir.path().join("wh");
+    let url = format!("s3://{BUCKET}/henan/wh");
     let as_of = manifest["as_of"].as_str().expect("as_of");
-    let output = rebuild(&warehouse, &landing, as_of, &key, &["--scheduler", &cluster.url]);
-    assert_eq!(output.status.code(), Some(3), "cluster rebuild: {}", stderr(&output));
+    let args =
+        ["rebuild", "--warehouse", &url, "--landing", landing.to_str().expect("utf-8"), "--as-of", as_of, "--json"];
+    let output = run(moto
+        .skillhouse(&args)
+        .args(["--engine", "ballista", "--scheduler", &cluster.url])
+        .env("SKILLHOUSE_KEY_FILE", &key));
+    assert_eq!(output.status.code(), Some(3), "cluster rebuild over s3: {}", stderr(&output));
+
+    // The bucket holds the warehouse's layout: the pointer, the snapshot it names, the ledger; no lock left.
+    let keys = moto.keys("henan/wh/");
+    let current = moto.python(&format!(
+        "print(s3.get_object(Bucket='{BUCKET}', Key='henan/wh/CURRENT')['Body'].read().decode().strip())"
+    ));
+    let snapshot = format!("henan/wh/snapshots/{}/", current.trim());
+    assert!(keys.contains(&format!("{snapshot}manifest.json")), "{} keys, no manifest", keys.len());
+    assert!(keys.iter().any(|k| k.starts_with(&format!("{snapshot}models/"))), "no models");
+    assert!(keys.iter().any(|k| k == "henan/wh/ledger/ledger.parquet"), "no ledger");
+    assert!(!keys.iter().any(|k| k == "henan/wh/.lock"), "the lock is released");
+
+    // Read back from the bucket by a reader's copy: the local engine's values.
+    let local = table_lines(sample_warehouse(), "indicator_values", &[]);
+    // A peer reads the layout in the bucket as on disk: pyarrow's own S3 client counts the snapshot's values.
+    let peer_rows = moto.python(&format!(
+        "import pyarrow.parquet as pq, pyarrow.fs as fs\n\
+         s3fs = fs.S3FileSystem(endpoint_override='{}', scheme='http', access_key='test', secret_key='test', \
+         region='us-east-1')\n\
+         print(pq.read_table('{BUCKET}/{snapshot}indicator_values.parquet', filesystem=s3fs).num_rows)",
+        moto.endpoint
+    ));
+    assert_eq!(peer_rows.trim(), (local.len() - 1).to_string(), "pyarrow over S3 sees every value row");
+    assert_eq!(local, query_lines(&mut moto.skillhouse(&[]), &url, "indicator_values", &[]));
     assert_eq!(
-        table_lines(sample_warehouse(), "indicator_values", &[]),
-        table_lines(&warehouse, "indicator_values", &[])
+        table_lines(sample_warehouse(), "persons", &[]),
+        query_lines(&mut moto.skillhouse(&[]), &url, "persons", &[])
     );
-    assert_eq!(table_lines(sample_warehouse(), "persons", &[]), table_lines(&warehouse, "persons", &[]));
     let statement = "(SELECT year, count(*) AS n FROM indicator_values GROUP BY year)";
-    let through_cluster = table_lines(&warehouse, statement, &["--engine", "ballista", "--scheduler", &cluster.url]);
-    assert_eq!(table_lines(&warehouse, statement, &[]), through_cluster);
+    let through_cluster =
+        query_lines(&mut moto.skillhouse(&[]), &url, statement, &["--engine", "ballista", "--scheduler", &cluster.url]);
+    assert_eq!(table_lines(sample_warehouse(), statement, &[]), through_cluster);
 }
 
-/// An executor killed while the build runs: the build completes on the other one with the local values, or fails
-/// with an error and publishes nothing.
+/// A writer finds the bucket locked by another command: refused with the holder's details, nothing published.
+#[test]
+fn a_locked_bucket_refuses_a_second_writer_and_publishes_nothing() {
+    let moto = Moto::start();
+    moto.python(&format!("s3.put_object(Bucket='{BUCKET}', Key='wh/.lock', Body=b'rebuild, pid 1 on elsewhere')"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("key.hex");
+    std::fs::write(&key, "cd".repeat(32)).expect("key");
+    let (landing, _) = sample();
+    let url = format!("s3://{BUCKET}/wh");
+    let args = ["rebuild", "--warehouse", &url, "--landing", landing.to_str().expect("utf-8"), "--as-of", "2025-12-31"];
+    let output = run(moto.skillhouse(&args).env("SKILLHOUSE_KEY_FILE", &key));
+    assert_ne!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("pid 1 on elsewhere"), "{}", stderr(&output));
+    assert_eq!(moto.keys(""), ["wh/.lock"], "nothing but the other command's lock");
+}
+
+/// An executor killed while the build over a bucket runs: the build completes on the other one with the local
+/// values, or fails with an error and publishes nothing (no `CURRENT` in the bucket).
 #[test]
 fn an_executor_killed_mid_build_either_finishes_or_publishes_nothing() {
+    let moto = Moto::start();
     let mut cluster = cluster();
     let (landing, manifest) = sample();
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("key.hex");
     std::fs::write(&key, "cd".repeat(32)).expect("key");
-    let warehouse = dir.path().join("wh");
-    let (wh, land) = (warehouse.to_str().expect("utf-8"), landing.to_str().expect("utf-8"));
+    let url = format!("s3://{BUCKET}/killed");
+    let land = landing.to_str().expect("utf-8");
     let as_of = manifest["as_of"].as_str().expect("as_of");
-    let args = ["rebuild", "--warehouse", wh, "--landing", land, "--as-of", as_of, "--json"];
-    let build = skillhouse(&args)
+    let args = ["rebuild", "--warehouse", &url, "--landing", land, "--as-of", as_of, "--json"];
+    let build = moto
+        .skillhouse(&args)
         .args(["--engine", "ballista", "--scheduler", &cluster.url])
         .env("SKILLHOUSE_KEY_FILE", &key)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("rebuild");
-    // Killed once the build has started writing its snapshot (models under way).
+    // Killed once the build has started writing its snapshot (models under way) in its working copy.
     let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let snapshots = warehouse.join("snapshots");
+    let snapshots = moto.cache.path().join("s3").join(BUCKET).join("killed").join("writer").join("snapshots");
     while !std::fs::read_dir(&snapshots).map(|d| d.flatten().any(|e| e.path().join("models").is_dir())).unwrap_or(false)
     {
         assert!(std::time::Instant::now() < until, "the build never reached its models");
@@ -250,16 +367,17 @@ fn an_executor_killed_mid_build_either_finishes_or_publishes_nothing() {
     }
     drop(cluster.executors.remove(0));
     let output = build.wait_with_output().expect("rebuild ends");
+    let published = moto.keys("killed/").iter().any(|k| k == "killed/CURRENT");
     match output.status.code() {
         Some(0 | 3) => {
             assert_eq!(
                 table_lines(sample_warehouse(), "indicator_values", &[]),
-                table_lines(&warehouse, "indicator_values", &[]),
+                query_lines(&mut moto.skillhouse(&[]), &url, "indicator_values", &[]),
                 "a build that survived the executor publishes the local values"
             );
         }
         code => {
-            assert!(!warehouse.join("CURRENT").exists(), "a failed build publishes nothing (exit {code:?})");
+            assert!(!published, "a failed build publishes nothing (exit {code:?})");
             assert!(!stderr(&output).trim().is_empty(), "a failed build says why");
         }
     }
