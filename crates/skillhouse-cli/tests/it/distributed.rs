@@ -382,3 +382,81 @@ fn an_executor_killed_mid_build_either_finishes_or_publishes_nothing() {
         }
     }
 }
+
+/// `GET path` on localhost:`port`: the body, or `None` while nothing answers.
+fn http_body(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_string())
+}
+
+/// The snapshot a server answers from (`/readyz`), once it equals `id`, waiting at most 60 s.
+fn wait_for_served(port: u16, id: &str) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let body = http_body(port, "/readyz").unwrap_or_default();
+        if body.contains(&format!("\"snapshot_id\":\"{id}\"")) {
+            return;
+        }
+        assert!(std::time::Instant::now() < until, "the server never served {id}: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// The nightly cycle on a bucket with the local engine: a rebuild publishes; `serve` answers from it; the next
+/// night's rebuild copies the unchanged base files inside the bucket instead of sending them again and the server
+/// switches to its snapshot; a rollback moves the bucket's pointer back and the server follows.
+#[test]
+fn serve_follows_the_buckets_pointer_through_a_new_night_and_a_rollback() {
+    let moto = Moto::start();
+    let (landing, manifest) = sample();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("key.hex");
+    std::fs::write(&key, "cd".repeat(32)).expect("key");
+    let url = format!("s3://{BUCKET}/nights");
+    let land = landing.to_str().expect("utf-8");
+    let as_of = manifest["as_of"].as_str().expect("as_of");
+    let night = |as_of: &str| {
+        let args = ["rebuild", "--warehouse", &url, "--landing", land, "--as-of", as_of, "--json", "--force"];
+        let output = run(moto.skillhouse(&args).env("SKILLHOUSE_KEY_FILE", &key));
+        assert!(matches!(output.status.code(), Some(0 | 3)), "rebuild over s3: {}", stderr(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
+        let id = report["snapshot_id"].as_str().expect("snapshot_id").to_string();
+        (id, stderr(&output))
+    };
+    let current = || {
+        moto.python(&format!(
+            "print(s3.get_object(Bucket='{BUCKET}', Key='nights/CURRENT')['Body'].read().decode().strip())"
+        ))
+    };
+    // The first night a day before the sample's date, the second on it.
+    let (first, _) = night("2025-12-30");
+    assert_eq!(current().trim(), first);
+
+    let port = free_port_pair();
+    let addr = format!("127.0.0.1:{port}");
+    let quiet = std::process::Stdio::null;
+    let mut serve = moto.skillhouse(&["serve", "--warehouse", &url, "--addr", &addr, "--poll-interval", "1"]);
+    let _server = Child(serve.stdout(quiet()).stderr(quiet()).spawn().expect("serve"));
+    wait_for_served(port, &first);
+
+    let (second, log) = night(as_of);
+    assert_ne!(second, first);
+    assert_eq!(current().trim(), second);
+    let copied: usize = log
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("copied="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the push reports what it copied: {log}"));
+    assert!(copied > 0, "the base files linked into the second snapshot are copied in the bucket: {log}");
+    wait_for_served(port, &second);
+
+    let output = run(&mut moto.skillhouse(&["snapshots", "--warehouse", &url, "rollback", &first]));
+    assert!(output.status.success(), "rollback over s3: {}", stderr(&output));
+    assert_eq!(current().trim(), first, "the rollback put the bucket's pointer");
+    wait_for_served(port, &first);
+}
